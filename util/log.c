@@ -8,9 +8,14 @@
  * sets); it is the only state outside the daemon's context. */
 static int max_level = LOG_INFO;
 static const char *log_prefix;
+static bool priority_prefix = true;
 
 void log_set_max_level(int level) {
         max_level = level;
+}
+
+void log_set_priority_prefix(bool on) {
+        priority_prefix = on;
 }
 
 int log_get_max_level(void) {
@@ -50,7 +55,9 @@ int log_internal(int level, int error, const char *format, ...) {
                 va_start(ap, format);
                 vsnprintf(buf, sizeof(buf), format, ap);
                 va_end(ap);
-                fprintf(stderr, "<%d>%s%s%s\n", level, strempty(log_prefix), log_prefix ? ": " : "", buf);
+                if (priority_prefix)
+                        fprintf(stderr, "<%d>", level);
+                fprintf(stderr, "%s%s%s\n", strempty(log_prefix), log_prefix ? ": " : "", buf);
         }
 
         errno = saved;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -13,6 +14,9 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 int log_level_from_string(const char *s);
 void log_set_prefix(const char *prefix);
+/* The "<N>" prefix is for journald and supervisors (devsieved); an
+ * interactive tool (devsieve) turns it off. */
+void log_set_priority_prefix(bool on);
 
 /* Returns -abs(error), so that "return log_error_errno(r, ...)" works; %m
  * in the format prints strerror(error). */
