@@ -85,6 +85,10 @@ const char *policy_builtin_text(const char *name);
  * absolute, normalized, below /sys. */
 char *const *policy_exposed_paths(const struct policy *p);
 
+/* How many allow/deny rules the policy has, includes spliced in: the
+ * length of every trace. */
+size_t policy_n_rules(const struct policy *p);
+
 /* --- Evaluating ------------------------------------------------------ */
 
 struct policy_result {
