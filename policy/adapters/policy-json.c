@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdbool.h>
+
+#include "policy-json.h"
+#include "strv.h"
+
+/* json_object_set_new() drops v even when it fails; a NULL v is a failed
+ * constructor. */
+static int set(json_t *o, const char *key, json_t *v) {
+        if (!v || json_object_set_new(o, key, v) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Device values come from sysfs and udev and need not be UTF-8, which JSON
+ * strings must be: replace every non-ASCII byte of such a value rather than
+ * fail the whole reply. */
+static json_t *string_or_null(const char *s) {
+        _cleanup_free_ char *copy = NULL;
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j)
+                return j;
+        copy = strdup(s);
+        if (!copy)
+                return NULL;
+        for (char *p = copy; *p; p++)
+                if ((unsigned char) *p >= 0x80)
+                        *p = '?';
+        return json_string(copy);
+}
+
+static json_t *strv_to_array(char *const *l) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l) {
+                json_t *v = string_or_null(*s);
+                if (!v || json_array_append_new(a, v) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+static const char *type_name(char type) {
+        switch (type) {
+        case 'b':
+                return "block";
+        case 'c':
+                return "char";
+        default:
+                return NULL;
+        }
+}
+
+const char *policy_json_kernel_node(const struct policy_device *d) {
+        const char *node;
+
+        if (!d->devname)
+                return NULL;
+        node = startswith(d->devname, "/dev/");
+        return node && *node ? node : NULL;
+}
+
+int policy_json_rule_location(const struct policy_rule *rule, char **ret) {
+        if (asprintf(ret, "%s:%u", policy_rule_file(rule), policy_rule_line(rule)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static json_t *rule_location_or_null(const struct policy_rule *rule) {
+        _cleanup_free_ char *s = NULL;
+
+        if (!rule)
+                return json_null();
+        if (policy_json_rule_location(rule, &s) < 0)
+                return NULL;
+        return string_or_null(s);
+}
+
+/* The node identity shared by the device object and the row. */
+static int set_devnum(json_t *o, const struct policy_device *d) {
+        int r;
+
+        r = set(o, "type", string_or_null(type_name(d->type)));
+        if (r < 0)
+                return r;
+        r = set(o, "major", d->type ? json_integer(d->major) : json_null());
+        if (r < 0)
+                return r;
+        return set(o, "minor", d->type ? json_integer(d->minor) : json_null());
+}
+
+int policy_json_device(const struct policy_device *d, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        if (set(o, "devpath", string_or_null(d->devpath)) < 0 ||
+            set(o, "subsystem", string_or_null(d->subsystem)) < 0 ||
+            set(o, "sysname", string_or_null(d->sysname)) < 0 ||
+            set(o, "devtype", string_or_null(d->devtype)) < 0 ||
+            set(o, "driver", string_or_null(d->driver)) < 0 ||
+            set(o, "devname", string_or_null(d->devname)) < 0)
+                return -ENOMEM;
+        r = set_devnum(o, d);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static json_t *mode_string(mode_t mode) {
+        char buf[16];
+
+        snprintf(buf, sizeof(buf), "%04o", (unsigned) (mode & 07777));
+        return json_string(buf);
+}
+
+static json_t *access_string(unsigned access) {
+        char buf[4], *p = buf;
+
+        if (access & POLICY_ACCESS_READ)
+                *p++ = 'r';
+        if (access & POLICY_ACCESS_WRITE)
+                *p++ = 'w';
+        if (access & POLICY_ACCESS_MKNOD)
+                *p++ = 'm';
+        *p = '\0';
+        return json_string(buf);
+}
+
+int policy_json_row(const struct policy_device *d, const struct policy_result *r, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        const char *path;
+
+        if (!r->allowed)
+                return -EINVAL;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+
+        /* Without NAME the node keeps the kernel's name. */
+        path = r->name ?: policy_json_kernel_node(d);
+
+        if (set(o, "path", string_or_null(path)) < 0 ||
+            set(o, "devname", string_or_null(d->devname)) < 0 ||
+            set(o, "devpath", string_or_null(d->devpath)) < 0 ||
+            set(o, "subsystem", string_or_null(d->subsystem)) < 0 ||
+            set_devnum(o, d) < 0 ||
+            set(o, "uid", json_integer(r->uid)) < 0 ||
+            set(o, "gid", json_integer(r->gid)) < 0 ||
+            set(o, "mode", mode_string(r->mode)) < 0 ||
+            set(o, "access", access_string(r->access)) < 0 ||
+            set(o, "symlinks", strv_to_array(r->symlinks)) < 0 ||
+            set(o, "writable_attributes", strv_to_array(r->writable_attributes)) < 0 ||
+            set(o, "rule", rule_location_or_null(r->decided_by)) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int trace_entry(const struct policy_trace_entry *e, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+
+        if (!o)
+                return -ENOMEM;
+        if (set(o, "file", string_or_null(policy_rule_file(e->rule))) < 0 ||
+            set(o, "line", json_integer(policy_rule_line(e->rule))) < 0 ||
+            set(o, "verb", json_string(policy_rule_verb(e->rule) == POLICY_ALLOW ? "allow" : "deny")) < 0 ||
+            set(o, "text", string_or_null(policy_rule_text(e->rule))) < 0 ||
+            set(o, "matched", json_boolean(e->matched)) < 0 ||
+            set(o, "failed_key", string_or_null(e->failed_key)) < 0 ||
+            set(o, "device_value", string_or_null(e->device_value)) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static const char *verdict(const struct policy_result *r) {
+        if (r->allowed)
+                return "allow";
+        return r->decided_by ? "deny" : "default-deny";
+}
+
+int policy_json_explanation(const struct policy_device *d, const struct policy_result *r,
+                            const struct policy_trace *t, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = json_object(), *trace = json_array();
+        json_t *device = NULL, *row = NULL;
+        int k;
+
+        if (!o || !trace)
+                return -ENOMEM;
+
+        k = policy_json_device(d, &device);
+        if (k < 0)
+                return k;
+        k = set(o, "device", device);
+        if (k < 0)
+                return k;
+
+        if (set(o, "verdict", json_string(verdict(r))) < 0 ||
+            set(o, "rule", rule_location_or_null(r->decided_by)) < 0 ||
+            set(o, "rule_text", r->decided_by ? string_or_null(policy_rule_text(r->decided_by)) : json_null()) < 0)
+                return -ENOMEM;
+
+        if (r->allowed) {
+                k = policy_json_row(d, r, &row);
+                if (k < 0)
+                        return k;
+        } else
+                row = json_null();
+        k = set(o, "result", row);
+        if (k < 0)
+                return k;
+
+        for (size_t i = 0; t && i < t->n_entries; i++) {
+                json_t *e;
+
+                k = trace_entry(&t->entries[i], &e);
+                if (k < 0)
+                        return k;
+                if (json_array_append_new(trace, e) < 0)
+                        return -ENOMEM;
+        }
+        k = set(o, "trace", TAKE_PTR(trace));
+        if (k < 0)
+                return k;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int policy_json_diagnostics(const struct policy_diagnostics *diags, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; diags && i < diags->n_items; i++) {
+                const struct policy_diagnostic *d = &diags->items[i];
+                _cleanup_(json_decrefp) json_t *o = json_object();
+
+                if (!o)
+                        return -ENOMEM;
+                if (set(o, "file", string_or_null(d->file)) < 0 ||
+                    set(o, "line", json_integer(d->line)) < 0 ||
+                    set(o, "column", json_integer(d->column)) < 0 ||
+                    set(o, "severity", json_string(d->is_error ? "error" : "warning")) < 0 ||
+                    set(o, "message", string_or_null(d->message)) < 0)
+                        return -ENOMEM;
+                if (json_array_append_new(a, TAKE_PTR(o)) < 0)
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(a);
+        return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <jansson.h>
+
+#include "macro.h"
+#include "policy/policy.h"
+
+/* The JSON shapes of devices, visible-device rows, explanations and
+ * diagnostics, shared by "devsieve check" and the daemon's replies so that
+ * the command line client renders both the same way. Consumers must ignore
+ * keys they do not know: the daemon adds some (host_uid, host_gid, conflict).
+ *
+ * device: {"devpath", "subsystem", "sysname", "devtype", "driver", "devname",
+ *          "type": "char"|"block"|null, "major", "minor"}
+ * row:    {"path": node path relative to /dev or null, "devname", "devpath",
+ *          "subsystem", "type", "major", "minor", "uid", "gid" (container ids),
+ *          "mode": "0660", "access": "rw", "symlinks": [...],
+ *          "writable_attributes": [...], "rule": "FILE:LINE" or null}
+ * explanation:
+ *         {"device": device, "verdict": "allow"|"deny"|"default-deny",
+ *          "rule": "FILE:LINE" or null, "rule_text": the deciding rule as
+ *          written or null, "result": row or null when hidden,
+ *          "trace": [{"file", "line", "verb": "allow"|"deny", "text",
+ *                     "matched", "failed_key", "device_value"}, ...]}
+ * diagnostic:
+ *         {"file", "line", "column", "severity": "error"|"warning", "message"}
+ *
+ * Every function returns 0 and a new reference in *ret, or -ENOMEM. */
+
+/* jansson itself provides json_decrefp() for _cleanup_(). */
+
+int policy_json_device(const struct policy_device *d, json_t **ret);
+
+/* r must be an allowed result for d (-EINVAL otherwise). */
+int policy_json_row(const struct policy_device *d, const struct policy_result *r, json_t **ret);
+
+/* t may be NULL: the trace is then an empty array. */
+int policy_json_explanation(const struct policy_device *d, const struct policy_result *r,
+                            const struct policy_trace *t, json_t **ret);
+
+int policy_json_diagnostics(const struct policy_diagnostics *diags, json_t **ret);
+
+/* "FILE:LINE", for the "rule" keys. */
+int policy_json_rule_location(const struct policy_rule *rule, char **ret);
+/* The kernel's name for d's node relative to /dev ("loop0", "bus/usb/001/002"),
+ * or NULL when d has none. Points into d->devname. */
+const char *policy_json_kernel_node(const struct policy_device *d);

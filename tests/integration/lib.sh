@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Sourced by every integration test (tests/integration/test-*.sh):
+#
+#     source "$SOURCE_ROOT/tests/integration/lib.sh"
+#
+# meson sets DEVSIEVE (the devsieve binary), LOOPCTL (tests/helpers/loopctl),
+# SOURCE_ROOT and BUILD_ROOT. Exit status 77 tells meson the test was skipped.
+#
+# Whatever a test creates it registers with `defer`, right after creating
+# it; the EXIT trap undoes everything in reverse order, also when an
+# assertion fails halfway.
+
+set -euo pipefail
+
+__deferred=()
+__created_loops=()
+
+log() {
+        echo "### $*" >&2
+}
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+skip() {
+        echo "SKIP: $*" >&2
+        exit 77
+}
+
+# defer 'COMMAND': run COMMAND (with eval) when the test exits.
+defer() {
+        __deferred+=("$1")
+}
+
+__cleanup() {
+        local rc=$? i
+
+        # A failing cleanup step must not stop the others.
+        set +e
+        for ((i = ${#__deferred[@]} - 1; i >= 0; i--)); do
+                eval "${__deferred[i]}" || echo "cleanup failed: ${__deferred[i]}" >&2
+        done
+        for i in "${__created_loops[@]}"; do
+                if [[ -e /sys/class/block/loop$i ]]; then
+                        echo "FAIL: loop device loop$i is left over" >&2
+                        [[ $rc -eq 0 ]] && rc=1
+                fi
+        done
+        exit "$rc"
+}
+trap __cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[[ $(id -u) -eq 0 ]] || skip "integration tests need root (loop devices, mounts, namespaces); run them as root"
+for __var in DEVSIEVE LOOPCTL SOURCE_ROOT BUILD_ROOT; do
+        [[ -n ${!__var:-} ]] || fail "$__var is not set: run this test through 'meson test'"
+done
+unset __var
+for __cmd in jq losetup truncate; do
+        command -v "$__cmd" >/dev/null || fail "this test needs '$__cmd' (apt-get install ${__cmd/truncate/coreutils})"
+done
+unset __cmd
+
+TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-test.XXXXXX")
+defer "rm -rf '$TEST_TMPDIR'"
+
+# --- Assertions --------------------------------------------------------
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+        [[ $1 == "$2" ]] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]
+assert_contains() {
+        [[ $1 == *"$2"* ]] || fail "${3:-output} does not contain '$2':"$'\n'"$1"
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+        [[ $1 != *"$2"* ]] || fail "${3:-output} contains '$2':"$'\n'"$1"
+}
+
+# assert_match HAYSTACK EXTENDED-REGEX [WHAT]: some line of HAYSTACK matches.
+assert_match() {
+        grep -Eq -- "$2" <<<"$1" || fail "${3:-output} has no line matching /$2/:"$'\n'"$1"
+}
+
+# assert_exit CODE COMMAND [ARGS...]: runs COMMAND, fails unless it exits
+# with CODE. Its stdout and stderr are left in $OUT and $ERR.
+OUT=
+ERR=
+assert_exit() {
+        local expected=$1 rc=0
+        shift
+        "$@" >"$TEST_TMPDIR/.out" 2>"$TEST_TMPDIR/.err" || rc=$?
+        OUT=$(<"$TEST_TMPDIR/.out")
+        ERR=$(<"$TEST_TMPDIR/.err")
+        if [[ $rc -ne $expected ]]; then
+                fail "'$*' exited with $rc, expected $expected"$'\n'"stdout:"$'\n'"$OUT"$'\n'"stderr:"$'\n'"$ERR"
+        fi
+}
+
+# --- Loop devices ------------------------------------------------------
+
+# loop_add VAR: creates a new, unattached loop device (a block "add"
+# uevent), stores its node (/dev/loopN) in VAR and removes it at exit. A
+# variable, not stdout: a $(...) subshell would lose the deferred removal.
+loop_add() {
+        # Locals are prefixed: a nameref resolves in the innermost scope, so a
+        # caller's variable named like one of ours would not be reached.
+        local -n __loop_add_ret=$1
+        local __loop_add_dev __loop_add_index
+
+        __loop_add_dev=$("$LOOPCTL" add) || fail "loopctl add failed"
+        __loop_add_index=${__loop_add_dev#/dev/loop}
+        __created_loops+=("$__loop_add_index")
+        defer "loop_remove $__loop_add_index"
+        [[ -b $__loop_add_dev ]] || fail "$__loop_add_dev did not appear"
+        __loop_add_ret=$__loop_add_dev
+}
+
+# loop_attach VAR [SIZE]: like loop_add, with a SIZE (default 1M) backing
+# file attached by losetup.
+loop_attach() {
+        local -n __loop_attach_ret=$1
+        local __loop_attach_size=${2:-1M} __loop_attach_dev __loop_attach_file
+
+        loop_add __loop_attach_dev
+        __loop_attach_file=$(mktemp "$TEST_TMPDIR/backing.XXXXXX")
+        truncate -s "$__loop_attach_size" "$__loop_attach_file"
+        losetup "$__loop_attach_dev" "$__loop_attach_file" ||
+                fail "losetup $__loop_attach_dev $__loop_attach_file failed"
+        defer "losetup -d '$__loop_attach_dev'"
+        __loop_attach_ret=$__loop_attach_dev
+}
+
+# The kernel may still hold a just-detached device for a moment.
+loop_remove() {
+        local i
+
+        for i in {1..50}; do
+                "$LOOPCTL" remove "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        "$LOOPCTL" remove "$1"
+}
