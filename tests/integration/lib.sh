@@ -140,10 +140,12 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
-# The kernel may still hold a just-detached device for a moment.
+# The kernel may still hold a just-detached device for a moment. A device
+# the test removed itself is fine.
 loop_remove() {
         local i
 
+        [[ -e /sys/class/block/loop$1 ]] || return 0
         for i in {1..50}; do
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <uthash.h>
+
+#include "device.h"
+#include "idmap.h"
+#include "policy/policy.h"
+
+/* A registered container as the model sees it: a policy, id maps, runtime
+ * overrides, and the resulting visible set. */
+
+/* One device the container sees, fully resolved: every consumer (the /dev
+ * and /sys views, the relay, the device cgroup) works from this and never
+ * evaluates the policy itself. Immutable once delivered in a delta. */
+struct visible_device {
+        struct device *device;
+
+        /* What the policy (or a runtime override) asks for. */
+        char *wanted_node;      /* relative to /dev; NULL for a device without a node */
+        char **wanted_symlinks; /* relative to /dev */
+
+        /* What the container gets once name conflicts are resolved. */
+        char *node;      /* NULL: no node, or it lost its name (see conflicts) */
+        char **symlinks; /* the granted subset of wanted_symlinks */
+        char **conflicts; /* why a wanted name was not granted (names_assign) */
+        char **warnings;  /* where the policy could not be followed exactly, e.g. unmapped ids */
+
+        uid_t uid;       /* host ids, through the container's maps */
+        gid_t gid;
+        uid_t container_uid; /* as the policy says */
+        gid_t container_gid;
+        mode_t mode;     /* permission bits */
+        unsigned access; /* POLICY_ACCESS_* */
+        char **writable_attributes;
+        char *decided_by; /* "FILE:LINE" or "runtime override" */
+
+        UT_hash_handle hh; /* in container->visible, keyed by device pointer */
+};
+
+struct visible_device *visible_device_free(struct visible_device *v);
+DEFINE_POINTER_CLEANUP(struct visible_device, visible_device_free);
+int visible_device_copy(const struct visible_device *v, struct visible_device **ret);
+/* Same resolved view, grants included (the device pointer aside). */
+bool visible_device_equal(const struct visible_device *a, const struct visible_device *b);
+/* Same wanted names: whether name conflicts need resolving again. */
+bool visible_device_same_wants(const struct visible_device *a, const struct visible_device *b);
+
+/* A growable list of owned entries: the "before" side of deltas. */
+struct visible_list {
+        struct visible_device **items;
+        size_t n, allocated;
+};
+
+/* Takes ownership of v (freed on failure). */
+int visible_list_push(struct visible_list *l, struct visible_device *v);
+void visible_list_done(struct visible_list *l);
+
+/* `devsieve add` / `devsieve remove`: for one device, for the device's life. */
+struct override {
+        uint64_t device_id; /* key */
+        bool allow;
+        char *name;         /* NULL: the policy's, or the kernel's */
+        bool has_mode, has_uid, has_gid;
+        mode_t mode;
+        uid_t uid; /* container ids */
+        gid_t gid;
+        UT_hash_handle hh;
+};
+
+struct override *override_free(struct override *o);
+
+struct container {
+        char *name;
+        struct policy *policy;
+        char *policy_source; /* the path or built-in name the policy came from */
+        struct idmap uid_map, gid_map;
+        struct override *overrides;
+        struct visible_device *visible;
+
+        /* The daemon's per-container state (views, relay); the model never
+         * touches it. */
+        void *userdata;
+
+        UT_hash_handle hh;
+};
+
+/* Takes ownership of policy. The visible set starts empty: the model fills
+ * it (model_refresh_container) once consumers are ready for the deltas. */
+int container_new(const char *name, struct policy *policy, const char *policy_source, struct container **ret);
+struct container *container_free(struct container *c);
+DEFINE_POINTER_CLEANUP(struct container, container_free);
+
+struct visible_device *container_find_visible(const struct container *c, const struct device *d);
+struct override *container_find_override(const struct container *c, const struct device *d);
+
+/* Evaluates policy and overrides for d: *ret is NULL when the container must
+ * not see d. Grants (node, symlinks, conflicts) are left to names_assign(). */
+int visible_device_compute(const struct container *c, struct device *d, struct visible_device **ret);

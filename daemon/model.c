@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <utlist.h>
+
+#include "model.h"
+#include "names.h"
+#include "strv.h"
+
+/* --- Delta batches --------------------------------------------------- */
+
+struct delta_batch {
+        struct delta *deltas;
+        size_t n, allocated;
+        struct visible_list old; /* owns the "old" side of the deltas */
+};
+
+static void delta_batch_done(struct delta_batch *b) {
+        free(b->deltas);
+        visible_list_done(&b->old);
+}
+
+static int delta_batch_push(struct delta_batch *b, struct device *d, const struct visible_device *old,
+                            const struct visible_device *new, const struct uevent *event) {
+        if (b->n == b->allocated) {
+                size_t more = b->allocated * 2 + 8;
+                struct delta *grown = realloc(b->deltas, more * sizeof(*grown));
+                if (!grown)
+                        return -ENOMEM;
+                b->deltas = grown;
+                b->allocated = more;
+        }
+        b->deltas[b->n++] = (struct delta){
+                .kind = !old ? DELTA_VISIBLE : !new ? DELTA_HIDDEN : DELTA_CHANGED,
+                .device = d,
+                .old = old,
+                .new = new,
+                .event = event,
+        };
+        return 0;
+}
+
+static bool delta_has_device(const struct delta_batch *b, const struct device *d) {
+        for (size_t i = 0; i < b->n; i++)
+                if (b->deltas[i].device == d)
+                        return true;
+        return false;
+}
+
+/* Whether applying the delta frees a name another delta may take. */
+static bool delta_releases_names(const struct delta *d) {
+        if (d->kind == DELTA_VISIBLE)
+                return false;
+        if (d->kind == DELTA_HIDDEN)
+                return true;
+        if (d->old->node && !streq_ptr(d->old->node, d->new->node))
+                return true;
+        STRV_FOREACH(s, d->old->symlinks)
+                if (!strv_contains(d->new->symlinks, *s))
+                        return true;
+        return false;
+}
+
+/* Stable partition: releases first, so a consumer applying front to back
+ * never sees two devices holding one name. */
+static int delta_batch_order(struct delta_batch *b) {
+        _cleanup_free_ struct delta *ordered = NULL;
+        size_t n = 0;
+
+        if (b->n < 2)
+                return 0;
+        ordered = malloc(b->n * sizeof(*ordered));
+        if (!ordered)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n; i++)
+                if (delta_releases_names(&b->deltas[i]))
+                        ordered[n++] = b->deltas[i];
+        for (size_t i = 0; i < b->n; i++)
+                if (!delta_releases_names(&b->deltas[i]))
+                        ordered[n++] = b->deltas[i];
+        memcpy(b->deltas, ordered, b->n * sizeof(*ordered));
+        return 0;
+}
+
+static int dispatch(struct model *m, struct container *c, struct delta_batch *b) {
+        int r;
+
+        if (b->n == 0)
+                return 0;
+        r = delta_batch_order(b);
+        if (r < 0)
+                return r;
+        m->stats.deltas += b->n;
+        for (size_t i = 0; i < m->n_subscribers; i++)
+                m->subscribers[i].fn(c, b->deltas, b->n, m->subscribers[i].userdata);
+        return 0;
+}
+
+/* --- Visible sets ---------------------------------------------------- */
+
+static int take_grants(struct visible_device *to, const struct visible_device *from) {
+        free(to->node);
+        to->node = NULL;
+        if (from->node && !(to->node = strdup(from->node)))
+                return -ENOMEM;
+        strv_free(to->symlinks);
+        strv_free(to->conflicts);
+        to->symlinks = to->conflicts = NULL;
+        if (strv_copy(from->symlinks, &to->symlinks) < 0 || strv_copy(from->conflicts, &to->conflicts) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Replaces c's entry for d by new (NULL: d becomes hidden) and records the
+ * delta. Sets *names_dirty when the claims on names changed. */
+static int replace_visible(struct container *c, struct device *d, struct visible_device *new,
+                           const struct uevent *event, struct delta_batch *b, bool *names_dirty) {
+        _cleanup_(visible_device_freep) struct visible_device *incoming = new;
+        struct visible_device *old = container_find_visible(c, d);
+        int r;
+
+        if (!old && !incoming)
+                return 0;
+        if (old && incoming && visible_device_same_wants(old, incoming)) {
+                r = take_grants(incoming, old);
+                if (r < 0)
+                        return r;
+                if (!event && visible_device_equal(old, incoming))
+                        return 0;
+        } else
+                *names_dirty = true;
+
+        if (old) {
+                HASH_DEL(c->visible, old);
+                r = visible_list_push(&b->old, old);
+                if (r < 0)
+                        return r;
+        }
+        if (incoming)
+                HASH_ADD_PTR(c->visible, device, incoming);
+        return delta_batch_push(b, d, old, TAKE_PTR(incoming), event);
+}
+
+/* Hands out names again and records a delta for every other device whose
+ * names changed as a consequence. */
+static int reassign_names(struct container *c, struct delta_batch *b) {
+        _cleanup_(visible_list_done) struct visible_list before = {};
+        int r;
+
+        r = names_assign(c, &before);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < before.n; i++) {
+                struct visible_device *was = before.items[i];
+
+                /* Devices already in the batch point at the updated entry. */
+                if (delta_has_device(b, was->device))
+                        continue;
+                r = delta_batch_push(b, was->device, was, container_find_visible(c, was->device), NULL);
+                if (r < 0)
+                        return r;
+                before.items[i] = NULL;
+                r = visible_list_push(&b->old, was);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Evaluates devs for c and delivers the resulting deltas. event belongs to
+ * devs[0]; hide forces devs[0] hidden (it is leaving the host). */
+static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
+                                  const struct uevent *event, bool hide) {
+        _cleanup_(delta_batch_done) struct delta_batch b = {};
+        bool names_dirty = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                struct visible_device *v = NULL;
+
+                if (!(hide && i == 0)) {
+                        r = visible_device_compute(c, devs[i], &v);
+                        if (r < 0)
+                                return r;
+                }
+                r = replace_visible(c, devs[i], v, i == 0 ? event : NULL, &b, &names_dirty);
+                if (r < 0)
+                        return r;
+        }
+        if (names_dirty) {
+                r = reassign_names(c, &b);
+                if (r < 0)
+                        return r;
+        }
+        return dispatch(m, c, &b);
+}
+
+static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
+                            bool hide) {
+        struct container *c, *tmp;
+        int r, ret = 0;
+
+        /* One container's failure (out of memory) must not keep the others
+         * from hearing of the change. */
+        HASH_ITER(hh, m->containers, c, tmp) {
+                r = evaluate_for_container(m, c, devs, n, event, hide);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+/* --- Device tables --------------------------------------------------- */
+
+struct device *model_find_device(const struct model *m, const char *devpath) {
+        struct device *d;
+
+        HASH_FIND(hh_devpath, m->by_devpath, devpath, strlen(devpath), d);
+        return d;
+}
+
+struct device *model_find_devnum(const struct model *m, char type, unsigned major, unsigned minor) {
+        struct device_devnum_key key = { .type = (uint32_t) type, .major = major, .minor = minor };
+        struct device *d;
+
+        HASH_FIND(hh_devnum, m->by_devnum, &key, sizeof(key), d);
+        return d;
+}
+
+static void devnum_unindex(struct model *m, struct device *d) {
+        if (d->type && model_find_devnum(m, d->type, d->pd.major, d->pd.minor) == d)
+                HASH_DELETE(hh_devnum, m->by_devnum, d);
+}
+
+static void devnum_index(struct model *m, struct device *d) {
+        struct device *holder;
+
+        if (!d->type)
+                return;
+        /* Two records with one number means the older one's removal was
+         * missed: the newer one is the truth. */
+        holder = model_find_devnum(m, d->type, d->pd.major, d->pd.minor);
+        if (holder == d)
+                return;
+        if (holder)
+                HASH_DELETE(hh_devnum, m->by_devnum, holder);
+        HASH_ADD(hh_devnum, m->by_devnum, devnum_key, sizeof(d->devnum_key), d);
+}
+
+static struct device **sibling_list(struct model *m, struct device *parent) {
+        return parent ? &parent->children : &m->roots;
+}
+
+static void unlink_parent(struct model *m, struct device *d) {
+        DL_DELETE2(*sibling_list(m, d->parent), d, sibling_prev, sibling_next);
+        d->parent = NULL;
+        d->pd.parent = NULL;
+}
+
+static void link_parent(struct model *m, struct device *d, struct device *parent) {
+        d->parent = parent;
+        d->pd.parent = parent ? &parent->pd : NULL;
+        DL_APPEND2(*sibling_list(m, parent), d, sibling_prev, sibling_next);
+}
+
+static struct device *nearest_ancestor(const struct model *m, const char *devpath) {
+        for (size_t l = strlen(devpath); l > 0; l--) {
+                struct device *d;
+
+                if (devpath[l] != '/')
+                        continue;
+                HASH_FIND(hh_devpath, m->by_devpath, devpath, l, d);
+                if (d)
+                        return d;
+        }
+        return NULL;
+}
+
+/* d was just linked: take over the devices below it that hung from d's
+ * parent (or were roots) because d was not known yet. */
+static void adopt_children(struct model *m, struct device *d) {
+        struct device **siblings = sibling_list(m, d->parent), *s, *tmp;
+        size_t l = strlen(d->devpath);
+
+        DL_FOREACH_SAFE2(*siblings, s, tmp, sibling_next) {
+                if (s == d || strncmp(s->devpath, d->devpath, l) != 0 || s->devpath[l] != '/')
+                        continue;
+                unlink_parent(m, s);
+                link_parent(m, s, d);
+        }
+}
+
+static int insert_device(struct model *m, const struct device_snapshot *s, struct device **ret) {
+        struct device *d;
+        int r;
+
+        r = device_new(++m->next_device_id, m->sysfs_fd, s, &d);
+        if (r < 0)
+                return r;
+        HASH_ADD_KEYPTR(hh_devpath, m->by_devpath, d->devpath, strlen(d->devpath), d);
+        devnum_index(m, d);
+        link_parent(m, d, nearest_ancestor(m, d->devpath));
+        adopt_children(m, d);
+        *ret = d;
+        return 0;
+}
+
+static int update_device(struct model *m, struct device *d, const struct device_snapshot *s) {
+        int r;
+
+        devnum_unindex(m, d);
+        r = device_update(d, s);
+        devnum_index(m, d);
+        return r;
+}
+
+/* d and all devices below it, d first (breadth first: the list is its own
+ * queue). */
+static int collect_subtree(struct device *d, struct device ***ret, size_t *ret_n) {
+        _cleanup_free_ struct device **l = malloc(8 * sizeof(*l));
+        size_t n = 1, allocated = 8;
+
+        if (!l)
+                return -ENOMEM;
+        l[0] = d;
+        for (size_t i = 0; i < n; i++) {
+                struct device *child;
+
+                DL_FOREACH2(l[i]->children, child, sibling_next) {
+                        if (n == allocated) {
+                                struct device **grown = realloc(l, allocated * 2 * sizeof(*l));
+                                if (!grown)
+                                        return -ENOMEM;
+                                l = grown;
+                                allocated *= 2;
+                        }
+                        l[n++] = child;
+                }
+        }
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+/* A move renames d's directory, and with it every devpath below. */
+static int move_device(struct model *m, struct device *d, const char *devpath) {
+        _cleanup_free_ struct device **subtree = NULL;
+        _cleanup_free_ char *old_prefix = strdup(d->devpath);
+        size_t n, old_len;
+        int r;
+
+        if (!old_prefix)
+                return -ENOMEM;
+        if (model_find_device(m, devpath))
+                return -EEXIST;
+        r = collect_subtree(d, &subtree, &n);
+        if (r < 0)
+                return r;
+
+        old_len = strlen(old_prefix);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *moved = NULL;
+
+                if (asprintf(&moved, "%s%s", devpath, subtree[i]->devpath + old_len) < 0)
+                        return -ENOMEM;
+                HASH_DELETE(hh_devpath, m->by_devpath, subtree[i]);
+                r = device_set_devpath(subtree[i], moved);
+                HASH_ADD_KEYPTR(hh_devpath, m->by_devpath, subtree[i]->devpath, strlen(subtree[i]->devpath),
+                                subtree[i]);
+                if (r < 0)
+                        return r;
+        }
+        unlink_parent(m, d);
+        link_parent(m, d, nearest_ancestor(m, d->devpath));
+        adopt_children(m, d);
+        return 0;
+}
+
+static void forget_overrides(struct model *m, struct device *d) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, m->containers, c, tmp) {
+                struct override *o = container_find_override(c, d);
+                if (o) {
+                        HASH_DEL(c->overrides, o);
+                        override_free(o);
+                }
+        }
+}
+
+static int remove_device(struct model *m, struct device *d, const struct uevent *event) {
+        struct device *child, *tmp;
+        int r;
+
+        r = evaluate_for_all(m, &d, 1, event, true);
+        forget_overrides(m, d);
+
+        /* The kernel removes children first; if it did not, they hang on
+         * from the nearest remaining ancestor. */
+        DL_FOREACH_SAFE2(d->children, child, tmp, sibling_next) {
+                unlink_parent(m, child);
+                link_parent(m, child, d->parent);
+        }
+        devnum_unindex(m, d);
+        HASH_DELETE(hh_devpath, m->by_devpath, d);
+        unlink_parent(m, d);
+        device_free(d);
+        return r;
+}
+
+int model_add_device(struct model *m, const struct device_snapshot *s, struct device **ret) {
+        const char *devpath = strv_env_get(s->properties, "DEVPATH");
+        struct device *d;
+        int r;
+
+        if (!devpath)
+                return -EINVAL;
+        d = model_find_device(m, devpath);
+        r = d ? update_device(m, d, s) : insert_device(m, s, &d);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = d;
+        return evaluate_for_all(m, &d, 1, NULL, false);
+}
+
+int model_apply_event(struct model *m, const struct uevent *ev) {
+        _cleanup_free_ struct device **affected = NULL;
+        struct device *d = NULL;
+        size_t n_affected = 1;
+        bool known;
+        int r;
+
+        m->stats.events++;
+        m->stats.events_by_action[ev->action]++;
+
+        if (ev->action == UEVENT_REMOVE) {
+                d = model_find_device(m, ev->devpath);
+                return d ? remove_device(m, d, ev) : 0;
+        }
+
+        if (ev->action == UEVENT_MOVE && ev->devpath_old)
+                d = model_find_device(m, ev->devpath_old);
+        if (d) {
+                r = move_device(m, d, ev->devpath);
+                if (r < 0)
+                        return r;
+        } else
+                d = model_find_device(m, ev->devpath);
+
+        known = d;
+        if (d) {
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, d->tags };
+                r = update_device(m, d, &s);
+        } else {
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, NULL };
+                r = insert_device(m, &s, &d);
+        }
+        if (r < 0)
+                return r;
+
+        /* Ancestor keys (DRIVERS, ATTRS, ...) of the devices below d may
+         * depend on what just changed. */
+        if (known && ev->action != UEVENT_ADD) {
+                r = collect_subtree(d, &affected, &n_affected);
+                if (r < 0)
+                        return r;
+        }
+        return evaluate_for_all(m, affected ?: &d, n_affected, ev, false);
+}
+
+/* --- Containers ------------------------------------------------------ */
+
+int model_add_container(struct model *m, struct container *c) {
+        if (model_find_container(m, c->name)) {
+                container_free(c);
+                return -EEXIST;
+        }
+        HASH_ADD_KEYPTR(hh, m->containers, c->name, strlen(c->name), c);
+        return 0;
+}
+
+struct container *model_find_container(const struct model *m, const char *name) {
+        struct container *c;
+
+        HASH_FIND_STR(m->containers, name, c);
+        return c;
+}
+
+void model_remove_container(struct model *m, struct container *c) {
+        HASH_DEL(m->containers, c);
+        container_free(c);
+}
+
+int model_refresh_container(struct model *m, struct container *c) {
+        _cleanup_free_ struct device **all = NULL;
+        struct device *d, *tmp;
+        size_t n = 0;
+
+        all = malloc((HASH_CNT(hh_devpath, m->by_devpath) + 1) * sizeof(*all));
+        if (!all)
+                return -ENOMEM;
+        HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
+                all[n++] = d;
+        return evaluate_for_container(m, c, all, n, NULL, false);
+}
+
+int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
+        _cleanup_(policy_freep) struct policy *old = NULL;
+        char *s = strdup(source);
+
+        if (!s) {
+                policy_free(policy);
+                return -ENOMEM;
+        }
+        /* Visible entries keep copies of what they need from rules (the
+         * deciding rule as a string), so the old policy can go right away. */
+        old = c->policy;
+        c->policy = policy;
+        free(c->policy_source);
+        c->policy_source = s;
+        return model_refresh_container(m, c);
+}
+
+int model_set_idmaps(struct model *m, struct container *c, const struct idmap *uid_map,
+                     const struct idmap *gid_map) {
+        c->uid_map = *uid_map;
+        c->gid_map = *gid_map;
+        return model_refresh_container(m, c);
+}
+
+int model_set_override(struct model *m, struct container *c, struct device *d, struct override *o) {
+        struct override *existing = container_find_override(c, d);
+
+        if (existing) {
+                HASH_DEL(c->overrides, existing);
+                override_free(existing);
+        }
+        if (o) {
+                o->device_id = d->id;
+                HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
+        }
+        return evaluate_for_container(m, c, &d, 1, NULL, false);
+}
+
+/* --- Life cycle ------------------------------------------------------ */
+
+int model_new(int sysfs_fd, struct model **ret) {
+        struct model *m = calloc(1, sizeof(*m));
+
+        if (!m) {
+                safe_close(sysfs_fd);
+                return -ENOMEM;
+        }
+        m->sysfs_fd = sysfs_fd;
+        *ret = m;
+        return 0;
+}
+
+int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata) {
+        if (m->n_subscribers >= MODEL_SUBSCRIBERS_MAX)
+                return -ENOSPC;
+        m->subscribers[m->n_subscribers].fn = fn;
+        m->subscribers[m->n_subscribers].userdata = userdata;
+        m->n_subscribers++;
+        return 0;
+}
+
+struct model *model_free(struct model *m) {
+        struct container *c, *ctmp;
+        struct device *d, *dtmp;
+
+        if (!m)
+                return NULL;
+        HASH_ITER(hh, m->containers, c, ctmp) {
+                HASH_DEL(m->containers, c);
+                container_free(c);
+        }
+        HASH_CLEAR(hh_devnum, m->by_devnum);
+        HASH_ITER(hh_devpath, m->by_devpath, d, dtmp) {
+                HASH_DELETE(hh_devpath, m->by_devpath, d);
+                device_free(d);
+        }
+        safe_close(m->sysfs_fd);
+        free(m);
+        return NULL;
+}

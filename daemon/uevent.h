@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/* One kernel uevent: an action on a device and the KEY=VALUE properties the
+ * kernel sent with it. This is the unit that flows from the host (libudev
+ * monitor) through the model to every container's relay. */
+
+enum uevent_action {
+        UEVENT_ADD,
+        UEVENT_REMOVE,
+        UEVENT_CHANGE,
+        UEVENT_MOVE,
+        UEVENT_ONLINE,
+        UEVENT_OFFLINE,
+        UEVENT_BIND,
+        UEVENT_UNBIND,
+        _UEVENT_ACTION_MAX,
+};
+
+const char *uevent_action_to_string(enum uevent_action a);
+int uevent_action_from_string(const char *s);
+
+/* Where a device's subsystem is listed in sysfs: /sys/class/S or /sys/bus/S. */
+enum subsystem_kind {
+        SUBSYSTEM_KIND_NONE,
+        SUBSYSTEM_KIND_CLASS,
+        SUBSYSTEM_KIND_BUS,
+};
+
+struct uevent {
+        enum uevent_action action;
+        char **properties; /* every KEY=VALUE as sent, ACTION/DEVPATH/SUBSYSTEM/SEQNUM included */
+        const char *devpath;     /* the following point into properties */
+        const char *devpath_old; /* move only */
+        const char *subsystem;   /* NULL for a few kernel objects without one */
+        uint64_t seqnum;         /* 0 when the sender gave none */
+        enum subsystem_kind subsystem_kind; /* filled in by the source, from sysfs */
+};
+
+/* Takes ownership of properties (also on failure). Needs ACTION and DEVPATH;
+ * -EINVAL names nothing, the caller knows where the text came from. */
+int uevent_new(char **properties, struct uevent **ret);
+struct uevent *uevent_free(struct uevent *e);
+DEFINE_POINTER_CLEANUP(struct uevent, uevent_free);
+
+/* The kernel's netlink framing: "ACTION@DEVPATH\0KEY=VALUE\0...". */
+int uevent_parse_wire(const char *buf, size_t size, struct uevent **ret);
+/* Serializes properties in the same framing; header from ACTION/DEVPATH. */
+int uevent_wire_from_properties(char *const *properties, char **ret, size_t *ret_size);
+
+/* Keys that describe this one event rather than the device: they are not
+ * stored in the device model. */
+bool uevent_key_is_per_event(const char *key_value);
