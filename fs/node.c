@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <time.h>
+
+#include "node.h"
+
+static void node_free(struct fs_tree *t, struct fs_node *n) {
+        HASH_DELETE(hh_ino, t->by_ino, n);
+        if (t->free_data && n->data)
+                t->free_data(n);
+        free(n->symlink);
+        free(n->name);
+        free(n);
+}
+
+static struct timespec now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return ts;
+}
+
+void fs_node_touch(struct fs_node *n, bool modified) {
+        n->st.st_ctim = now();
+        if (modified)
+                n->st.st_mtim = n->st.st_ctim;
+}
+
+static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mode, uid_t uid, gid_t gid, dev_t rdev,
+                                  const char *target) {
+        struct fs_node *n = calloc(1, sizeof(*n));
+
+        if (!n)
+                return NULL;
+        n->name = strdup(name);
+        n->symlink = target ? strdup(target) : NULL;
+        if (!n->name || (target && !n->symlink)) {
+                free(n->name);
+                free(n->symlink);
+                free(n);
+                return NULL;
+        }
+        n->ino = t->next_ino++;
+        n->st.st_ino = n->ino;
+        n->st.st_mode = mode;
+        n->st.st_uid = uid;
+        n->st.st_gid = gid;
+        n->st.st_rdev = rdev;
+        n->st.st_nlink = S_ISDIR(mode) ? 2 : 1;
+        n->st.st_size = target ? (off_t) strlen(target) : 0;
+        n->st.st_blksize = 4096;
+        n->st.st_atim = n->st.st_mtim = n->st.st_ctim = now();
+        HASH_ADD(hh_ino, t->by_ino, ino, sizeof(n->ino), n);
+        return n;
+}
+
+int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
+        *t = (struct fs_tree){ .next_ino = FUSE_ROOT_ID, .free_data = free_data };
+        t->root = node_alloc(t, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
+        return t->root ? 0 : -ENOMEM;
+}
+
+void fs_tree_done(struct fs_tree *t) {
+        struct fs_node *n, *tmp;
+
+        /* A children table lives in its first child: clear every table
+         * while all nodes still exist, then free the nodes. */
+        HASH_ITER(hh_ino, t->by_ino, n, tmp)
+                HASH_CLEAR(hh_child, n->children);
+        HASH_ITER(hh_ino, t->by_ino, n, tmp)
+                node_free(t, n);
+        t->root = NULL;
+}
+
+struct fs_node *fs_tree_get(const struct fs_tree *t, fuse_ino_t ino) {
+        struct fs_node *n;
+
+        HASH_FIND(hh_ino, t->by_ino, &ino, sizeof(ino), n);
+        return n;
+}
+
+struct fs_node *fs_node_child(const struct fs_node *dir, const char *name) {
+        struct fs_node *n;
+
+        HASH_FIND(hh_child, dir->children, name, strlen(name), n);
+        return n;
+}
+
+static void attach(struct fs_node *dir, struct fs_node *n) {
+        n->parent = dir;
+        HASH_ADD_KEYPTR(hh_child, dir->children, n->name, strlen(n->name), n);
+        if (S_ISDIR(n->st.st_mode))
+                dir->st.st_nlink++;
+        fs_node_touch(dir, true);
+}
+
+static void detach(struct fs_node *n) {
+        struct fs_node *dir = n->parent;
+
+        HASH_DELETE(hh_child, dir->children, n);
+        if (S_ISDIR(n->st.st_mode))
+                dir->st.st_nlink--;
+        fs_node_touch(dir, true);
+        n->parent = NULL;
+}
+
+int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+                dev_t rdev, const char *target, struct fs_node **ret) {
+        struct fs_node *n;
+
+        if (fs_node_child(dir, name))
+                return -EEXIST;
+        n = node_alloc(t, name, mode, uid, gid, rdev, target);
+        if (!n)
+                return -ENOMEM;
+        attach(dir, n);
+        if (ret)
+                *ret = n;
+        return 0;
+}
+
+void fs_node_unlink(struct fs_tree *t, struct fs_node *n) {
+        struct fs_node *child, *tmp;
+
+        /* An unlinked directory's children can never be reached by a path
+         * again: unlink them too, so no node outlives the tree it hung in. */
+        HASH_ITER(hh_child, n->children, child, tmp)
+                fs_node_unlink(t, child);
+        if (n->parent)
+                detach(n);
+        if (S_ISDIR(n->st.st_mode))
+                n->st.st_nlink = 0;
+        else if (n->st.st_nlink > 0)
+                n->st.st_nlink--;
+        if (n->nlookup == 0 && n != t->root)
+                node_free(t, n);
+}
+
+int fs_node_move(struct fs_node *n, struct fs_node *dir, const char *name) {
+        char *copy = strdup(name);
+
+        if (!copy)
+                return -ENOMEM;
+        if (fs_node_child(dir, name)) {
+                free(copy);
+                return -EEXIST;
+        }
+        detach(n);
+        free(n->name);
+        n->name = copy;
+        attach(dir, n);
+        fs_node_touch(n, false);
+        return 0;
+}
+
+void fs_node_forget(struct fs_tree *t, struct fs_node *n, uint64_t nlookup) {
+        n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+        if (n->nlookup == 0 && !fs_node_linked(t, n))
+                node_free(t, n);
+}
+
+void fs_node_entry(struct fs_node *n, double timeout, struct fuse_entry_param *e) {
+        *e = (struct fuse_entry_param){
+                .ino = n->ino,
+                .generation = 0, /* inode numbers are never reused */
+                .attr = n->st,
+                .attr_timeout = timeout,
+                .entry_timeout = timeout,
+        };
+        n->nlookup++;
+}
+
+int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct fs_node *child, void *userdata),
+                        void *userdata, struct fs_dir_snapshot **ret) {
+        _cleanup_free_ struct fs_dir_snapshot *s = calloc(1, sizeof(*s));
+        const struct fs_node *child, *tmp;
+        size_t n = 0;
+
+        if (!s)
+                return -ENOMEM;
+        s->entries = calloc(HASH_CNT(hh_child, dir->children) + 2, sizeof(*s->entries));
+        if (!s->entries)
+                return -ENOMEM;
+
+        s->entries[n++] = (struct fs_dir_entry){ .name = strdup("."), .ino = dir->ino, .type = S_IFDIR };
+        s->entries[n++] = (struct fs_dir_entry){ .name = strdup(".."),
+                                                 .ino = dir->parent ? dir->parent->ino : dir->ino,
+                                                 .type = S_IFDIR };
+        HASH_ITER(hh_child, dir->children, child, tmp) {
+                if (filter && !filter(child, userdata))
+                        continue;
+                s->entries[n++] = (struct fs_dir_entry){ .name = strdup(child->name),
+                                                         .ino = child->ino,
+                                                         .type = child->st.st_mode & S_IFMT };
+        }
+        s->n = n;
+        for (size_t i = 0; i < n; i++)
+                if (!s->entries[i].name) {
+                        fs_dir_snapshot_free(TAKE_PTR(s));
+                        return -ENOMEM;
+                }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+struct fs_dir_snapshot *fs_dir_snapshot_free(struct fs_dir_snapshot *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n; i++)
+                free(s->entries[i].name);
+        free(s->entries);
+        free(s);
+        return NULL;
+}
+
+void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset) {
+        _cleanup_free_ char *buf = malloc(size);
+        size_t used = 0;
+
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        /* The offset of an entry is its index + 1: what the next READDIR
+         * after it passes back. */
+        for (size_t i = offset < 0 ? 0 : (size_t) offset; i < s->n; i++) {
+                struct stat st = { .st_ino = s->entries[i].ino, .st_mode = s->entries[i].type };
+                size_t l = fuse_add_direntry(req, buf + used, size - used, s->entries[i].name, &st, (off_t) i + 1);
+
+                if (l > size - used)
+                        break;
+                used += l;
+        }
+        fuse_reply_buf(req, buf, used);
+}

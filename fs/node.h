@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314
+#endif
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <uthash.h>
+
+#include "macro.h"
+
+/* The in-memory inode tree of one FUSE filesystem (a container's /dev or
+ * /sys view).
+ *
+ * Inode numbers are never reused within a tree, so an inode the kernel
+ * still holds can never come to mean another file. A node lives while it is
+ * in the tree or the kernel still has a lookup reference to it (nlookup, as
+ * in libfuse's passthrough_ll): unlinking takes it out of the tree, the
+ * kernel's FORGET frees it.
+ *
+ * Not thread-safe: each view serializes access with its own lock. */
+
+struct fs_node {
+        fuse_ino_t ino;
+        struct fs_node *parent; /* NULL for the root and for unlinked nodes */
+        char *name;
+        struct fs_node *children; /* by name, hh_child */
+        UT_hash_handle hh_child;
+        UT_hash_handle hh_ino;
+        uint64_t nlookup;         /* the kernel's references */
+        struct stat st;           /* st_ino == ino; st_nlink kept by the tree */
+        char *symlink;            /* target of a symlink */
+        unsigned kind;            /* what the owning view made it for */
+        void *data;               /* the view's, freed by fs_tree.free_data */
+};
+
+struct fs_tree {
+        struct fs_node *root;
+        struct fs_node *by_ino; /* every live node, hh_ino */
+        fuse_ino_t next_ino;
+        void (*free_data)(struct fs_node *n);
+};
+
+int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n));
+void fs_tree_done(struct fs_tree *t);
+
+/* In the tree or still referenced by the kernel; NULL otherwise. */
+struct fs_node *fs_tree_get(const struct fs_tree *t, fuse_ino_t ino);
+struct fs_node *fs_node_child(const struct fs_node *dir, const char *name);
+static inline bool fs_node_linked(const struct fs_tree *t, const struct fs_node *n) {
+        return n == t->root || n->parent;
+}
+
+/* Creates name in dir (which must not have it). mode includes the type;
+ * target for symlinks, rdev for device nodes. */
+int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+                dev_t rdev, const char *target, struct fs_node **ret);
+/* Takes n (and, for a directory, everything below it) out of the tree;
+ * nodes the kernel does not hold are freed at once. */
+void fs_node_unlink(struct fs_tree *t, struct fs_node *n);
+/* Moves n to dir/name; an existing dir/name must have been unlinked. */
+int fs_node_move(struct fs_node *n, struct fs_node *dir, const char *name);
+/* The kernel dropped nlookup references (FORGET). */
+void fs_node_forget(struct fs_tree *t, struct fs_node *n, uint64_t nlookup);
+
+/* Fills e for a LOOKUP/CREATE/MKDIR... reply and counts the reference the
+ * reply gives the kernel. */
+void fs_node_entry(struct fs_node *n, double timeout, struct fuse_entry_param *e);
+void fs_node_touch(struct fs_node *n, bool modified); /* ctime (and mtime) = now */
+
+/* A directory listing taken at opendir: later changes do not move offsets
+ * under a reader (as a snapshot of names with their inode numbers). */
+struct fs_dir_snapshot {
+        size_t n;
+        struct fs_dir_entry {
+                char *name;
+                fuse_ino_t ino;
+                mode_t type;
+        } *entries;
+};
+
+/* filter may be NULL; else a child is listed only when it returns true. */
+int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct fs_node *child, void *userdata),
+                        void *userdata, struct fs_dir_snapshot **ret);
+struct fs_dir_snapshot *fs_dir_snapshot_free(struct fs_dir_snapshot *s);
+/* Replies to READDIR from a snapshot. */
+void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The inode tree the views share: a node lives while it is linked or the
+ * kernel holds it; inode numbers are never reused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "fs/node.h"
+
+static unsigned freed;
+
+static void count_free(struct fs_node *n) {
+        freed++;
+}
+
+static void test_lifetime(void **state) {
+        struct fs_tree t;
+        struct fs_node *dir, *file;
+        struct fuse_entry_param e;
+        fuse_ino_t file_ino;
+
+        freed = 0;
+        assert_int_equal(fs_tree_init(&t, 0755, 100000, 100000, count_free), 0);
+        assert_int_equal(t.root->ino, FUSE_ROOT_ID);
+        assert_int_equal(fs_node_new(&t, t.root, "input", S_IFDIR | 0755, 0, 0, 0, NULL, &dir), 0);
+        assert_int_equal(t.root->st.st_nlink, 3);
+        assert_int_equal(fs_node_new(&t, dir, "event3", S_IFCHR | 0640, 0, 0, 0x0d43, NULL, &file), 0);
+        file->data = &t; /* so free_data is called */
+        assert_int_equal(fs_node_new(&t, dir, "event3", S_IFCHR | 0640, 0, 0, 0, NULL, NULL), -EEXIST);
+        file_ino = file->ino;
+
+        fs_node_entry(file, 1.0, &e);
+        assert_int_equal(e.ino, file_ino);
+        assert_int_equal(file->nlookup, 1);
+
+        /* Unlinking the directory takes the file out of the tree, but the
+         * kernel still holds it. */
+        fs_node_unlink(&t, dir);
+        assert_null(fs_node_child(t.root, "input"));
+        assert_int_equal(t.root->st.st_nlink, 2);
+        assert_ptr_equal(fs_tree_get(&t, file_ino), file);
+        assert_false(fs_node_linked(&t, file));
+        assert_int_equal(freed, 0);
+
+        fs_node_forget(&t, file, 1);
+        assert_null(fs_tree_get(&t, file_ino));
+        assert_int_equal(freed, 1);
+
+        /* A new node never gets an old number. */
+        assert_int_equal(fs_node_new(&t, t.root, "input", S_IFDIR | 0755, 0, 0, 0, NULL, &dir), 0);
+        assert_true(dir->ino > file_ino);
+        fs_tree_done(&t);
+}
+
+static void test_move_and_snapshot(void **state) {
+        struct fs_tree t;
+        struct fs_node *a, *sub, *link;
+        struct fs_dir_snapshot *s;
+
+        assert_int_equal(fs_tree_init(&t, 0755, 0, 0, NULL), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "a", S_IFREG | 0644, 0, 0, 0, NULL, &a), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "sub", S_IFDIR | 0755, 0, 0, 0, NULL, &sub), 0);
+        assert_int_equal(fs_node_new(&t, sub, "ln", S_IFLNK | 0777, 0, 0, 0, "../a", &link), 0);
+        assert_int_equal(link->st.st_size, 4);
+        assert_string_equal(link->symlink, "../a");
+
+        assert_int_equal(fs_dir_snapshot_new(t.root, NULL, NULL, &s), 0);
+        assert_int_equal(s->n, 4); /* . .. a sub */
+        assert_string_equal(s->entries[0].name, ".");
+        assert_string_equal(s->entries[1].name, "..");
+
+        /* The snapshot does not change under its reader. */
+        assert_int_equal(fs_node_move(a, sub, "b"), 0);
+        assert_int_equal(s->n, 4);
+        fs_dir_snapshot_free(s);
+
+        assert_null(fs_node_child(t.root, "a"));
+        assert_ptr_equal(fs_node_child(sub, "b"), a);
+        assert_ptr_equal(a->parent, sub);
+        assert_int_equal(fs_node_move(a, sub, "ln"), -EEXIST);
+        fs_tree_done(&t);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lifetime),
+                cmocka_unit_test(test_move_and_snapshot),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
