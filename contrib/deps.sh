@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
-        libfuse3-dev libudev-dev uthash-dev libjansson-dev libcmocka-dev
+        libfuse3-dev libudev-dev libsystemd-dev uthash-dev libjansson-dev libcmocka-dev
         # run: fusermount/fuse.conf, udevadm, lsblk/losetup/unshare, ip
         fuse3 udev util-linux iproute2
         # tests, demo and benchmarks: real tools and peers

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <utlist.h>
+
+#include "daemon.h"
+#include "fs/fuse-pool.h"
+#include "log.h"
+#include "strv.h"
+#include "udev-source.h"
+
+struct deferred_call {
+        void (*fn)(struct daemon *d, void *data);
+        void *data;
+        struct deferred_call *next;
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events) {
+        struct epoll_event ev = { .events = events, .data.ptr = w };
+
+        return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? negative_errno() : 0;
+}
+
+void daemon_unwatch(struct daemon *d, struct io_watch *w) {
+        if (w->fd >= 0)
+                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void *data) {
+        struct deferred_call *call = calloc(1, sizeof(*call));
+        uint64_t one = 1;
+
+        if (!call)
+                return -ENOMEM;
+        call->fn = fn;
+        call->data = data;
+        pthread_mutex_lock(&d->deferred_lock);
+        LL_APPEND(d->deferred, call);
+        pthread_mutex_unlock(&d->deferred_lock);
+        (void) write(d->deferred_watch.fd, &one, sizeof(one));
+        return 0;
+}
+
+static void on_deferred(struct daemon *d, struct io_watch *w, uint32_t events) {
+        struct deferred_call *calls, *call, *tmp;
+        uint64_t counter;
+
+        (void) read(w->fd, &counter, sizeof(counter));
+        pthread_mutex_lock(&d->deferred_lock);
+        calls = d->deferred;
+        d->deferred = NULL;
+        pthread_mutex_unlock(&d->deferred_lock);
+
+        /* In the order they were handed over: synthetic events of one
+         * container must reach it in the order it wrote them. */
+        LL_FOREACH_SAFE(calls, call, tmp) {
+                call->fn(d, call->data);
+                free(call);
+        }
+}
+
+static void on_udev(struct daemon *d, struct io_watch *w, uint32_t events) {
+        int r = udev_source_dispatch(d->udev, d->model);
+        if (r < 0)
+                log_error_errno(r, "Failed to receive device events: %m");
+}
+
+static void reload_all(struct daemon *d) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                struct policy_diagnostics diags = {};
+                int r = daemon_reload_container(d, daemon_container_of(c), &diags);
+
+                for (size_t i = 0; i < diags.n_items; i++) {
+                        _cleanup_free_ char *line = NULL;
+                        if (policy_diagnostic_format(&diags.items[i], &line) >= 0)
+                                log_internal(diags.items[i].is_error ? LOG_ERR : LOG_WARNING, 0, "%s: %s", c->name,
+                                             line);
+                }
+                policy_diagnostics_done(&diags);
+                if (r < 0)
+                        log_error_errno(r, "%s: reload failed, the previous policy stays in force: %m", c->name);
+                else
+                        log_info("%s: reloaded %s", c->name, c->policy_source);
+        }
+}
+
+static void on_signal(struct daemon *d, struct io_watch *w, uint32_t events) {
+        struct signalfd_siginfo si;
+
+        while (read(w->fd, &si, sizeof(si)) == sizeof(si))
+                switch (si.ssi_signo) {
+                case SIGHUP:
+                        log_info("SIGHUP: reloading every container's policy.");
+                        reload_all(d);
+                        break;
+                default:
+                        log_info("Signal %s: shutting down.", strsignal((int) si.ssi_signo));
+                        d->exiting = true;
+                }
+}
+
+static void destroy_exited_view(uint64_t id, void *userdata) {
+        /* The views recognise their own session ids and know how to react
+         * (a view unmounted from outside is remounted or reported). */
+        log_debug("FUSE session %" PRIu64 " ended.", id);
+}
+
+static void on_fuse_exited(struct daemon *d, struct io_watch *w, uint32_t events) {
+        (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
+}
+
+/* The one subscriber of the model: views first, then the relay, so that a
+ * container hears of a device only once its node and /sys entry exist. */
+static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
+        struct daemon_container *dc = daemon_container_of(c);
+
+        if (!dc)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct visible_device *v = deltas[i].new ?: deltas[i].old;
+                static const char *const kinds[] = { "visible", "changed", "hidden" };
+
+                log_debug("%s: %s %s%s%s", c->name, kinds[deltas[i].kind], deltas[i].device->devpath,
+                          v->node ? " as /dev/" : "", strempty(v->node));
+                if (deltas[i].new)
+                        STRV_FOREACH(s, deltas[i].new->conflicts)
+                                log_notice("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
+                if (deltas[i].new)
+                        STRV_FOREACH(s, deltas[i].new->warnings)
+                                log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
+        }
+}
+
+static int make_dir(const char *path, mode_t mode) {
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        /* An existing directory (a previous run) gets the mode we rely on. */
+        return chmod(path, mode) < 0 ? negative_errno() : 0;
+}
+
+static int setup_signals(struct daemon *d) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+                return -EINVAL;
+        /* A client that hangs up must not kill the daemon. */
+        signal(SIGPIPE, SIG_IGN);
+        d->signals.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (d->signals.fd < 0)
+                return negative_errno();
+        d->signals.fn = on_signal;
+        return daemon_watch(d, &d->signals, EPOLLIN);
+}
+
+static int setup_devices(struct daemon *d, const struct daemon_options *o) {
+        unsigned count;
+        uint64_t start;
+        int r, sysfs_fd;
+
+        sysfs_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sysfs_fd < 0)
+                return log_error_errno(errno, "Failed to open /sys: %m");
+        r = model_new(sysfs_fd, &d->model);
+        if (r < 0)
+                return r;
+        r = model_subscribe(d->model, dispatch_deltas, d);
+        if (r < 0)
+                return r;
+
+        r = udev_source_new(o->kernel_events, &d->udev);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen to device events: %m");
+        start = now_usec();
+        r = udev_source_enumerate(d->udev, d->model, &count);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enumerate devices: %m");
+        log_info("Found %u devices in %.1f ms; following %s events.", count, (now_usec() - start) / 1000.0,
+                 udev_source_name(d->udev));
+
+        d->udev_watch = (struct io_watch){ .fd = udev_source_fd(d->udev), .fn = on_udev };
+        return daemon_watch(d, &d->udev_watch, EPOLLIN);
+}
+
+int daemon_new(const struct daemon_options *o, struct daemon **ret) {
+        _cleanup_(daemon_freep) struct daemon *d = NULL;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->epoll_fd = d->signals.fd = d->deferred_watch.fd = -EBADF;
+        d->udev_watch.fd = d->fuse_exited.fd = -EBADF;
+        pthread_mutex_init(&d->deferred_lock, NULL);
+        d->started_usec = now_usec();
+        d->runtime_dir = strdup(o->runtime_dir);
+        d->policy_dir = strdup(o->policy_dir);
+        if (!d->runtime_dir || !d->policy_dir || asprintf(&d->containers_dir, "%s/containers", o->runtime_dir) < 0)
+                return -ENOMEM;
+
+        /* Views are reachable below containers/: host users must not get at
+         * devices through them (the ids there are the containers'). */
+        r = make_dir(d->runtime_dir, 0755);
+        if (r >= 0)
+                r = make_dir(d->containers_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
+
+        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->epoll_fd < 0)
+                return negative_errno();
+        r = setup_signals(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+
+        d->deferred_watch = (struct io_watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .fn = on_deferred };
+        if (d->deferred_watch.fd < 0)
+                return negative_errno();
+        r = daemon_watch(d, &d->deferred_watch, EPOLLIN);
+        if (r < 0)
+                return r;
+
+        r = fuse_pool_new(o->fuse_workers, &d->fuse);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the FUSE workers: %m");
+        d->fuse_exited = (struct io_watch){ .fd = fuse_pool_exited_fd(d->fuse), .fn = on_fuse_exited };
+        r = daemon_watch(d, &d->fuse_exited, EPOLLIN);
+        if (r < 0)
+                return r;
+
+        r = setup_devices(d, o);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int daemon_run(struct daemon *d) {
+        while (!d->exiting) {
+                struct epoll_event events[16];
+                int n = epoll_wait(d->epoll_fd, events, ELEMENTSOF(events), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(errno, "epoll_wait failed: %m");
+                }
+                for (int i = 0; i < n; i++) {
+                        struct io_watch *w = events[i].data.ptr;
+                        w->fn(d, w, events[i].events);
+                }
+        }
+        return 0;
+}
+
+struct daemon *daemon_free(struct daemon *d) {
+        struct container *c, *tmp;
+        struct deferred_call *call, *ctmp;
+
+        if (!d)
+                return NULL;
+        if (d->model)
+                HASH_ITER(hh, d->model->containers, c, tmp)
+                        daemon_destroy_container(d, daemon_container_of(c));
+        fuse_pool_free(d->fuse);
+        udev_source_free(d->udev);
+        model_free(d->model);
+        LL_FOREACH_SAFE(d->deferred, call, ctmp)
+                free(call);
+        safe_close(d->deferred_watch.fd);
+        safe_close(d->signals.fd);
+        safe_close(d->epoll_fd);
+        pthread_mutex_destroy(&d->deferred_lock);
+        free(d->containers_dir);
+        free(d->runtime_dir);
+        free(d->policy_dir);
+        free(d);
+        return NULL;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* devsieved: serves every registered container a /dev and a /sys with only
+ * the devices its policy allows, and relays their uevents. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "strv.h"
+
+struct arguments {
+        struct daemon_options daemon;
+        bool foreground;
+        char **containers; /* NAME=POLICY */
+};
+
+static void help(void) {
+        printf("Usage: devsieved [OPTIONS]\n"
+               "\n"
+               "Serve each registered container a /dev and a /sys holding only the devices\n"
+               "its policy allows, live, and relay their uevents into it.\n"
+               "\n"
+               "Options:\n"
+               "      --runtime-dir DIR   control socket and views below DIR (default %s)\n"
+               "      --policy-dir DIR    where policy names are looked up (default %s)\n"
+               "      --foreground        do not detach (for systemd and supervisors)\n"
+               "      --log-level LEVEL   emerg..debug (default info)\n"
+               "      --container NAME=POLICY\n"
+               "                          serve a container from the start (repeatable);\n"
+               "                          without a control client, devsieved runs standalone\n"
+               "      --fuse-threads N    FUSE worker threads (default: from the CPU count)\n"
+               "      --kernel-events     follow the kernel's uevents even when a udevd runs\n"
+               "  -h, --help              show this help\n"
+               "      --version           show the version\n"
+               "\n"
+               "See devsieved(8).\n",
+               DEFAULT_RUNTIME_DIR, DEFAULT_POLICY_DIR);
+}
+
+static int parse_arguments(int argc, char **argv, struct arguments *a) {
+        enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER,
+               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_VERSION };
+        static const struct option options[] = {
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
+                { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "container", required_argument, NULL, ARG_CONTAINER },
+                { "fuse-threads", required_argument, NULL, ARG_FUSE_THREADS },
+                { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int opt, level;
+        char *end;
+
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (opt) {
+                case ARG_RUNTIME_DIR:
+                        a->daemon.runtime_dir = optarg;
+                        break;
+                case ARG_POLICY_DIR:
+                        a->daemon.policy_dir = optarg;
+                        break;
+                case ARG_FOREGROUND:
+                        a->foreground = true;
+                        break;
+                case ARG_LOG_LEVEL:
+                        level = log_level_from_string(optarg);
+                        if (level < 0) {
+                                log_error("Unknown log level '%s' (emerg, alert, crit, err, warning, notice, info, debug).",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        log_set_max_level(level);
+                        break;
+                case ARG_CONTAINER:
+                        if (!strchr(optarg, '=') || optarg[0] == '=') {
+                                log_error("--container wants NAME=POLICY, got '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        if (strv_extend(&a->containers, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_FUSE_THREADS:
+                        errno = 0;
+                        a->daemon.fuse_workers = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || a->daemon.fuse_workers == 0 || a->daemon.fuse_workers > 64) {
+                                log_error("--fuse-threads wants a number from 1 to 64, got '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_KERNEL_EVENTS:
+                        a->daemon.kernel_events = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("devsieved %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        log_error("Try 'devsieved --help'.");
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'. Try 'devsieved --help'.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int create_static_containers(struct daemon *d, char **containers) {
+        STRV_FOREACH(spec, containers) {
+                _cleanup_free_ char *name = strndup(*spec, strcspn(*spec, "="));
+                struct policy_diagnostics diags = {};
+                int r;
+
+                if (!name)
+                        return -ENOMEM;
+                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, &diags, NULL);
+                for (size_t i = 0; i < diags.n_items; i++) {
+                        _cleanup_free_ char *line = NULL;
+                        if (policy_diagnostic_format(&diags.items[i], &line) >= 0)
+                                log_internal(diags.items[i].is_error ? LOG_ERR : LOG_WARNING, 0, "%s", line);
+                }
+                policy_diagnostics_done(&diags);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create container '%s': %m", name);
+        }
+        return 0;
+}
+
+/* Without --foreground: detach, but only once serving, so that whoever
+ * started us knows whether it worked (the parent exits with our status). */
+static int detach(int *ret_ready_fd) {
+        int pipefd[2];
+        pid_t pid;
+        char status;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return negative_errno();
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid > 0) {
+                close(pipefd[1]);
+                _exit(read(pipefd[0], &status, 1) == 1 && status == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+        }
+        close(pipefd[0]);
+        if (setsid() < 0)
+                return negative_errno();
+        *ret_ready_fd = pipefd[1];
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct arguments a = { .daemon = { .runtime_dir = DEFAULT_RUNTIME_DIR, .policy_dir = DEFAULT_POLICY_DIR } };
+        _cleanup_(daemon_freep) struct daemon *d = NULL;
+        _cleanup_close_ int ready_fd = -EBADF;
+        char status = 1;
+        int r;
+
+        log_set_prefix("devsieved");
+        r = parse_arguments(argc, argv, &a);
+        if (r <= 0) {
+                strv_free(a.containers);
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        if (!a.foreground && detach(&ready_fd) < 0)
+                return EXIT_FAILURE;
+
+        r = daemon_new(&a.daemon, &d);
+        if (r >= 0)
+                r = create_static_containers(d, a.containers);
+        strv_free(a.containers);
+        if (r >= 0) {
+                status = 0;
+                (void) sd_notify(0, "READY=1");
+        }
+        if (ready_fd >= 0)
+                (void) write(ready_fd, &status, 1);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        log_info("Serving; runtime directory %s.", d->runtime_dir);
+        r = daemon_run(d);
+        (void) sd_notify(0, "STOPPING=1");
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

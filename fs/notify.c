@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
+#include "notify.h"
+
+static int push(struct fs_notify_queue *q, struct fs_notify n, const char *name) {
+        if (q->n == q->allocated) {
+                size_t more = q->allocated * 2 + 16;
+                struct fs_notify *grown = realloc(q->items, more * sizeof(*grown));
+                if (!grown)
+                        return -ENOMEM;
+                q->items = grown;
+                q->allocated = more;
+        }
+        if (name && !(n.name = strdup(name)))
+                return -ENOMEM;
+        q->items[q->n++] = n;
+        return 0;
+}
+
+int fs_notify_add_entry(struct fs_notify_queue *q, fuse_ino_t parent, const char *name) {
+        return push(q, (struct fs_notify){ .kind = FS_NOTIFY_INVAL_ENTRY, .parent = parent }, name);
+}
+
+int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_t ino, const char *name) {
+        return push(q, (struct fs_notify){ .kind = FS_NOTIFY_DELETE, .parent = parent, .ino = ino }, name);
+}
+
+int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino) {
+        return push(q, (struct fs_notify){ .kind = FS_NOTIFY_INVAL_INODE, .ino = ino }, NULL);
+}
+
+static int send_one(struct fuse_session *se, const struct fs_notify *n) {
+        switch (n->kind) {
+        case FS_NOTIFY_INVAL_ENTRY:
+                return fuse_lowlevel_notify_inval_entry(se, n->parent, n->name, strlen(n->name));
+        case FS_NOTIFY_DELETE:
+                return fuse_lowlevel_notify_delete(se, n->parent, n->ino, n->name, strlen(n->name));
+        case FS_NOTIFY_INVAL_INODE:
+                return fuse_lowlevel_notify_inval_inode(se, n->ino, 0, 0);
+        }
+        return -EINVAL;
+}
+
+int fs_notify_flush(struct fs_notify_queue *q, struct fuse_session *se) {
+        int failed = 0;
+
+        for (size_t i = 0; i < q->n; i++) {
+                int r = send_one(se, &q->items[i]);
+
+                /* ENOENT: the kernel had nothing cached, nothing to drop. */
+                if (r < 0 && r != -ENOENT) {
+                        log_debug_errno(r, "FUSE invalidation of %s failed: %m", strempty(q->items[i].name));
+                        failed++;
+                }
+                free(q->items[i].name);
+        }
+        q->n = 0;
+        return failed;
+}
+
+void fs_notify_queue_done(struct fs_notify_queue *q) {
+        for (size_t i = 0; i < q->n; i++)
+                free(q->items[i].name);
+        free(q->items);
+        *q = (struct fs_notify_queue){};
+}

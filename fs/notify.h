@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "session.h"
+
+/* Kernel cache invalidations a view collects while it changes its tree
+ * under its lock, and sends once the lock is released, from the main loop.
+ * Sending one under the lock would deadlock: the kernel holds a directory's
+ * lock while a request in it waits for a worker, and the worker waits for
+ * the view's lock. */
+
+struct fs_notify {
+        enum { FS_NOTIFY_INVAL_ENTRY, FS_NOTIFY_DELETE, FS_NOTIFY_INVAL_INODE } kind;
+        fuse_ino_t parent, ino;
+        char *name;
+};
+
+struct fs_notify_queue {
+        struct fs_notify *items;
+        size_t n, allocated;
+};
+
+/* A new name appeared (the kernel may have cached its absence). */
+int fs_notify_add_entry(struct fs_notify_queue *q, fuse_ino_t parent, const char *name);
+/* name (inode ino) is gone from parent. */
+int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_t ino, const char *name);
+/* ino's attributes (owner, mode) or contents changed. */
+int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino);
+
+/* Sends and empties the queue. Errors the kernel gives for what it does
+ * not cache (ENOENT) are success; others are counted in the return value. */
+int fs_notify_flush(struct fs_notify_queue *q, struct fuse_session *se);
+void fs_notify_queue_done(struct fs_notify_queue *q);
