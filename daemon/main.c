@@ -3,6 +3,7 @@
  * the devices its policy allows, and relays their uevents. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
@@ -14,6 +15,7 @@ struct arguments {
         struct daemon_options daemon;
         bool foreground;
         char **containers; /* NAME=POLICY */
+        char **attachments; /* NAME=PID */
 };
 
 static void help(void) {
@@ -30,6 +32,8 @@ static void help(void) {
                "      --container NAME=POLICY\n"
                "                          serve a container from the start (repeatable);\n"
                "                          without a control client, devsieved runs standalone\n"
+               "      --attach NAME=PID   attach such a container to its init process (its id\n"
+               "                          maps, network namespace and lifetime)\n"
                "      --fuse-threads N    FUSE worker threads (default: from the CPU count)\n"
                "      --kernel-events     follow the kernel's uevents even when a udevd runs\n"
                "  -h, --help              show this help\n"
@@ -40,7 +44,7 @@ static void help(void) {
 }
 
 static int parse_arguments(int argc, char **argv, struct arguments *a) {
-        enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER,
+        enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER, ARG_ATTACH,
                ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_VERSION };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
@@ -48,6 +52,7 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "container", required_argument, NULL, ARG_CONTAINER },
+                { "attach", required_argument, NULL, ARG_ATTACH },
                 { "fuse-threads", required_argument, NULL, ARG_FUSE_THREADS },
                 { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
                 { "help", no_argument, NULL, 'h' },
@@ -85,6 +90,14 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                         if (strv_extend(&a->containers, optarg) < 0)
                                 return -ENOMEM;
                         break;
+                case ARG_ATTACH:
+                        if (!strchr(optarg, '=') || optarg[0] == '=') {
+                                log_error("--attach wants NAME=PID, got '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        if (strv_extend(&a->attachments, optarg) < 0)
+                                return -ENOMEM;
+                        break;
                 case ARG_FUSE_THREADS:
                         errno = 0;
                         a->daemon.fuse_workers = (unsigned) strtoul(optarg, &end, 10);
@@ -113,6 +126,16 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
         return 1;
 }
 
+static void log_diagnostics(struct policy_diagnostics *diags) {
+        for (size_t i = 0; i < diags->n_items; i++) {
+                _cleanup_free_ char *line = NULL;
+                if (policy_diagnostic_format(&diags->items[i], &line) >= 0)
+                        log_internal(diags->items[i].is_error ? LOG_ERR : LOG_WARNING, 0, "%s", line);
+        }
+        policy_diagnostics_done(diags);
+}
+
+/* --container NAME=POLICY: as `devsieve create`, before any client. */
 static int create_static_containers(struct daemon *d, char **containers) {
         STRV_FOREACH(spec, containers) {
                 _cleanup_free_ char *name = strndup(*spec, strcspn(*spec, "="));
@@ -122,14 +145,38 @@ static int create_static_containers(struct daemon *d, char **containers) {
                 if (!name)
                         return -ENOMEM;
                 r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, &diags, NULL);
-                for (size_t i = 0; i < diags.n_items; i++) {
-                        _cleanup_free_ char *line = NULL;
-                        if (policy_diagnostic_format(&diags.items[i], &line) >= 0)
-                                log_internal(diags.items[i].is_error ? LOG_ERR : LOG_WARNING, 0, "%s", line);
-                }
-                policy_diagnostics_done(&diags);
+                log_diagnostics(&diags);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create container '%s': %m", name);
+        }
+        return 0;
+}
+
+/* --attach NAME=PID: as `devsieve attach`. */
+static int attach_static_containers(struct daemon *d, char **attachments) {
+        STRV_FOREACH(spec, attachments) {
+                _cleanup_free_ char *name = strndup(*spec, strcspn(*spec, "="));
+                const char *pid_text = strchr(*spec, '=') + 1;
+                struct policy_diagnostics diags = {};
+                struct daemon_container *dc;
+                char *end;
+                long pid;
+                int r;
+
+                if (!name)
+                        return -ENOMEM;
+                errno = 0;
+                pid = strtol(pid_text, &end, 10);
+                if (errno || *end || pid <= 0 || pid > INT32_MAX)
+                        return log_error_errno(EINVAL, "--attach %s: '%s' is not a pid.", *spec, pid_text);
+                dc = daemon_find_container(d, name);
+                if (!dc)
+                        return log_error_errno(ENOENT, "--attach %s: no container '%s' (create it with --container).",
+                                               *spec, name);
+                r = daemon_attach_container(d, dc, (pid_t) pid, &diags);
+                log_diagnostics(&diags);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to attach container '%s' to process %ld: %m", name, pid);
         }
         return 0;
 }
@@ -168,6 +215,7 @@ int main(int argc, char **argv) {
         r = parse_arguments(argc, argv, &a);
         if (r <= 0) {
                 strv_free(a.containers);
+                strv_free(a.attachments);
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
         if (!a.foreground && detach(&ready_fd) < 0)
@@ -176,7 +224,10 @@ int main(int argc, char **argv) {
         r = daemon_new(&a.daemon, &d);
         if (r >= 0)
                 r = create_static_containers(d, a.containers);
+        if (r >= 0)
+                r = attach_static_containers(d, a.attachments);
         strv_free(a.containers);
+        strv_free(a.attachments);
         if (r >= 0) {
                 status = 0;
                 (void) sd_notify(0, "READY=1");
