@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+#include "model.h"
+
+/* Relays uevents into one container, as if it had its own kernel: only
+ * about devices it sees, rewritten to its view (DEVNAME follows the
+ * policy's NAME), in order, through a bounded queue so a container that does
+ * not read cannot slow the daemon or anyone else. */
+
+struct relay;
+
+struct relay_stats {
+        const char *mode;     /* "netlink" or "socket" */
+        uint64_t relayed;     /* events handed to the container */
+        uint64_t dropped;     /* events lost to a full queue */
+        uint64_t queued;      /* waiting now */
+        unsigned listeners;   /* socket mode: connected clients */
+};
+
+/* mode RELAY_AUTO picks netlink when pid has a network namespace of its
+ * own, socket otherwise. netlink into the host's own namespace is refused
+ * (-EPERM): every host listener would hear the container's events. Socket
+ * mode listens at DIR/uevent.sock (dc->dir). */
+int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mode, struct relay **ret);
+struct relay *relay_free(struct relay *r);
+DEFINE_POINTER_CLEANUP(struct relay, relay_free);
+
+/* Main loop only: the events these deltas mean for the container. */
+void relay_apply(struct relay *r, const struct delta *deltas, size_t n_deltas);
+/* Main loop only: an event the container made itself (a write to a
+ * synthetic uevent file), already in its view; takes properties. */
+int relay_inject(struct relay *r, char **properties);
+
+void relay_get_stats(const struct relay *r, struct relay_stats *ret);

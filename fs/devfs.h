@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/model.h"
+#include "fuse-pool.h"
+#include "macro.h"
+
+/* A container's /dev: the OCI skeleton, a node for every visible device (as
+ * its policy names, owns and modes it), the policy's symlinks and
+ * char/M:m, block/M:m links; and, like a tmpfs, whatever the container
+ * creates itself (sockets, fifos, files, directories), kept in memory for
+ * the container's lifetime. */
+
+struct devfs;
+
+struct devfs_stats {
+        uint64_t device_nodes;  /* nodes shown for visible devices */
+        uint64_t user_entries;  /* entries the container created */
+        uint64_t conflicts;     /* device nodes not shown because the container's own entry holds the name */
+        uint64_t memory_bytes;  /* held for the container's own files */
+};
+
+/* Mounts at mountpoint (an existing empty directory) on the host, as root:
+ * a FUSE mount made inside a user namespace could never hold device nodes.
+ * root_uid/root_gid: host ids of the container's root (owner of the
+ * skeleton). */
+int devfs_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
+              gid_t root_gid, struct devfs **ret);
+/* Unmounts (lazily: the container may still hold it), closes the
+ * connection, frees everything. */
+struct devfs *devfs_free(struct devfs *v);
+DEFINE_POINTER_CLEANUP(struct devfs, devfs_free);
+
+/* Main loop only. Applies one batch of deltas and sends the kernel the
+ * invalidations it needs, after releasing the view's lock. */
+void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas);
+/* Main loop only: the container's root changed (attach). */
+void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid);
+
+void devfs_get_stats(struct devfs *v, struct devfs_stats *ret);
