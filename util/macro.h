@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,6 +83,21 @@ static inline void fclosep(FILE **f) {
                 fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* Runs every step and keeps the first error: for cleanups and batches
+ * where one failure must not stop the rest. */
+#define RET_GATHER(ret, expr)                      \
+        ({                                         \
+                int _step = (expr);                \
+                if ((ret) >= 0 && _step < 0)       \
+                        (ret) = _step;             \
+                (ret);                             \
+        })
 
 /* Defines func##p(type **) for use with _cleanup_(). */
 #define DEFINE_POINTER_CLEANUP(type, func)         \

@@ -10,11 +10,6 @@
 #error "CONTRIB_POLICY_DIR must be defined by the build"
 #endif
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static struct policy *load_contrib(const char *name) {
         const struct policy_load_options options = {
                 .unknown_names_are_errors = true,
