@@ -40,6 +40,11 @@ struct delta {
  * them. Pointers are valid during the call only. */
 typedef void (*model_deltas_fn)(struct container *c, const struct delta *deltas, size_t n_deltas, void *userdata);
 
+/* Every host event, once the model has applied it and delivered its
+ * deltas: for what depends on host devices no container sees (the /sys
+ * view covers one that appears inside a visible device's directory). */
+typedef void (*model_event_fn)(const struct uevent *ev, void *userdata);
+
 struct model_stats {
         uint64_t events;
         uint64_t events_by_action[_UEVENT_ACTION_MAX];
@@ -60,6 +65,11 @@ struct model {
                 void *userdata;
         } subscribers[MODEL_SUBSCRIBERS_MAX];
         size_t n_subscribers;
+        struct {
+                model_event_fn fn;
+                void *userdata;
+        } observers[MODEL_SUBSCRIBERS_MAX];
+        size_t n_observers;
         struct model_stats stats;
 };
 
@@ -71,6 +81,7 @@ DEFINE_POINTER_CLEANUP(struct model, model_free);
 /* Subscribers are called in registration order: views before the relay, so
  * that a container hears of a device only once its node exists. */
 int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata);
+int model_observe_events(struct model *m, model_event_fn fn, void *userdata);
 
 /* --- Host devices ---------------------------------------------------- */
 
