@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "fs/fuse-pool.h"
+#include "fs/sysfs.h"
 #include "log.h"
 #include "strv.h"
 #include "udev-source.h"
@@ -131,6 +132,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
 
         if (!dc)
                 return;
+        if (dc->sys)
+                sysfs_view_apply(dc->sys, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;
                 static const char *const kinds[] = { "visible", "changed", "hidden" };
@@ -143,6 +146,25 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                 if (deltas[i].new)
                         STRV_FOREACH(s, deltas[i].new->warnings)
                                 log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
+        }
+}
+
+/* Host devices no container sees still matter to the /sys views: one
+ * appearing inside a visible device's directory must be covered. */
+static void observe_host_event(const struct uevent *ev, void *userdata) {
+        struct daemon *d = userdata;
+        struct container *c, *tmp;
+
+        if (ev->action != UEVENT_ADD && ev->action != UEVENT_REMOVE && ev->action != UEVENT_MOVE)
+                return;
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                struct daemon_container *dc = daemon_container_of(c);
+
+                if (!dc || !dc->sys)
+                        continue;
+                if (ev->action == UEVENT_MOVE && ev->devpath_old)
+                        sysfs_view_host_event(dc->sys, ev->devpath_old, false);
+                sysfs_view_host_event(dc->sys, ev->devpath, ev->action != UEVENT_REMOVE);
         }
 }
 
@@ -183,6 +205,9 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         if (r < 0)
                 return r;
         r = model_subscribe(d->model, dispatch_deltas, d);
+        if (r < 0)
+                return r;
+        r = model_observe_events(d->model, observe_host_event, d);
         if (r < 0)
                 return r;
 

@@ -42,6 +42,7 @@ enum relay_mode {
  * mounted for it, its relay and the process it was attached to. */
 struct daemon_container {
         struct container *container; /* the model's; container->userdata points back */
+        struct daemon *daemon;
         char *dir;                   /* RUNTIME/containers/NAME */
         struct devfs *dev;
         struct sysfs_view *sys;

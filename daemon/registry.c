@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "fs/sysfs.h"
 #include "log.h"
+#include "strv.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -42,6 +44,7 @@ struct daemon_container *daemon_find_container(struct daemon *d, const char *nam
 static void daemon_container_free(struct daemon_container *dc) {
         if (!dc)
                 return;
+        sysfs_view_free(dc->sys);
         free(dc->dir);
         free(dc);
 }
@@ -53,6 +56,57 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         daemon_unwatch(d, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
+}
+
+/* An event the container wrote into a uevent file of its /sys. */
+struct synthetic_event {
+        char *container;
+        char **properties;
+};
+
+static void deliver_synthetic_event(struct daemon *d, void *data) {
+        struct synthetic_event *e = data;
+        struct daemon_container *dc = daemon_find_container(d, e->container);
+
+        /* The container may be gone by now; its events go with it. */
+        if (dc)
+                log_debug("%s: synthetic %s of %s", e->container, strv_env_get(e->properties, "ACTION"),
+                          strv_env_get(e->properties, "DEVPATH"));
+        strv_free(e->properties);
+        free(e->container);
+        free(e);
+}
+
+/* From a FUSE worker: the main loop owns the relay. */
+static void on_synthetic_event(char **properties, void *userdata) {
+        struct daemon_container *dc = userdata;
+        struct synthetic_event *e = calloc(1, sizeof(*e));
+
+        if (!e || !(e->container = strdup(dc->container->name))) {
+                log_error("%s: out of memory, a synthetic event is lost.", dc->container->name);
+                strv_free(properties);
+                free(e);
+                return;
+        }
+        e->properties = properties;
+        if (daemon_defer(dc->daemon, deliver_synthetic_event, e) < 0) {
+                log_error("%s: out of memory, a synthetic event is lost.", dc->container->name);
+                strv_free(e->properties);
+                free(e->container);
+                free(e);
+        }
+}
+
+/* What the container's policy exposes of non-device sysfs follows it. */
+static void expose_policy_paths(struct daemon_container *dc) {
+        int r;
+
+        if (!dc->sys)
+                return;
+        r = sysfs_view_set_exposed(dc->sys, policy_exposed_paths(dc->container->policy));
+        if (r < 0)
+                log_warning_errno(r, "%s: could not expose every path the policy names in /sys: %m",
+                                  dc->container->name);
 }
 
 /* The container's root as the daemon can reach it, for OWNER/GROUP names. */
@@ -67,6 +121,7 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         _cleanup_close_ int pidfd = -EBADF;
         struct container *c = dc->container;
         struct idmap uids, gids;
+        uint32_t root_uid, root_gid;
         int r;
 
         if (pid <= 0)
@@ -102,15 +157,34 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
 
         c->uid_map = uids;
         c->gid_map = gids;
-        return model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        if (r < 0)
+                return r;
+        /* Files the container writes belong to its root. */
+        if (idmap_to_host(&uids, 0, &root_uid) >= 0 && idmap_to_host(&gids, 0, &root_gid) >= 0 && dc->sys)
+                sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
+        expose_policy_paths(dc);
+        return 0;
 }
 
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
+        _cleanup_free_ char *sys = NULL;
+        int r;
+
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
+
+        if (asprintf(&sys, "%s/sys", dc->dir) < 0)
+                return -ENOMEM;
+        if (mkdir(sys, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
+        r = sysfs_view_new(d->fuse, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
+        expose_policy_paths(dc);
 
         return pid > 0 ? daemon_attach_container(d, dc, pid, diags) : model_refresh_container(d->model, dc->container);
 }
@@ -143,6 +217,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 return -ENOMEM;
         }
         dc->container = c;
+        dc->daemon = d;
         dc->relay_mode = relay;
         dc->pid_watch.fd = -EBADF;
         c->userdata = dc;
@@ -159,10 +234,15 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 }
 
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
+        _cleanup_free_ char *sys = NULL;
+
         if (dc->pid_watch.fd >= 0) {
                 daemon_unwatch(d, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
+        dc->sys = sysfs_view_free(dc->sys);
+        if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
+                (void) rmdir(sys);
         (void) rmdir(dc->dir);
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
@@ -184,5 +264,9 @@ int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struc
         r = daemon_load_policy(d, c->policy_source, root, dc->pid == 0, &policy, diags);
         if (r < 0)
                 return r;
-        return model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        if (r < 0)
+                return r;
+        expose_policy_paths(dc);
+        return 0;
 }

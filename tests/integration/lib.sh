@@ -42,7 +42,10 @@ __cleanup() {
         # A failing cleanup step must not stop the others.
         set +e
         for ((i = ${#__deferred[@]} - 1; i >= 0; i--)); do
-                eval "${__deferred[i]}" || echo "cleanup failed: ${__deferred[i]}" >&2
+                if ! eval "${__deferred[i]}"; then
+                        echo "cleanup failed: ${__deferred[i]}" >&2
+                        [[ ${__deferred[i]} == daemon_stop* && $rc -eq 0 ]] && rc=1
+                fi
         done
         for i in "${__created_loops[@]}"; do
                 if [[ -e /sys/class/block/loop$i ]]; then
@@ -151,4 +154,70 @@ loop_remove() {
                 sleep 0.1
         done
         "$LOOPCTL" remove "$1"
+}
+
+# --- devsieved ---------------------------------------------------------
+
+# daemon_start RUNTIME_DIR [DEVSIEVED ARGS...]: runs devsieved in the
+# foreground (log in RUNTIME_DIR.log), waits until it serves, stops it at
+# exit. Sets DAEMON_PID.
+DAEMON_PID=
+daemon_start() {
+        local dir=$1
+        shift
+        mkdir -p "$dir"
+        "$DEVSIEVED" --foreground --runtime-dir "$dir" --log-level debug "$@" >"$dir.log" 2>&1 &
+        DAEMON_PID=$!
+        defer "daemon_stop $DAEMON_PID '$dir.log'"
+        for _ in {1..100}; do
+                grep -q 'Serving;' "$dir.log" 2>/dev/null && return 0
+                kill -0 "$DAEMON_PID" 2>/dev/null || fail "devsieved exited:"$'\n'"$(cat "$dir.log")"
+                sleep 0.05
+        done
+        fail "devsieved did not start in 5 s:"$'\n'"$(cat "$dir.log")"
+}
+
+# daemon_stop PID LOG: SIGTERM; a daemon that does not exit cleanly (a
+# crash, a sanitizer report) fails the test and shows its log.
+daemon_stop() {
+        local rc=0
+        kill "$1" 2>/dev/null || return 0
+        wait "$1" || rc=$?
+        if [[ $rc -ne 0 ]]; then
+                echo "devsieved exited with status $rc; its log:" >&2
+                tail -n 60 "$2" >&2
+                return 1
+        fi
+}
+
+# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (5 s).
+wait_until() {
+        local what=$1
+        shift
+        for _ in {1..500}; do
+                "$@" >/dev/null 2>&1 && return 0
+                sleep 0.01
+        done
+        fail "timed out waiting for $what"
+}
+
+# container_start VAR [NS-RUN ARGS...]: a container (tests/helpers/ns-run)
+# that sleeps until the test ends; VAR gets its pid, for nsenter.
+container_start() {
+        local -n __container_ret=$1
+        local pidfile
+        shift
+        pidfile=$(mktemp "$TEST_TMPDIR/pid.XXXXXX")
+        rm -f "$pidfile"
+        "$NS_RUN" --pidfile "$pidfile" "$@" -- sleep infinity &
+        defer "kill $! 2>/dev/null; wait $! 2>/dev/null"
+        wait_until "the container to start" test -s "$pidfile"
+        __container_ret=$(<"$pidfile")
+}
+
+# in_container PID COMMAND...: runs COMMAND in the container, as its root.
+in_container() {
+        local pid=$1
+        shift
+        nsenter -t "$pid" -U -m -n -- "$@"
 }

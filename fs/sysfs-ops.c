@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The /sys view's FUSE handlers, run by the pool's workers. They answer
+ * from the view's tree under its lock; the only files with contents are
+ * the synthetic uevent files and the writable attributes, both read from
+ * (or written to) the host's sysfs outside the lock. */
+#include <fcntl.h>
+#include <sys/param.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "strv.h"
+#include "sysfs-internal.h"
+#include "uevent-file.h"
+
+/* A uevent file or attribute is a page in sysfs; so it is here. */
+#define SYSFS_FILE_MAX 4096
+
+static struct sysfs_view *view_of(fuse_req_t req) {
+        return fuse_req_userdata(req);
+}
+
+struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id) {
+        struct shown_device *s;
+
+        HASH_FIND(hh, v->shown, &id, sizeof(id), s);
+        return s;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        struct sysfs_view *v = view_of(req);
+        struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
+        struct fs_node *dir, *n = NULL;
+
+        pthread_mutex_lock(&v->lock);
+        dir = fs_tree_get(&v->tree, parent);
+        if (dir && fs_node_linked(&v->tree, dir))
+                n = fs_node_child(dir, name);
+        if (n)
+                fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
+        pthread_mutex_unlock(&v->lock);
+        /* An absent name is cached too (ino 0): every name that appears
+         * later is invalidated explicitly. */
+        fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+        struct sysfs_view *v = view_of(req);
+        struct fs_node *n;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        if (n)
+                fs_node_forget(&v->tree, n, nlookup);
+        pthread_mutex_unlock(&v->lock);
+        fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
+        struct sysfs_view *v = view_of(req);
+
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < count; i++) {
+                struct fs_node *n = fs_tree_get(&v->tree, forgets[i].ino);
+                if (n)
+                        fs_node_forget(&v->tree, n, forgets[i].nlookup);
+        }
+        pthread_mutex_unlock(&v->lock);
+        fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        struct fs_node *n;
+        struct stat st;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        /* What is gone is gone for every name: no attributes of a node
+         * taken out of the view. */
+        if (n && fs_node_linked(&v->tree, n))
+                st = n->st;
+        else
+                n = NULL;
+        pthread_mutex_unlock(&v->lock);
+        if (!n)
+                fuse_reply_err(req, ENOENT);
+        else
+                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+        struct sysfs_view *v = view_of(req);
+        _cleanup_free_ char *target = NULL;
+        struct fs_node *n;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        if (n && n->symlink && fs_node_linked(&v->tree, n))
+                target = strdup(n->symlink);
+        pthread_mutex_unlock(&v->lock);
+        if (!target)
+                fuse_reply_err(req, n && n->symlink ? ENOMEM : ENOENT);
+        else
+                fuse_reply_readlink(req, target);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        struct fs_dir_snapshot *s = NULL;
+        struct fs_node *n;
+        int r = -ENOENT;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        if (n && fs_node_linked(&v->tree, n))
+                r = S_ISDIR(n->st.st_mode) ? fs_dir_snapshot_new(n, NULL, NULL, &s) : -ENOTDIR;
+        pthread_mutex_unlock(&v->lock);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        fi->fh = (uintptr_t) s;
+        fuse_reply_open(req, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        fs_dir_snapshot_reply(req, (struct fs_dir_snapshot *) (uintptr_t) fi->fh, size, offset);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) fi->fh);
+        fuse_reply_err(req, 0);
+}
+
+/* The file behind ino, copied: the worker then works without the lock. */
+static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *ret_kind, uint64_t *ret_device,
+                   char **ret_path) {
+        struct fs_node *n;
+        int r = 0;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        if (!n || !fs_node_linked(&v->tree, n))
+                r = -ENOENT;
+        else if (S_ISDIR(n->st.st_mode))
+                r = -EISDIR;
+        else if (n->kind != SYSFS_NODE_UEVENT && n->kind != SYSFS_NODE_ATTR)
+                r = -EACCES;
+        else {
+                const struct sysfs_file *f = n->data;
+                *ret_kind = n->kind;
+                *ret_device = f->device_id;
+                *ret_path = strdup(f->real_path);
+                if (!*ret_path)
+                        r = -ENOMEM;
+        }
+        pthread_mutex_unlock(&v->lock);
+        return r;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        _cleanup_free_ char *path = NULL;
+        enum sysfs_node_kind kind;
+        uint64_t device;
+        int r;
+
+        r = file_of(v, ino, &kind, &device, &path);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        /* Every read asks the host again: attributes are live. */
+        fi->direct_io = 1;
+        fi->nonseekable = 0;
+        fuse_reply_open(req, fi);
+}
+
+/* The uevent file as the container sees it: DEVNAME follows its node. */
+static int read_uevent(struct sysfs_view *v, uint64_t device, const char *path, char **ret) {
+        _cleanup_free_ char *text = NULL, *node = NULL;
+        struct shown_device *s;
+        int r;
+
+        pthread_mutex_lock(&v->lock);
+        s = sysfs_view_find_shown(v, device);
+        r = !s ? -ENODEV : (s->node && !(node = strdup(s->node))) ? -ENOMEM : 0;
+        pthread_mutex_unlock(&v->lock);
+        if (r < 0)
+                return r;
+        r = read_small_file_at(v->sysfs_fd, path, SYSFS_FILE_MAX, &text);
+        if (r < 0)
+                return r;
+        return uevent_file_rewrite(text, node, ret);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        enum sysfs_node_kind kind;
+        uint64_t device;
+        size_t len;
+        int r;
+
+        r = file_of(v, ino, &kind, &device, &path);
+        if (r >= 0)
+                r = kind == SYSFS_NODE_UEVENT ? read_uevent(v, device, path, &text)
+                                              : read_small_file_at(v->sysfs_fd, path, SYSFS_FILE_MAX, &text);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        len = strlen(text);
+        if (offset < 0 || (size_t) offset >= len)
+                fuse_reply_buf(req, NULL, 0);
+        else
+                fuse_reply_buf(req, text + offset, MIN(size, len - (size_t) offset));
+}
+
+static int write_uevent(struct sysfs_view *v, uint64_t device, const char *path, const char *buf, size_t size) {
+        _cleanup_free_ char *text = NULL, *devpath = NULL, *subsystem = NULL;
+        _cleanup_strv_free_ char **props = NULL;
+        struct synth_request request;
+        struct shown_device *s;
+        int r;
+
+        r = synth_request_parse(buf, size, &request);
+        if (r < 0)
+                return r;
+        r = read_uevent(v, device, path, &text);
+        pthread_mutex_lock(&v->lock);
+        s = sysfs_view_find_shown(v, device);
+        if (r >= 0 && (!s || !(devpath = strdup(s->devpath)) || (s->subsystem && !(subsystem = strdup(s->subsystem)))))
+                r = s ? -ENOMEM : -ENODEV;
+        if (r >= 0)
+                v->stats.synthetic_events++;
+        pthread_mutex_unlock(&v->lock);
+        if (r >= 0)
+                r = synth_event_properties(&request, devpath, subsystem, text, &props);
+        synth_request_done(&request);
+        if (r < 0)
+                return r;
+        /* Never to the host's file: no host listener may hear it. */
+        v->on_event(TAKE_PTR(props), v->userdata);
+        return 0;
+}
+
+static int write_attribute(struct sysfs_view *v, const char *path, const char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(v->sysfs_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t n;
+
+        if (fd < 0)
+                return negative_errno();
+        /* One write, as the container made it: sysfs takes a value per write. */
+        n = write(fd, buf, size);
+        if (n < 0)
+                return negative_errno();
+        return (int) n;
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t offset,
+                     struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        _cleanup_free_ char *path = NULL;
+        enum sysfs_node_kind kind;
+        uint64_t device;
+        int r;
+
+        r = file_of(v, ino, &kind, &device, &path);
+        if (r >= 0 && size > SYSFS_FILE_MAX)
+                r = -EINVAL;
+        if (r >= 0)
+                r = kind == SYSFS_NODE_UEVENT ? write_uevent(v, device, path, buf, size)
+                                              : write_attribute(v, path, buf, size);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_write(req, kind == SYSFS_NODE_UEVENT ? size : (size_t) r);
+}
+
+/* Only the truncation "echo x > file" makes before it writes. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
+        struct sysfs_view *v = view_of(req);
+        struct fs_node *n;
+        struct stat st;
+        int r = 0;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_tree_get(&v->tree, ino);
+        if (!n || !fs_node_linked(&v->tree, n))
+                r = -ENOENT;
+        else if (to_set != FUSE_SET_ATTR_SIZE || attr->st_size != 0 ||
+                 (n->kind != SYSFS_NODE_UEVENT && n->kind != SYSFS_NODE_ATTR))
+                r = -EPERM;
+        else
+                st = n->st;
+        pthread_mutex_unlock(&v->lock);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+}
+
+/* sysfs has no names of its own to make or take away. */
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_remove(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
+                      unsigned flags) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname) {
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
+        fuse_reply_err(req, EROFS);
+}
+
+const struct fuse_lowlevel_ops sysfs_view_ops = {
+        .lookup = op_lookup,
+        .forget = op_forget,
+        .forget_multi = op_forget_multi,
+        .getattr = op_getattr,
+        .setattr = op_setattr,
+        .readlink = op_readlink,
+        .mknod = op_mknod,
+        .mkdir = op_mkdir,
+        .unlink = op_remove,
+        .rmdir = op_remove,
+        .symlink = op_symlink,
+        .rename = op_rename,
+        .link = op_link,
+        .create = op_create,
+        .open = op_open,
+        .read = op_read,
+        .write = op_write,
+        .opendir = op_opendir,
+        .readdir = op_readdir,
+        .releasedir = op_releasedir,
+};

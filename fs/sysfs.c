@@ -1,0 +1,914 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The /sys view's main-loop side: what it shows (the tree the FUSE
+ * handlers answer from) and what it mounts over it (the real device
+ * directories, covers, pass-through). docs/sysfs-view.md explains why. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mount-tree.h"
+#include "strv.h"
+#include "sysfs-internal.h"
+
+/* What every container's /sys has, devices or not. fs/cgroup is for the
+ * runtime to mount over. */
+static const char *const skeleton_dirs[] = {
+        "devices", "devices/system", "class", "bus", "block", "dev", "dev/char", "dev/block",
+        "kernel",  "kernel/mm",      "fs",    "fs/cgroup",
+};
+
+/* Read-only pass-through that ordinary programs need: get_nprocs(), NUMA,
+ * allocators checking transparent hugepages. */
+static const char *const default_exposed[] = {
+        "devices/system/cpu",
+        "devices/system/node",
+        "kernel/mm/transparent_hugepage",
+};
+
+/* Deep enough for block/<disk>/<partition> and a bus's glue directories;
+ * a device directory deeper than this below a visible one is not a child
+ * any kernel makes. */
+#define CHILD_SCAN_DEPTH 6
+
+/* --- The tree (under the lock) --------------------------------------- */
+
+static struct fs_node *tree_find(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        struct fs_node *n = v->tree.root;
+        char *save = NULL;
+
+        if (!copy)
+                return NULL;
+        for (char *c = strtok_r(copy, "/", &save); c && n; c = strtok_r(NULL, "/", &save))
+                n = fs_node_child(n, c);
+        return n;
+}
+
+static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+                    const char *target, enum sysfs_node_kind kind, struct fs_node **ret) {
+        struct fs_node *n;
+        int r;
+
+        r = fs_node_new(&v->tree, dir, name, mode, uid, gid, 0, target, &n);
+        if (r < 0)
+                return r;
+        n->kind = kind;
+        if (S_ISREG(mode))
+                n->st.st_size = 4096; /* as sysfs says of every attribute */
+        /* The kernel may have cached that the name did not exist. */
+        r = fs_notify_add_entry(&v->notify, dir->ino, name);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = n;
+        return 0;
+}
+
+static int tree_mkpath(struct sysfs_view *v, const char *path, enum sysfs_node_kind kind, struct fs_node **ret) {
+        _cleanup_free_ char *copy = strdup(path);
+        struct fs_node *n = v->tree.root;
+        char *save = NULL;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                struct fs_node *child = fs_node_child(n, c);
+
+                if (!child) {
+                        r = tree_new(v, n, c, S_IFDIR | 0755, 0, 0, NULL, kind, &child);
+                        if (r < 0)
+                                return r;
+                } else if (!S_ISDIR(child->st.st_mode))
+                        return -ENOTDIR;
+                n = child;
+        }
+        if (ret)
+                *ret = n;
+        return 0;
+}
+
+/* Takes n out and, with it, the directories that only led to it. */
+static void tree_remove(struct sysfs_view *v, struct fs_node *n) {
+        while (n && n != v->tree.root) {
+                struct fs_node *parent = n->parent;
+
+                (void) fs_notify_add_delete(&v->notify, parent->ino, n->ino, n->name);
+                fs_node_unlink(&v->tree, n);
+                n = parent;
+                if (n->children || n->kind != SYSFS_NODE_DIR)
+                        break;
+        }
+}
+
+static void sysfs_file_free(struct fs_node *n) {
+        struct sysfs_file *f = n->data;
+
+        free(f->real_path);
+        free(f);
+}
+
+static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *name, enum sysfs_node_kind kind,
+                         uint64_t device_id, const char *real_path) {
+        _cleanup_free_ struct sysfs_file *f = calloc(1, sizeof(*f));
+        struct fs_node *n;
+        int r;
+
+        if (!f || !(f->real_path = strdup(real_path)))
+                return -ENOMEM;
+        f->device_id = device_id;
+        /* A name the device had before it was hidden and shown again. */
+        n = fs_node_child(dir, name);
+        if (n) {
+                (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
+                fs_node_unlink(&v->tree, n);
+        }
+        r = tree_new(v, dir, name, S_IFREG | 0644, v->root_uid, v->root_gid, NULL, kind, &n);
+        if (r < 0) {
+                free(f->real_path);
+                return r;
+        }
+        n->data = TAKE_PTR(f);
+        return 0;
+}
+
+static int tree_add_link(struct sysfs_view *v, const char *path, const char *target) {
+        _cleanup_free_ char *dir_path = strdup(path);
+        struct fs_node *dir;
+        char *slash;
+        int r;
+
+        if (!dir_path || !(slash = strrchr(dir_path, '/')))
+                return dir_path ? -EINVAL : -ENOMEM;
+        *slash = '\0';
+        r = tree_mkpath(v, dir_path, SYSFS_NODE_DIR, &dir);
+        if (r < 0)
+                return r;
+        return tree_new(v, dir, slash + 1, S_IFLNK | 0777, 0, 0, target, SYSFS_NODE_LINK, NULL);
+}
+
+/* --- Shown devices (under the lock) ---------------------------------- */
+
+static void shown_device_free(struct shown_device *s) {
+        if (!s)
+                return;
+        free(s->devpath);
+        free(s->subsystem);
+        free(s->node);
+        strv_free(s->writable);
+        strv_free(s->links);
+        free(s);
+}
+
+static struct shown_device *find_shown_path(struct sysfs_view *v, const char *devpath) {
+        struct shown_device *s;
+
+        HASH_FIND(hh_path, v->shown_by_path, devpath, strlen(devpath), s);
+        return s;
+}
+
+static unsigned path_depth(const char *path) {
+        unsigned n = 0;
+
+        for (; *path; path++)
+                n += *path == '/';
+        return n;
+}
+
+static bool path_is_below(const char *path, const char *prefix) {
+        const char *rest = startswith(path, prefix);
+        return rest && (*rest == '/' || *rest == '\0');
+}
+
+/* Where tools look for the device, as the kernel links it: relative links
+ * into devices/, so they resolve inside whatever /sys the view is bound at. */
+static int device_links(const struct device *d, const char *devpath, char ***ret) {
+        const char *subsystem = device_subsystem(d), *sysname = device_sysname(d);
+        _cleanup_strv_free_ char **links = NULL;
+        char *link = NULL;
+        int r = 0;
+
+#define ADD_LINK(...)                                                                     \
+        do {                                                                              \
+                if (asprintf(&link, __VA_ARGS__) < 0 || strv_consume(&links, link) < 0)   \
+                        return -ENOMEM;                                                   \
+        } while (0)
+        if (subsystem && d->subsystem_kind == SUBSYSTEM_KIND_CLASS)
+                ADD_LINK("class/%s/%s\n../../%s", subsystem, sysname, devpath + 1);
+        if (subsystem && d->subsystem_kind == SUBSYSTEM_KIND_BUS)
+                ADD_LINK("bus/%s/devices/%s\n../../../%s", subsystem, sysname, devpath + 1);
+        if (streq_ptr(subsystem, "block") && streq_ptr(device_property(d, "DEVTYPE"), "disk"))
+                ADD_LINK("block/%s\n../%s", sysname, devpath + 1);
+        if (d->type)
+                ADD_LINK("dev/%s/%u:%u\n../../%s", d->type == 'b' ? "block" : "char", major(d->devnum),
+                         minor(d->devnum), devpath + 1);
+#undef ADD_LINK
+        *ret = TAKE_PTR(links);
+        return r;
+}
+
+static int add_links(struct sysfs_view *v, struct shown_device *s, const struct device *d) {
+        _cleanup_strv_free_ char **specs = NULL;
+        int r;
+
+        r = device_links(d, s->devpath, &specs);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(spec, specs) {
+                char *nl = strchr(*spec, '\n');
+
+                *nl = '\0';
+                /* Two devices of one class with one name cannot both exist on
+                 * the host; a failure here is a stale link, not a leak. */
+                r = tree_add_link(v, *spec, nl + 1);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                if (r >= 0 && strv_extend(&s->links, *spec) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void remove_links(struct sysfs_view *v, struct shown_device *s) {
+        STRV_FOREACH(l, s->links) {
+                struct fs_node *n = tree_find(v, *l);
+                if (n && n->kind == SYSFS_NODE_LINK)
+                        tree_remove(v, n);
+        }
+        s->links = strv_free(s->links);
+}
+
+/* Attributes may sit in a subdirectory ("queue/read_ahead_kb"). */
+static int add_attribute_file(struct sysfs_view *v, struct shown_device *s, struct fs_node *dir, const char *name,
+                              const char *real) {
+        const char *slash = strrchr(name, '/');
+        int r;
+
+        if (slash) {
+                _cleanup_free_ char *sub = NULL;
+                if (asprintf(&sub, "%s/%.*s", s->devpath + 1, (int) (slash - name), name) < 0)
+                        return -ENOMEM;
+                r = tree_mkpath(v, sub, SYSFS_NODE_DIR, &dir);
+                if (r < 0)
+                        return r;
+                name = slash + 1;
+        }
+        return tree_add_file(v, dir, name, SYSFS_NODE_ATTR, s->id, real);
+}
+
+static int show_begin(struct sysfs_view *v, const struct delta *delta, struct shown_device **ret) {
+        const struct visible_device *vd = delta->new;
+        struct device *d = delta->device;
+        _cleanup_free_ char *uevent = NULL;
+        struct shown_device *s;
+        struct fs_node *dir;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->id = d->id;
+        s->depth = path_depth(d->devpath);
+        if (!(s->devpath = strdup(d->devpath)) || (device_subsystem(d) && !(s->subsystem = strdup(device_subsystem(d)))) ||
+            (vd->node && !(s->node = strdup(vd->node))) || strv_copy(vd->writable_attributes, &s->writable) < 0) {
+                shown_device_free(s);
+                return -ENOMEM;
+        }
+        HASH_ADD(hh, v->shown, id, sizeof(s->id), s);
+        HASH_ADD_KEYPTR(hh_path, v->shown_by_path, s->devpath, strlen(s->devpath), s);
+        v->stats.devices++;
+
+        r = tree_mkpath(v, s->devpath + 1, SYSFS_NODE_DIR, &dir);
+        if (r < 0)
+                return r;
+        if (asprintf(&uevent, "%s/uevent", s->devpath + 1) < 0)
+                return -ENOMEM;
+        r = tree_add_file(v, dir, "uevent", SYSFS_NODE_UEVENT, s->id, uevent);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(a, s->writable) {
+                _cleanup_free_ char *real = NULL;
+                struct stat st;
+
+                if (asprintf(&real, "%s/%s", s->devpath + 1, *a) < 0)
+                        return -ENOMEM;
+                /* Only what the device has: the policy may name attributes
+                 * of other kinds of devices. */
+                if (fstatat(v->sysfs_fd, real, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                r = add_attribute_file(v, s, dir, *a, real);
+                if (r < 0)
+                        return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* The files of device id below n, and the directories only they needed. */
+static void remove_device_files(struct sysfs_view *v, struct fs_node *n, uint64_t id) {
+        struct fs_node *child, *tmp;
+
+        HASH_ITER(hh_child, n->children, child, tmp) {
+                const struct sysfs_file *f = child->data;
+                bool remove;
+
+                if (S_ISDIR(child->st.st_mode)) {
+                        remove_device_files(v, child, id);
+                        remove = !child->children && child->kind == SYSFS_NODE_DIR;
+                } else
+                        remove = (child->kind == SYSFS_NODE_UEVENT || child->kind == SYSFS_NODE_ATTR) &&
+                                 f->device_id == id;
+                if (remove) {
+                        (void) fs_notify_add_delete(&v->notify, n->ino, child->ino, child->name);
+                        fs_node_unlink(&v->tree, child);
+                }
+        }
+}
+
+/* The device's own files in the tree; its directory goes with them unless
+ * it still leads to another shown device. */
+static void show_end(struct sysfs_view *v, struct shown_device *s) {
+        struct fs_node *dir = tree_find(v, s->devpath + 1);
+
+        /* Shown again at the same place (a remount): the files are its own. */
+        if (dir && !find_shown_path(v, s->devpath)) {
+                remove_device_files(v, dir, s->id);
+                if (!dir->children && dir->kind == SYSFS_NODE_DIR)
+                        tree_remove(v, dir);
+        }
+        shown_device_free(s);
+}
+
+static void unshow(struct sysfs_view *v, struct shown_device *s) {
+        remove_links(v, s);
+        HASH_DELETE(hh, v->shown, s);
+        HASH_DELETE(hh_path, v->shown_by_path, s);
+        v->stats.devices--;
+}
+
+/* --- Mounts (main loop, unlocked) ------------------------------------ */
+
+static struct view_mount *find_mount(struct sysfs_view *v, const char *path) {
+        struct view_mount *m;
+
+        HASH_FIND_STR(v->mounts, path, m);
+        return m;
+}
+
+static int record_mount(struct sysfs_view *v, const char *path, enum view_mount_kind kind) {
+        struct view_mount *m = calloc(1, sizeof(*m));
+
+        if (!m || !(m->path = strdup(path))) {
+                free(m);
+                return -ENOMEM;
+        }
+        m->kind = kind;
+        HASH_ADD_KEYPTR(hh, v->mounts, m->path, strlen(m->path), m);
+        pthread_mutex_lock(&v->lock);
+        v->stats.mounts++;
+        v->stats.covered += kind == VIEW_MOUNT_COVER;
+        pthread_mutex_unlock(&v->lock);
+        return 0;
+}
+
+static void forget_mount(struct sysfs_view *v, struct view_mount *m) {
+        HASH_DEL(v->mounts, m);
+        pthread_mutex_lock(&v->lock);
+        v->stats.mounts--;
+        v->stats.covered -= m->kind == VIEW_MOUNT_COVER;
+        pthread_mutex_unlock(&v->lock);
+        free(m->path);
+        free(m);
+}
+
+static int compare_depth_desc(const void *a, const void *b) {
+        const struct view_mount *x = *(struct view_mount *const *) a, *y = *(struct view_mount *const *) b;
+        unsigned dx = path_depth(x->path), dy = path_depth(y->path);
+
+        return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+/* Everything mounted at or below path, deepest first: a detached mount
+ * takes what is mounted on it along, so unmounting in this order only
+ * ever finds what is still there. */
+static void unmount_below(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ struct view_mount **list = NULL;
+        struct view_mount *m, *tmp;
+        size_t n = 0;
+
+        list = calloc(HASH_COUNT(v->mounts) + 1, sizeof(*list));
+        if (!list)
+                return;
+        HASH_ITER(hh, v->mounts, m, tmp)
+                if (path_is_below(m->path, path))
+                        list[n++] = m;
+        qsort(list, n, sizeof(*list), compare_depth_desc);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *target = NULL;
+
+                if (asprintf(&target, "%s/%s", v->mountpoint, list[i]->path) >= 0)
+                        (void) umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW);
+                forget_mount(v, list[i]);
+        }
+}
+
+/* The closest mount strictly above path. */
+static struct view_mount *mount_above(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+        char *slash;
+
+        while (p && (slash = strrchr(p, '/'))) {
+                struct view_mount *m;
+
+                *slash = '\0';
+                m = find_mount(v, p);
+                if (m)
+                        return m;
+        }
+        return NULL;
+}
+
+static int clone_empty(struct sysfs_view *v, int *ret_fd) {
+        return mount_tree_clone(v->empty_fd, "", false, ret_fd);
+}
+
+static int cover(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ char *target = NULL;
+        int fd, r;
+
+        if (asprintf(&target, "%s/%s", v->mountpoint, path) < 0)
+                return -ENOMEM;
+        r = clone_empty(v, &fd);
+        if (r < 0)
+                return r;
+        r = mount_tree_attach(fd, AT_FDCWD, target);
+        if (r < 0)
+                return r;
+        return record_mount(v, path, VIEW_MOUNT_COVER);
+}
+
+/* Child devices below dir (a device directory, relative to /sys) that the
+ * container does not see, relative to dir. Visible ones get mounts of
+ * their own, on top. */
+static int collect_hidden_children(struct sysfs_view *v, const char *dir, const char *sub, unsigned depth,
+                                   char ***hidden) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        int fd, r;
+
+        if (asprintf(&path, "%s%s%s", dir, sub ? "/" : "", strempty(sub)) < 0)
+                return -ENOMEM;
+        fd = openat(v->sysfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *child = NULL, *devpath = NULL, *uevent = NULL;
+
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (asprintf(&child, "%s%s%s", strempty(sub), sub ? "/" : "", de->d_name) < 0 ||
+                    asprintf(&uevent, "%s/uevent", de->d_name) < 0 || asprintf(&devpath, "/%s/%s", dir, child) < 0)
+                        return -ENOMEM;
+                if (faccessat(dirfd(d), uevent, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (!find_shown_path(v, devpath) && strv_consume(hidden, TAKE_PTR(child)) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (depth + 1 < CHILD_SCAN_DEPTH) {
+                        r = collect_hidden_children(v, dir, child, depth + 1, hidden);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int attach_clone_file(struct sysfs_view *v, int tree, const char *dir, const char *name) {
+        _cleanup_free_ char *source = NULL;
+        int fd, r;
+
+        if (asprintf(&source, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        r = mount_tree_clone_file(v->fuse_root_fd, source, &fd);
+        if (r < 0)
+                return r;
+        return mount_tree_attach(fd, tree, name);
+}
+
+static int compare_shown_depth(const void *a, const void *b) {
+        const struct shown_device *x = *(struct shown_device *const *) a, *y = *(struct shown_device *const *) b;
+        return x->depth < y->depth ? -1 : x->depth > y->depth ? 1 : 0;
+}
+
+static int mount_device(struct sysfs_view *v, struct shown_device *s);
+
+/* Shown devices below path, parents first. */
+static int mount_shown_below(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ struct shown_device **list = NULL;
+        struct shown_device *s, *tmp;
+        size_t n = 0;
+        int r = 0;
+
+        list = calloc(HASH_COUNT(v->shown) + 1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        HASH_ITER(hh, v->shown, s, tmp)
+                if (path_is_below(s->devpath + 1, path) && !streq(s->devpath + 1, path))
+                        list[n++] = s;
+        qsort(list, n, sizeof(*list), compare_shown_depth);
+        for (size_t i = 0; i < n; i++)
+                if (!find_mount(v, list[i]->devpath + 1))
+                        RET_GATHER(r, mount_device(v, list[i]));
+        return r;
+}
+
+/* The real directory, read-only, with the view's uevent file (and the
+ * writable attributes) over the host's and hidden children covered, built
+ * detached and moved into place in one step. */
+static int mount_device(struct sysfs_view *v, struct shown_device *s) {
+        _cleanup_strv_free_ char **hidden = NULL;
+        _cleanup_free_ char *target = NULL;
+        _cleanup_close_ int tree = -EBADF;
+        const char *path = s->devpath + 1;
+        struct view_mount *above;
+        int r, fd;
+
+        unmount_below(v, path);
+        /* Below a hidden device's cover there is nowhere to show it. */
+        above = mount_above(v, path);
+        if (above && above->kind == VIEW_MOUNT_COVER)
+                return -EHOSTDOWN;
+
+        r = mount_tree_clone(v->sysfs_fd, path, false, &tree);
+        if (r < 0)
+                return r;
+        r = collect_hidden_children(v, path, NULL, 0, &hidden);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(h, hidden) {
+                r = clone_empty(v, &fd);
+                if (r < 0)
+                        return r;
+                r = mount_tree_attach(fd, tree, *h);
+                if (r < 0)
+                        return r;
+        }
+        r = attach_clone_file(v, tree, path, "uevent");
+        if (r < 0)
+                return r;
+        STRV_FOREACH(a, s->writable)
+                if (faccessat(tree, *a, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        r = attach_clone_file(v, tree, path, *a);
+                        if (r < 0)
+                                return r;
+                }
+
+        if (asprintf(&target, "%s/%s", v->mountpoint, path) < 0)
+                return -ENOMEM;
+        r = mount_tree_attach(TAKE_FD(tree), AT_FDCWD, target);
+        if (r < 0)
+                return r;
+        r = record_mount(v, path, VIEW_MOUNT_DEVICE);
+        STRV_FOREACH(h, hidden) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", path, *h) < 0)
+                        return -ENOMEM;
+                RET_GATHER(r, record_mount(v, p, VIEW_MOUNT_COVER));
+        }
+        if (r < 0)
+                return r;
+        return mount_shown_below(v, path);
+}
+
+/* A device going away: its mounts go, and what it covered is covered
+ * again if it sits inside a directory the container still sees. */
+static void unmount_device(struct sysfs_view *v, const char *devpath) {
+        const char *path = devpath + 1;
+        struct view_mount *above;
+
+        unmount_below(v, path);
+        above = mount_above(v, path);
+        if (above && above->kind == VIEW_MOUNT_DEVICE) {
+                if (faccessat(v->sysfs_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && cover(v, path) < 0)
+                        v->stats.mount_errors++;
+                return;
+        }
+        if (mount_shown_below(v, path) < 0)
+                v->stats.mount_errors++;
+}
+
+/* --- Applying deltas ------------------------------------------------- */
+
+struct pending {
+        struct shown_device **items;
+        size_t n;
+};
+
+static int pending_push(struct pending *p, struct shown_device *s, size_t max) {
+        if (!p->items && !(p->items = calloc(max, sizeof(*p->items))))
+                return -ENOMEM;
+        p->items[p->n++] = s;
+        return 0;
+}
+
+/* Whether a still visible device must be taken down and shown again: it
+ * moved, or its writable attributes (mounted over it) changed. */
+static bool needs_remount(const struct shown_device *s, const struct delta *delta) {
+        return !streq(s->devpath, delta->device->devpath) ||
+               !strv_equal(s->writable, delta->new->writable_attributes);
+}
+
+static int set_node(struct shown_device *s, const char *node) {
+        char *copy = NULL;
+
+        if (node && !(copy = strdup(node)))
+                return -ENOMEM;
+        free(s->node);
+        s->node = copy;
+        return 0;
+}
+
+void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n_deltas) {
+        struct pending gone = {}, added = {};
+        int r = 0;
+
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < n_deltas && r >= 0; i++) {
+                const struct delta *delta = deltas + i;
+                struct shown_device *s = sysfs_view_find_shown(v, delta->device->id), *new;
+
+                if (s && (delta->kind == DELTA_HIDDEN || delta->kind == DELTA_VISIBLE ||
+                          (delta->kind == DELTA_CHANGED && needs_remount(s, delta)))) {
+                        unshow(v, s);
+                        r = pending_push(&gone, s, n_deltas);
+                        s = NULL;
+                }
+                if (delta->kind == DELTA_HIDDEN || r < 0)
+                        continue;
+                if (s) {
+                        r = set_node(s, delta->new->node);
+                        continue;
+                }
+                r = show_begin(v, delta, &new);
+                if (r >= 0)
+                        r = pending_push(&added, new, n_deltas);
+        }
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_notify_flush(&v->notify, v->session->se);
+
+        for (size_t i = 0; i < gone.n; i++)
+                unmount_device(v, gone.items[i]->devpath);
+        if (added.items)
+                qsort(added.items, added.n, sizeof(*added.items), compare_shown_depth);
+        for (size_t i = 0; i < added.n; i++)
+                if (!find_mount(v, added.items[i]->devpath + 1) && mount_device(v, added.items[i]) < 0)
+                        v->stats.mount_errors++;
+
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < gone.n; i++)
+                show_end(v, gone.items[i]);
+        for (size_t i = 0; i < added.n; i++) {
+                struct shown_device *s = added.items[i];
+                /* Listed only once its directory is the real one: a tool
+                 * following a link never lands on a half-made device. */
+                if (find_mount(v, s->devpath + 1))
+                        for (size_t j = 0; j < n_deltas; j++)
+                                if (deltas[j].device->id == s->id)
+                                        (void) add_links(v, s, deltas[j].device);
+        }
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_notify_flush(&v->notify, v->session->se);
+        free(gone.items);
+        free(added.items);
+}
+
+void sysfs_view_host_event(struct sysfs_view *v, const char *devpath, bool added) {
+        const char *path = devpath + 1;
+        struct view_mount *m = find_mount(v, path), *above;
+
+        if (!added) {
+                /* The kernel took the directory and what was mounted on it. */
+                if (m && m->kind == VIEW_MOUNT_COVER)
+                        forget_mount(v, m);
+                return;
+        }
+        if (m || find_shown_path(v, devpath))
+                return;
+        above = mount_above(v, path);
+        if (above && above->kind == VIEW_MOUNT_DEVICE && cover(v, path) < 0)
+                v->stats.mount_errors++;
+}
+
+/* --- Pass-through ---------------------------------------------------- */
+
+static int expose(struct sysfs_view *v, const char *path) {
+        _cleanup_free_ char *target = NULL;
+        struct fs_node *dir, *anchor;
+        _cleanup_free_ char *parent = NULL;
+        struct stat st;
+        int r, fd;
+
+        if (fstatat(v->sysfs_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno == -ENOENT ? 0 : negative_errno(); /* not on this host: nothing to show */
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                return -EINVAL;
+        parent = strdup(path);
+        if (!parent)
+                return -ENOMEM;
+        *(strrchr(parent, '/') ?: parent) = '\0';
+
+        pthread_mutex_lock(&v->lock);
+        r = tree_mkpath(v, parent, SYSFS_NODE_DIR, &dir);
+        anchor = r >= 0 ? fs_node_child(dir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path) : NULL;
+        if (r >= 0 && !anchor)
+                r = tree_new(v, dir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, st.st_mode & (S_IFMT | 0755),
+                             0, 0, NULL, SYSFS_NODE_ANCHOR, &anchor);
+        if (r >= 0 && anchor->kind == SYSFS_NODE_DIR)
+                anchor->kind = SYSFS_NODE_ANCHOR;
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_notify_flush(&v->notify, v->session->se);
+        if (r < 0)
+                return r;
+
+        r = mount_tree_clone(v->sysfs_fd, path, false, &fd);
+        if (r < 0)
+                return r;
+        if (asprintf(&target, "%s/%s", v->mountpoint, path) < 0) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        r = mount_tree_attach(fd, AT_FDCWD, target);
+        if (r < 0)
+                return r;
+        return record_mount(v, path, VIEW_MOUNT_PASS);
+}
+
+static void unexpose(struct sysfs_view *v, struct view_mount *m) {
+        _cleanup_free_ char *path = strdup(m->path);
+        struct fs_node *anchor;
+
+        if (!path)
+                return;
+        unmount_below(v, path);
+        pthread_mutex_lock(&v->lock);
+        anchor = tree_find(v, path);
+        if (anchor && anchor->kind == SYSFS_NODE_ANCHOR) {
+                anchor->kind = SYSFS_NODE_DIR;
+                if (!anchor->children)
+                        tree_remove(v, anchor);
+        }
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_notify_flush(&v->notify, v->session->se);
+}
+
+int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
+        _cleanup_strv_free_ char **wanted = NULL;
+        struct view_mount *m, *tmp;
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(default_exposed); i++)
+                if (strv_extend(&wanted, default_exposed[i]) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(p, (char **) paths) {
+                const char *rel = startswith(*p, "/sys/");
+                if (rel && *rel && !strv_contains(wanted, rel) && strv_extend(&wanted, rel) < 0)
+                        return -ENOMEM;
+        }
+        HASH_ITER(hh, v->mounts, m, tmp)
+                if (m->kind == VIEW_MOUNT_PASS && !strv_contains(wanted, m->path))
+                        unexpose(v, m);
+        STRV_FOREACH(w, wanted)
+                if (!find_mount(v, *w))
+                        RET_GATHER(r, expose(v, *w));
+        return r;
+}
+
+/* --- Life ------------------------------------------------------------ */
+
+static int make_skeleton(struct sysfs_view *v) {
+        for (size_t i = 0; i < ELEMENTSOF(skeleton_dirs); i++) {
+                int r = tree_mkpath(v, skeleton_dirs[i], SYSFS_NODE_SKELETON, NULL);
+                if (r < 0)
+                        return r;
+        }
+        /* Nothing is cached yet. */
+        fs_notify_queue_done(&v->notify);
+        return 0;
+}
+
+static void node_data_free(struct fs_node *n) {
+        if (n->kind == SYSFS_NODE_UEVENT || n->kind == SYSFS_NODE_ATTR)
+                sysfs_file_free(n);
+}
+
+int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
+                   gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
+        _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
+        _cleanup_free_ char *fsname = NULL;
+        int r;
+
+        v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        v->sysfs_fd = v->fuse_root_fd = v->empty_fd = -EBADF;
+        pthread_mutex_init(&v->lock, NULL);
+        v->root_uid = root_uid;
+        v->root_gid = root_gid;
+        v->on_event = on_event;
+        v->userdata = userdata;
+        if (!(v->mountpoint = strdup(mountpoint)) || !(v->name = strdup(container_name)) ||
+            asprintf(&fsname, "devsieve-sys-%s", container_name) < 0)
+                return -ENOMEM;
+        r = fs_tree_init(&v->tree, 0755, 0, 0, node_data_free);
+        if (r < 0)
+                return r;
+        r = make_skeleton(v);
+        if (r < 0)
+                return r;
+        v->sysfs_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (v->sysfs_fd < 0)
+                return negative_errno();
+        r = mount_tree_empty_dir(&v->empty_fd);
+        if (r < 0)
+                return r;
+
+        /* Not "ro": the uevent files cloned from it take writes. The
+         * container cannot make anything (every such request gets EROFS). */
+        r = fs_session_start(&sysfs_view_ops, sizeof(sysfs_view_ops), v, mountpoint, fsname,
+                             "nosuid,nodev,noexec,allow_other,default_permissions", pool, &v->session);
+        if (r < 0)
+                return r;
+        /* What is mounted below the view later must reach the copies a
+         * container already holds. */
+        if (mount(NULL, mountpoint, NULL, MS_SHARED, NULL) < 0)
+                return negative_errno();
+        r = mount_tree_clone_file(AT_FDCWD, mountpoint, &v->fuse_root_fd);
+        if (r < 0)
+                return r;
+        r = sysfs_view_set_exposed(v, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+struct sysfs_view *sysfs_view_free(struct sysfs_view *v) {
+        struct shown_device *s, *tmp;
+        struct view_mount *m, *mtmp;
+
+        if (!v)
+                return NULL;
+        safe_close(v->fuse_root_fd);
+        safe_close(v->empty_fd);
+        /* The lazy unmount takes every device mount below along. */
+        fs_session_stop(v->session);
+        HASH_ITER(hh, v->mounts, m, mtmp) {
+                HASH_DEL(v->mounts, m);
+                free(m->path);
+                free(m);
+        }
+        /* A table lives in its first element: clear the second one first. */
+        HASH_CLEAR(hh_path, v->shown_by_path);
+        HASH_ITER(hh, v->shown, s, tmp) {
+                HASH_DELETE(hh, v->shown, s);
+                shown_device_free(s);
+        }
+        if (v->tree.root)
+                fs_tree_done(&v->tree);
+        fs_notify_queue_done(&v->notify);
+        safe_close(v->sysfs_fd);
+        pthread_mutex_destroy(&v->lock);
+        free(v->mountpoint);
+        free(v->name);
+        free(v);
+        return NULL;
+}
+
+void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid) {
+        struct fs_node *n, *tmp;
+
+        pthread_mutex_lock(&v->lock);
+        v->root_uid = uid;
+        v->root_gid = gid;
+        HASH_ITER(hh_ino, v->tree.by_ino, n, tmp)
+                if (n->kind == SYSFS_NODE_UEVENT || n->kind == SYSFS_NODE_ATTR) {
+                        n->st.st_uid = uid;
+                        n->st.st_gid = gid;
+                        (void) fs_notify_add_inode(&v->notify, n->ino);
+                }
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_notify_flush(&v->notify, v->session->se);
+}
+
+void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret) {
+        pthread_mutex_lock(&v->lock);
+        *ret = v->stats;
+        pthread_mutex_unlock(&v->lock);
+}

@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The /sys view inside a real user-namespaced container (root = host
+# 100000), checked with the tools people use: ls, cat, lsblk, udevadm.
+# Exactly the policy's devices, in every listing, live; nothing hidden by
+# any path; attributes read-only unless the policy says; uevent writes stay
+# in the container.
+source "$SOURCE_ROOT/tests/integration/lib.sh"
+
+for cmd in lsblk udevadm nsenter; do
+        command -v $cmd >/dev/null || fail "this test needs '$cmd'"
+done
+[[ -w /sys/class/zram-control/hot_add ]] || skip "no zram hot_add on this kernel"
+
+# Loop devices are shown only while backed by a file called visible*; zram
+# always; macvtap net devices but not their character devices, which are
+# their children in sysfs (this kernel has no partition tables to make
+# children of block devices).
+cat >"$TEST_TMPDIR/sys.rules" <<'RULES'
+include "oci-default"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/visible*", \
+      WRITABLE_ATTR+="queue/read_ahead_kb"
+allow SUBSYSTEM=="block", KERNEL=="zram*"
+allow SUBSYSTEM=="net", KERNEL=="dssm*"
+RULES
+
+RT=$TEST_TMPDIR/run
+VIEW=$RT/containers/sys/sys
+daemon_start "$RT" --container sys="$TEST_TMPDIR/sys.rules"
+container_start CPID --sys "$VIEW"
+# Files the container may write belong to its root once it is attached;
+# until then, a container whose root is the host's writes them.
+container_start RPID --uid-base 0 --sys "$VIEW"
+in_r() { in_container "$RPID" "$@"; }
+in_c() { in_container "$CPID" "$@"; }
+
+loop_add VIS
+loop_add HID
+vis=${VIS#/dev/}
+hid=${HID#/dev/}
+truncate -s 4M "$TEST_TMPDIR/visible.img"
+truncate -s 2M "$TEST_TMPDIR/hidden.img"
+losetup "$VIS" "$TEST_TMPDIR/visible.img"
+defer "losetup -d $VIS"
+losetup "$HID" "$TEST_TMPDIR/hidden.img"
+defer "losetup -d $HID"
+vis_mm=$(<"/sys/class/block/$vis/dev")
+hid_mm=$(<"/sys/class/block/$hid/dev")
+wait_until "$vis in the container's /sys/block" in_c test -e "/sys/block/$vis"
+# A visible net device made together with a hidden child device.
+ip link add dssv0 type veth peer name dssv1
+defer "ip link del dssv0 2>/dev/null; true"
+ip link add link dssv1 name dssm0 type macvtap
+defer "ip link del dssm0 2>/dev/null; true"
+tap=$(ls /sys/class/net/dssm0/macvtap)
+tap_mm=$(<"/sys/class/macvtap/$tap/dev")
+wait_until "dssm0 in the container" in_c test -e /sys/class/net/dssm0/address
+
+# --- Listings: exactly the visible devices -----------------------------
+log "listings"
+host_allowed() { # the devices the policy allows, as the host lists them
+        for d in /sys/class/block/*; do
+                d=${d##*/}
+                case $d in
+                zram*) echo "$d" ;;
+                loop*) [[ $(cat "/sys/class/block/$d/loop/backing_file" 2>/dev/null) == */visible* ]] && echo "$d" ;;
+                esac
+        done | sort
+}
+expected=$(host_allowed)
+assert_contains "$expected" "$vis" "devices the policy allows"
+assert_eq "$expected" "$(in_c ls /sys/class/block | sort)" "/sys/class/block"
+assert_eq "$expected" "$(in_c ls /sys/block | sort)" "/sys/block"
+expected_dev=$(for d in $expected; do cat "/sys/class/block/$d/dev"; done | sort)
+assert_eq "$expected_dev" "$(in_c ls /sys/dev/block | sort)" "/sys/dev/block"
+assert_eq "$(printf '%s\n' mem tty | sort)" "$(in_c ls /sys/dev/char/ | sed 's/:.*//' | sort -u |
+        while read -r major; do [[ $major == 1 ]] && echo mem || echo tty; done | sort -u)" "char devices"
+assert_eq "$(printf '%s\n' block mem net tty)" "$(in_c ls /sys/class)" "/sys/class"
+assert_eq dssm0 "$(in_c ls /sys/class/net)" "/sys/class/net"
+assert_eq "" "$(in_c ls /sys/bus)" "/sys/bus (no bus device is allowed)"
+assert_eq "$(readlink "/sys/dev/block/$vis_mm")" "$(in_c readlink "/sys/dev/block/$vis_mm")" "the dev link"
+
+# --- Real tools ---------------------------------------------------------
+log "lsblk, udevadm"
+json=$(in_c lsblk -J -b -o NAME,SIZE)
+assert_eq "4194304" "$(jq -r ".blockdevices[] | select(.name == \"$vis\") | .size" <<<"$json")" "lsblk size of $vis"
+assert_eq "" "$(jq -r ".blockdevices[] | select(.name == \"$hid\") | .name" <<<"$json")" "lsblk: hidden $hid"
+
+assert_exit 0 in_c udevadm info "/sys/class/block/$vis"
+assert_contains "$OUT" "E: DEVNAME=/dev/$vis" "udevadm info"
+assert_exit 0 in_c udevadm info -q path "$VIS"
+assert_eq "/devices/virtual/block/$vis" "$OUT" "udevadm info -q path"
+assert_exit 1 in_c udevadm info -q path "$HID"
+assert_exit 0 in_c udevadm info --attribute-walk "/sys/class/block/$vis"
+assert_contains "$OUT" "ATTR{size}==\"8192\"" "attribute walk"
+
+trigger=$(in_c udevadm trigger --dry-run --verbose)
+expected_paths=$( (for d in $expected; do echo "/sys$(cd -P "/sys/class/block/$d" && pwd | sed 's|^/sys||')"; done
+        in_c sh -c 'for d in /sys/class/mem/* /sys/class/tty/* /sys/class/net/*; do cd -P "$d" && pwd; done') | sort)
+assert_eq "$expected_paths" "$(sort <<<"$trigger")" "udevadm trigger --dry-run --verbose"
+
+assert_eq "$(cat /sys/devices/system/cpu/online)" "$(in_c cat /sys/devices/system/cpu/online)" "cpu/online"
+assert_eq "$(nproc)" "$(in_c nproc)" "nproc"
+in_c test -d /sys/fs/cgroup || fail "/sys/fs/cgroup is missing"
+
+# --- Hidden: by every path ---------------------------------------------
+log "hidden devices"
+for p in "/sys/dev/block/$hid_mm" "/sys/class/block/$hid" "/sys/block/$hid" "/sys/devices/virtual/block/$hid" \
+        "/sys/devices/virtual/block/$hid/size" "/sys/class/macvtap" "/sys/dev/char/$tap_mm" \
+        "/sys/devices/virtual/net/dssm0/macvtap/$tap/dev" "/sys/devices/virtual/net/dssm0/macvtap/$tap/uevent" \
+        "/sys/class/net/dssv0" "/sys/devices/virtual/net/dssv1"; do
+        in_c test -e "$p" && fail "$p is reachable in the container"
+done
+assert_eq "" "$(in_c ls -A "/sys/devices/virtual/net/dssm0/macvtap/$tap")" "the hidden child's directory"
+assert_eq "" "$(in_c ls /sys/devices/virtual/block | grep -Fx "$hid" || true)" "/sys/devices/virtual/block"
+
+# --- Attributes: read-only unless the policy says ------------------------
+log "attribute writes"
+before=$(<"/sys/class/block/$vis/removable")
+in_c sh -c "echo 1 > /sys/class/block/$vis/removable" 2>/dev/null && fail "a read-only attribute took a write"
+assert_eq "$before" "$(<"/sys/class/block/$vis/removable")" "host attribute after a denied write"
+old_ra=$(<"/sys/class/block/$vis/queue/read_ahead_kb")
+defer "echo $old_ra > /sys/class/block/$vis/queue/read_ahead_kb"
+in_r sh -c "echo 64 > /sys/class/block/$vis/queue/read_ahead_kb" || fail "WRITABLE_ATTR write failed"
+assert_eq 64 "$(<"/sys/class/block/$vis/queue/read_ahead_kb")" "read_ahead_kb on the host"
+assert_eq 64 "$(in_c cat "/sys/class/block/$vis/queue/read_ahead_kb")" "read_ahead_kb in the container"
+in_r sh -c "echo 1 > /sys/class/block/$vis/queue/nomerges" 2>/dev/null && fail "queue/nomerges took a write"
+in_r sh -c "echo 1 > /sys/class/block/$vis/removable" 2>/dev/null && fail "the host's root in a container wrote an attribute"
+assert_eq "$before" "$(<"/sys/class/block/$vis/removable")" "host attribute after a denied write"
+
+# --- Synthetic uevents: accepted, checked, never on the host -------------
+log "uevent writes"
+assert_contains "$(in_c cat "/sys/class/block/$vis/uevent")" "DEVNAME=$vis" "the uevent file"
+udevadm monitor --kernel --subsystem-match=block >"$TEST_TMPDIR/host-monitor" 2>&1 &
+mon=$!
+defer "kill $mon 2>/dev/null"
+sleep 0.3
+in_r sh -c "echo change > /sys/class/block/$vis/uevent" || fail "echo change > uevent failed"
+in_r sh -c "echo 'add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 A=1' > /sys/class/block/$vis/uevent" ||
+        fail "a write with UUID and arguments failed"
+for bad in bogus "change notauuid" "add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 =x"; do
+        in_r sh -c "echo '$bad' > /sys/class/block/$vis/uevent" 2>/dev/null && fail "'$bad' was accepted"
+done
+wait_until "the synthetic events in the daemon's log" grep -q "synthetic add of /devices/virtual/block/$vis" "$RT.log"
+sleep 0.3
+assert_not_contains "$(cat "$TEST_TMPDIR/host-monitor")" "/$vis " "the host's uevent monitor"
+
+# --- Hot-plug ------------------------------------------------------------
+log "hot-plug"
+z=$(cat /sys/class/zram-control/hot_add)
+defer "[[ ! -e /sys/block/zram$z ]] || echo $z >/sys/class/zram-control/hot_remove"
+wait_until "zram$z in the container" in_c test -e "/sys/class/block/zram$z"
+in_c test -e "/sys/devices/virtual/block/zram$z/disksize" || fail "zram$z has no attributes in the container"
+assert_exit 0 in_c udevadm info -q path "/sys/block/zram$z"
+echo "$z" >/sys/class/zram-control/hot_remove
+wait_until "zram$z to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/class/block/zram$z"
+
+losetup -d "$VIS"
+wait_until "$vis to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/block/$vis"
+for p in "/sys/dev/block/$vis_mm" "/sys/class/block/$vis" "/sys/devices/virtual/block/$vis"; do
+        in_c test -e "$p" && fail "$p is still there after detach"
+done
+losetup "$VIS" "$TEST_TMPDIR/visible.img"
+wait_until "$vis back in the container" in_c test -e "/sys/block/$vis/size"
+
+# A hidden child hot-plugged into a visible device's directory.
+ip link del dssm0
+wait_until "dssm0 to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/class/net/dssm0"
+ip link add link dssv1 name dssm0 type macvtap
+tap=$(ls /sys/class/net/dssm0/macvtap)
+wait_until "dssm0 back in the container" in_c test -e /sys/class/net/dssm0/address
+assert_eq "" "$(in_c ls -A "/sys/devices/virtual/net/dssm0/macvtap/$tap")" "the re-added hidden child's directory"
+
+# Nothing of the view is left in the host's mount table once it is gone.
+daemon_stop "$DAEMON_PID" "$RT.log" || fail "devsieved did not stop cleanly"
+wait_until "the views' mounts to go" sh -c "! grep -q ' $RT/' /proc/self/mountinfo"
+log "ok"
