@@ -26,6 +26,14 @@ struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id) {
         return s;
 }
 
+static void op_init(void *userdata, struct fuse_conn_info *conn) {
+        /* Links never change in place (a changed one is a new inode), so
+         * the kernel may keep their targets: a path through class/ or dev/
+         * then costs no round trip. */
+        if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+                conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct sysfs_view *v = view_of(req);
         struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
@@ -120,6 +128,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 return;
         }
         fi->fh = (uintptr_t) s;
+        /* Listings stay cached until an entry in the directory is added or
+         * deleted: both notifications invalidate the cached listing too. */
+        fi->cache_readdir = 1;
+        fi->keep_cache = 1;
         fuse_reply_open(req, fi);
 }
 
@@ -332,6 +344,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 }
 
 const struct fuse_lowlevel_ops sysfs_view_ops = {
+        .init = op_init,
         .lookup = op_lookup,
         .forget = op_forget,
         .forget_multi = op_forget_multi,
