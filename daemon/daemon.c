@@ -10,6 +10,7 @@
 #include <utlist.h>
 
 #include "daemon.h"
+#include "fs/devfs.h"
 #include "fs/fuse-pool.h"
 #include "log.h"
 #include "strv.h"
@@ -144,6 +145,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                         STRV_FOREACH(s, deltas[i].new->warnings)
                                 log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
         }
+        if (dc->dev)
+                devfs_apply(dc->dev, deltas, n);
 }
 
 static int make_dir(const char *path, mode_t mode) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "fs/devfs.h"
 #include "log.h"
 
 static bool policy_source_is_path(const char *source) {
@@ -100,6 +101,13 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                 return r;
         dc->pid = pid;
 
+        if (dc->dev) {
+                uint32_t root_uid, root_gid;
+                /* A container that cannot name host root's ids keeps
+                 * whatever owner the view had. */
+                if (idmap_to_host(&uids, 0, &root_uid) >= 0 && idmap_to_host(&gids, 0, &root_gid) >= 0)
+                        devfs_set_root_owner(dc->dev, root_uid, root_gid);
+        }
         c->uid_map = uids;
         c->gid_map = gids;
         return model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
@@ -109,8 +117,19 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
  * are in place before the first deltas flow. */
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
+        if (asprintf(&dev, "%s/dev", dc->dir) < 0)
+                return -ENOMEM;
+        if (mkdir(dev, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
+        /* Owned by host root until attached: then by the container's root. */
+        r = devfs_new(d->fuse, dev, dc->container->name, 0, 0, &dc->dev);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
 
         return pid > 0 ? daemon_attach_container(d, dc, pid, diags) : model_refresh_container(d->model, dc->container);
 }
@@ -159,10 +178,15 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 }
 
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
+        _cleanup_free_ char *dev = NULL;
+
         if (dc->pid_watch.fd >= 0) {
                 daemon_unwatch(d, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
+        dc->dev = devfs_free(dc->dev);
+        if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
+                (void) rmdir(dev);
         (void) rmdir(dc->dir);
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
