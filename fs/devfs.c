@@ -410,9 +410,11 @@ static int set_attributes(struct devfs *v, struct fs_node *n, const struct stat 
         struct timespec now;
         int r;
 
-        /* Device nodes, their links and directories carry what the policy
-         * says; the container cannot change that. */
-        if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) && !devfs_kind_is_own(n->kind))
+        /* Device nodes (also those made by mknod), their links and
+         * directories carry what the policy says; the container cannot
+         * change that. */
+        if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
+            (!devfs_kind_is_own(n->kind) || S_ISCHR(n->st.st_mode) || S_ISBLK(n->st.st_mode)))
                 return -EPERM;
         if (to_set & FUSE_SET_ATTR_SIZE) {
                 if (S_ISDIR(n->st.st_mode))
