@@ -195,6 +195,16 @@ static void remove_user_nodes(struct devfs *v, char type, dev_t devnum) {
         }
 }
 
+/* The kernel may be instantiating n's inode from a LOOKUP reply sent just
+ * before the change: inval_inode finds no inode then and the old attributes
+ * would stick. inval_entry waits for the directory lock that the lookup
+ * holds, so dropping the name as well closes that window. */
+static void queue_attributes_changed(struct devfs *v, struct fs_node *n) {
+        (void) fs_notify_add_inode(&v->notify, n->ino);
+        if (n->parent)
+                (void) fs_notify_add_entry(&v->notify, n->parent->ino, n->name);
+}
+
 static void update_attributes(struct devfs *v, struct devfs_device *d, const struct devfs_device *now) {
         struct fs_node *n = placed(v, d->node_ino, DEVFS_KIND_DEVICE);
 
@@ -208,7 +218,7 @@ static void update_attributes(struct devfs *v, struct devfs_device *d, const str
         n->st.st_gid = d->gid;
         n->st.st_mode = (n->st.st_mode & S_IFMT) | d->mode;
         fs_node_touch(n, false);
-        (void) fs_notify_add_inode(&v->notify, n->ino);
+        queue_attributes_changed(v, n);
 }
 
 static int apply_one(struct devfs *v, const struct delta *delta) {
@@ -281,7 +291,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
                 n->st.st_uid = uid;
                 n->st.st_gid = gid;
                 fs_node_touch(n, false);
-                (void) fs_notify_add_inode(&v->notify, n->ino);
+                queue_attributes_changed(v, n);
         }
         v->root_uid = uid;
         v->root_gid = gid;

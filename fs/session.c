@@ -24,6 +24,8 @@ int fs_session_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
                 return -ENOMEM;
 
         s->se = fuse_session_new(&args, ops, ops_size, userdata);
+        /* Option parsing may have replaced args with an allocated copy. */
+        fuse_opt_free_args(&args);
         if (!s->se)
                 return -EINVAL; /* libfuse printed why: a bad option */
         if (fuse_session_mount(s->se, mountpoint) != 0) {
