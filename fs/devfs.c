@@ -820,6 +820,12 @@ static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
                 return;
         }
         fi->fh = (uintptr_t) s;
+        /* The kernel may keep the listing: every change of a directory is
+         * either made through this mount (the kernel sees it) or followed
+         * by an inval_inode of the directory (devfs-tree.c), which drops
+         * it. */
+        fi->cache_readdir = 1;
+        fi->keep_cache = 1;
         if (fuse_reply_open(req, fi) != 0)
                 fs_dir_snapshot_free(s);
 }

@@ -255,6 +255,8 @@ truncate -s 1M "$TEST_TMPDIR/hidden.img"
 losetup "$dev" "$TEST_TMPDIR/hidden.img"
 defer "losetup -d '$dev' 2>/dev/null || true"
 wait_in_container "[[ ! -e /dev/loop$n && ! -e /dev/block/7:$n ]]" >/dev/null
+assert_not_contains "$(in_container 'ls /dev /dev/block')" "loop$n" "ls /dev /dev/block"
+assert_not_contains "$(in_container 'ls /dev/block')" "7:$n" "ls /dev/block"
 assert_eq "$never" "$(in_container "stat /dev/loop$n 2>&1 | sed 's/.loop$n//'")" "stat of the hidden loop$n"
 assert_exit 1 mknod "$VIEW/l" b 7 "$n"
 losetup -d "$dev"
@@ -275,11 +277,11 @@ wait_in_container "[[ ! -e /dev/zram$z && ! -e /dev/block/253:$z ]]" >/dev/null
 in_container 'stat /dev/random' >/dev/null 2>&1 && fail "/dev/random came back without a delta"
 readers=()
 for i in 1 2 3; do
-        in_container 'while [[ ! -e /tmp/stop-'$$' ]]; do ls -lR /dev >/dev/null; done' \
+        in_container 'while [[ ! -e /tmp/stop-'$$' ]]; do ls -lR /dev >/dev/null || true; done' \
                 2>"$TEST_TMPDIR/ls$i.err" &
         readers+=($!)
         in_container 'while [[ ! -e /tmp/stop-'$$' ]]; do stat /dev/null /dev/zero /dev/char/1:3 /dev/misc/deep/full \
-                >/dev/null; done' 2>"$TEST_TMPDIR/stat$i.err" &
+                >/dev/null || true; done' 2>"$TEST_TMPDIR/stat$i.err" &
         readers+=($!)
 done
 defer "touch /tmp/stop-$$; kill ${readers[*]} 2>/dev/null; rm -f /tmp/stop-$$"
