@@ -804,38 +804,72 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
                 fuse_reply_write(req, (size_t) r);
 }
 
+/* An open directory: its listing as of the last READDIR at offset 0. */
+struct dir_handle {
+        struct fs_dir_snapshot *snapshot;
+};
+
 static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct devfs *v = view(req);
-        struct fs_dir_snapshot *s = NULL;
-        struct fs_node *dir;
+        struct dir_handle *h;
         int error;
 
         pthread_mutex_lock(&v->lock);
-        dir = get_dir(v, ino, &error);
-        if (dir)
-                error = -fs_dir_snapshot_new(dir, NULL, NULL, &s);
+        (void) get_dir(v, ino, &error);
         pthread_mutex_unlock(&v->lock);
         if (error) {
                 fuse_reply_err(req, error);
                 return;
         }
-        fi->fh = (uintptr_t) s;
-        /* The kernel may keep the listing: every change of a directory is
-         * either made through this mount (the kernel sees it) or followed
-         * by an inval_inode of the directory (devfs-tree.c), which drops
-         * it. */
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        fi->fh = (uintptr_t) h;
+        /* The kernel may keep the listing (cache_readdir). It then records
+         * the directory's mtime when it starts filling its cache, before
+         * the READDIR at offset 0, and drops the cache when a later mtime
+         * differs; every change bumps the mtime and every delta sends an
+         * inval_inode of the directory. So the listing is taken at that
+         * READDIR, never earlier (at OPENDIR it could predate the mtime
+         * the kernel records, and a stale listing would stick). */
         fi->cache_readdir = 1;
         fi->keep_cache = 1;
         if (fuse_reply_open(req, fi) != 0)
-                fs_dir_snapshot_free(s);
+                free(h);
 }
 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        fs_dir_snapshot_reply(req, (const struct fs_dir_snapshot *) (uintptr_t) fi->fh, size, off);
+        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
+        struct devfs *v = view(req);
+
+        /* The kernel serializes READDIRs of one open directory. */
+        if (off == 0 || !h->snapshot) {
+                struct fs_dir_snapshot *s = NULL;
+                struct fs_node *dir;
+                int error;
+
+                pthread_mutex_lock(&v->lock);
+                dir = get_dir(v, ino, &error);
+                if (dir)
+                        error = -fs_dir_snapshot_new(dir, NULL, NULL, &s);
+                pthread_mutex_unlock(&v->lock);
+                if (error) {
+                        fuse_reply_err(req, error);
+                        return;
+                }
+                fs_dir_snapshot_free(h->snapshot);
+                h->snapshot = s;
+        }
+        fs_dir_snapshot_reply(req, h->snapshot, size, off);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) fi->fh);
+        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
+
+        fs_dir_snapshot_free(h->snapshot);
+        free(h);
         fuse_reply_err(req, 0);
 }
 
