@@ -10,6 +10,7 @@
 #include <utlist.h>
 
 #include "daemon.h"
+#include "fs/devfs.h"
 #include "fs/fuse-pool.h"
 #include "fs/sysfs.h"
 #include "log.h"
@@ -132,6 +133,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
 
         if (!dc)
                 return;
+        if (dc->dev)
+                devfs_apply(dc->dev, deltas, n);
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
         for (size_t i = 0; i < n; i++) {

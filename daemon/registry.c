@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
 #include "strv.h"
@@ -155,14 +156,19 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                 return r;
         dc->pid = pid;
 
+        /* The views' own files belong to the container's root. A container
+         * that cannot name host ids for its root keeps what the views had. */
+        if (idmap_to_host(&uids, 0, &root_uid) >= 0 && idmap_to_host(&gids, 0, &root_gid) >= 0) {
+                if (dc->dev)
+                        devfs_set_root_owner(dc->dev, root_uid, root_gid);
+                if (dc->sys)
+                        sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
+        }
         c->uid_map = uids;
         c->gid_map = gids;
         r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
         if (r < 0)
                 return r;
-        /* Files the container writes belong to its root. */
-        if (idmap_to_host(&uids, 0, &root_uid) >= 0 && idmap_to_host(&gids, 0, &root_gid) >= 0 && dc->sys)
-                sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
         expose_policy_paths(dc);
         return 0;
 }
@@ -171,11 +177,19 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
  * are in place before the first deltas flow. */
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
-        _cleanup_free_ char *sys = NULL;
+        _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
 
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
+        if (asprintf(&dev, "%s/dev", dc->dir) < 0)
+                return -ENOMEM;
+        if (mkdir(dev, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
+        /* Owned by host root until attached: then by the container's root. */
+        r = devfs_new(d->fuse, dev, dc->container->name, 0, 0, &dc->dev);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
 
         if (asprintf(&sys, "%s/sys", dc->dir) < 0)
                 return -ENOMEM;
@@ -234,12 +248,15 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 }
 
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
-        _cleanup_free_ char *sys = NULL;
+        _cleanup_free_ char *dev = NULL, *sys = NULL;
 
         if (dc->pid_watch.fd >= 0) {
                 daemon_unwatch(d, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
+        dc->dev = devfs_free(dc->dev);
+        if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
+                (void) rmdir(dev);
         dc->sys = sysfs_view_free(dc->sys);
         if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
                 (void) rmdir(sys);

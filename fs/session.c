@@ -24,7 +24,7 @@ int fs_session_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
                 return -ENOMEM;
 
         s->se = fuse_session_new(&args, ops, ops_size, userdata);
-        /* Parsing may have copied the arguments. */
+        /* Option parsing may have replaced args with an allocated copy. */
         fuse_opt_free_args(&args);
         if (!s->se)
                 return -EINVAL; /* libfuse printed why: a bad option */
