@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "fs/fuse-pool.h"
 #include "log.h"
+#include "relay.h"
 #include "strv.h"
 #include "udev-source.h"
 
@@ -144,6 +145,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                         STRV_FOREACH(s, deltas[i].new->warnings)
                                 log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
         }
+        if (dc->relay)
+                relay_apply(dc->relay, deltas, n);
 }
 
 static int make_dir(const char *path, mode_t mode) {

@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -53,6 +54,7 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         daemon_unwatch(d, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
+        dc->relay = relay_free(dc->relay);
 }
 
 /* The container's root as the daemon can reach it, for OWNER/GROUP names. */
@@ -60,8 +62,31 @@ static int container_root(pid_t pid, char **ret) {
         return asprintf(ret, "/proc/%d/root", (int) pid) < 0 ? -ENOMEM : 0;
 }
 
+/* A relay for the newly attached process, into its network namespace; a
+ * socket-mode relay made at creation stays (and *ret stays NULL). */
+static int attach_relay(struct daemon *d, struct daemon_container *dc, struct relay **ret) {
+        struct relay_stats stats;
+        int r;
+
+        if (dc->relay_mode == RELAY_NONE)
+                return 0;
+        if (dc->relay) {
+                relay_get_stats(dc->relay, &stats);
+                if (streq(stats.mode, "socket") && dc->relay_mode != RELAY_NETLINK)
+                        return 0;
+        }
+        r = relay_new(d, dc, dc->relay_mode, ret);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to set up the uevent relay into process %d: %m",
+                                       dc->container->name, (int) dc->pid);
+        relay_get_stats(*ret, &stats);
+        log_info("%s: relaying uevents (%s mode).", dc->container->name, stats.mode);
+        return 0;
+}
+
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags) {
+        _cleanup_(relay_freep) struct relay *relay = NULL;
         _cleanup_(policy_freep) struct policy *policy = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int pidfd = -EBADF;
@@ -102,17 +127,38 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
 
         c->uid_map = uids;
         c->gid_map = gids;
-        return model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+
+        r = attach_relay(d, dc, &relay);
+        if (r < 0)
+                return r;
+        r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        /* Only now: what the container had from the start is no event. */
+        if (relay) {
+                relay_free(dc->relay);
+                dc->relay = TAKE_PTR(relay);
+        }
+        return r;
 }
 
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
+        int r;
+
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
 
-        return pid > 0 ? daemon_attach_container(d, dc, pid, diags) : model_refresh_container(d->model, dc->container);
+        if (pid > 0)
+                return daemon_attach_container(d, dc, pid, diags);
+        r = model_refresh_container(d->model, dc->container);
+        if (r < 0 || dc->relay_mode != RELAY_SOCKET)
+                return r;
+        /* A socket needs no process: listeners may connect before it runs. */
+        r = relay_new(d, dc, RELAY_SOCKET, &dc->relay);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to set up the uevent relay: %m", dc->container->name);
+        return 0;
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
@@ -159,6 +205,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 }
 
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
+        dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
                 daemon_unwatch(d, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
