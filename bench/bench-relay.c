@@ -48,7 +48,7 @@
 
 static struct daemon loop;
 static char dir[] = "/tmp/bench-relay-XXXXXX";
-static pid_t children[FANOUT + 1];
+static pid_t children[FANOUT + 2]; /* throughput, fan-out, latency */
 static unsigned n_children;
 static int loop_number = -1;
 
@@ -59,13 +59,18 @@ static pid_t spawn_container(void) {
         char c, path[64], map[] = "0 100000 65536\n";
         pid_t pid;
 
+        CHECK(n_children < ELEMENTSOF(children));
         CHECK(pipe(to_parent) == 0 && pipe(to_child) == 0);
         pid = fork();
         CHECK(pid >= 0);
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (unshare(CLONE_NEWUSER) < 0 || write(to_parent[1], "u", 1) != 1 || read(to_child[0], &c, 1) != 1 ||
-                    setgid(0) < 0 || setuid(0) < 0 || unshare(CLONE_NEWNET) < 0 || write(to_parent[1], "n", 1) != 1)
+                    setgid(0) < 0 || setuid(0) < 0 || unshare(CLONE_NEWNET) < 0)
+                        _exit(1);
+                /* A change of credentials cleared it. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() == 1 || write(to_parent[1], "n", 1) != 1)
                         _exit(1);
                 for (;;)
                         pause();
@@ -127,7 +132,8 @@ struct bench_container {
 static void container_init(struct bench_container *b, const char *name, pid_t pid) {
         *b = (struct bench_container){};
         b->c.name = (char *) name;
-        CHECK(idmap_parse("0 100000 65536\n", &b->c.uid_map) == 0 && idmap_parse("0 100000 65536\n", &b->c.gid_map) == 0);
+        CHECK(idmap_parse("0 100000 65536\n", &b->c.uid_map) == 0);
+        CHECK(idmap_parse("0 100000 65536\n", &b->c.gid_map) == 0);
         b->dc = (struct daemon_container){ .container = &b->c, .dir = dir, .pid = pid, .pid_watch.fd = -EBADF };
         CHECK(relay_new(&loop, &b->dc, RELAY_NETLINK, &b->relay) == 0);
         b->dc.relay = b->relay;
@@ -144,14 +150,15 @@ struct fake_event {
 };
 
 static void fake_event_init(struct fake_event *f) {
+        static const char *const keys[] = {
+                "ACTION=change", "DEVPATH=/devices/virtual/block/loop4000", "SUBSYSTEM=block", "MAJOR=7",
+                "MINOR=4000",    "DEVNAME=loop4000", "DEVTYPE=disk", "DISKSEQ=77", "SEQNUM=123456",
+        };
         char **p = NULL;
 
         *f = (struct fake_event){};
-        CHECK(strv_extend(&p, "ACTION=change") >= 0 && strv_extend(&p, "DEVPATH=/devices/virtual/block/loop4000") >= 0 &&
-              strv_extend(&p, "SUBSYSTEM=block") >= 0 && strv_extend(&p, "MAJOR=7") >= 0 &&
-              strv_extend(&p, "MINOR=4000") >= 0 && strv_extend(&p, "DEVNAME=loop4000") >= 0 &&
-              strv_extend(&p, "DEVTYPE=disk") >= 0 && strv_extend(&p, "DISKSEQ=77") >= 0 &&
-              strv_extend(&p, "SEQNUM=123456") >= 0);
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                CHECK(strv_extend(&p, keys[i]) >= 0);
         CHECK(uevent_new(p, &f->event) == 0);
         f->device.properties = f->event->properties;
         f->old = f->new = (struct visible_device){ .device = &f->device, .node = "disks/scratch" };
@@ -351,10 +358,13 @@ static void bench_latency(void) {
                 CHECK(udev_source_dispatch(source, m) >= 0);
                 container_t[r] = receive_matching(container_fd, header) - start;
         }
-        bench_print_row("latency p50: host event to container", bench_percentile(container_t, LATENCY_ROUNDS, 50) / 1000.0,
-                        "host listener hears it", bench_percentile(host_t, LATENCY_ROUNDS, 50) / 1000.0);
-        bench_print_row("latency p99: host event to container", bench_percentile(container_t, LATENCY_ROUNDS, 99) / 1000.0,
-                        "host listener hears it", bench_percentile(host_t, LATENCY_ROUNDS, 99) / 1000.0);
+        for (unsigned percentile = 50; percentile <= 99; percentile += 49) {
+                char title[64];
+                snprintf(title, sizeof(title), "latency p%u: host event to container", percentile);
+                bench_print_row(title, bench_percentile(container_t, LATENCY_ROUNDS, percentile) / 1000.0,
+                                "host listener hears it",
+                                bench_percentile(host_t, LATENCY_ROUNDS, percentile) / 1000.0);
+        }
 
         close(uevent_fd);
         close(host_fd);

@@ -54,7 +54,11 @@ struct relay {
 
         uint64_t relayed, dropped, dropped_logged;
         uint64_t drop_logged_usec;
+        bool refusal_logged;
 };
+
+/* Counts lost events; logs at most every 10 s per relay. */
+void relay_count_drops(struct relay *r, uint64_t n);
 
 int relay_sink_new(struct relay *r, int fd, relay_send_fn send, struct relay_sink **ret);
 struct relay_sink *relay_sink_free(struct relay_sink *s);

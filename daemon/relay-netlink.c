@@ -133,8 +133,12 @@ static void on_netlink_readable(struct daemon *d, struct io_watch *w, uint32_t e
 
                         if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) || e->error == 0)
                                 continue;
-                        log_warning_errno(e->error, "%s: the kernel refused a relayed uevent: %m", s->relay->name);
-                        s->relay->dropped++;
+                        /* Once: the same cause (rights, size) refuses them all. */
+                        if (!s->relay->refusal_logged)
+                                log_warning_errno(e->error, "%s: the kernel refused a relayed uevent: %m",
+                                                  s->relay->name);
+                        s->relay->refusal_logged = true;
+                        relay_count_drops(s->relay, 1);
                 }
 }
 

@@ -28,7 +28,7 @@ static void relay_msg_unref(struct relay_msg *m) {
                 free(m);
 }
 
-static void count_drops(struct relay *r, uint64_t n) {
+void relay_count_drops(struct relay *r, uint64_t n) {
         uint64_t now = now_usec();
 
         r->dropped += n;
@@ -115,7 +115,7 @@ int relay_sink_flush(struct relay_sink *s, bool watch_out) {
  * of what happened, as when the kernel drops for a full socket buffer. */
 static void sink_push(struct relay_sink *s, struct relay_msg *m) {
         if (s->n == RELAY_QUEUE_MAX) {
-                count_drops(s->relay, 1);
+                relay_count_drops(s->relay, 1);
                 return;
         }
         m->refs++;
@@ -136,7 +136,7 @@ static void deliver_netlink(struct relay *r, struct relay_msg *m) {
                         return;
                 log_debug_errno(k, "%s: failed to inject a uevent: %m", r->name);
                 sink_pop(s);
-                count_drops(r, 1);
+                relay_count_drops(r, 1);
         }
 }
 
@@ -179,7 +179,7 @@ static void relay_view(struct relay *r, struct uevent_view *v) {
         }
         m = malloc(sizeof(*m) + size);
         if (!m) {
-                count_drops(r, 1);
+                relay_count_drops(r, 1);
                 return;
         }
         m->refs = 1;

@@ -69,8 +69,8 @@ bool uevent_key_is_host_only(const char *key_value) {
 /* Whether a property of the source goes out as it is. ACTION and SEQNUM
  * are the event's own and written separately; DEVNAME may be replaced. */
 static bool copied(const struct uevent_view *v, const char *p) {
-        return !startswith(p, "ACTION=") && !startswith(p, "SEQNUM=") && !(v->set_devname && startswith(p, "DEVNAME=")) &&
-               !uevent_key_is_host_only(p);
+        return !startswith(p, "ACTION=") && !startswith(p, "SEQNUM=") &&
+               !(v->set_devname && startswith(p, "DEVNAME=")) && !uevent_key_is_host_only(p);
 }
 
 int uevent_view_frame(const struct uevent_view *v, char **ret, size_t *ret_size) {
