@@ -12,6 +12,9 @@ int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events) {
 void daemon_unwatch(struct daemon *d, struct io_watch *w) {
         if (w->fd >= 0)
                 (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+        for (int i = 0; i < d->n_batch; i++)
+                if (d->batch[i].data.ptr == w)
+                        d->batch[i].data.ptr = NULL;
 }
 
 int mini_loop_init(struct daemon *d) {
@@ -30,9 +33,13 @@ int mini_loop_run_once(struct daemon *d, int timeout_ms) {
 
         if (n < 0)
                 return negative_errno();
+        d->batch = events;
+        d->n_batch = n;
         for (int i = 0; i < n; i++) {
                 struct io_watch *w = events[i].data.ptr;
-                w->fn(d, w, events[i].events);
+                if (w)
+                        w->fn(d, w, events[i].events);
         }
+        d->n_batch = 0;
         return n;
 }

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -187,11 +189,47 @@ static void test_socket_listeners(void **state) {
         close(b);
 }
 
+struct killer {
+        struct io_watch watch;
+        struct relay **relay;
+};
+
+static void on_killer(struct daemon *d, struct io_watch *w, uint32_t events) {
+        struct killer *k = container_of(w, struct killer, watch);
+
+        daemon_unwatch(d, w);
+        *k->relay = relay_free(*k->relay);
+}
+
+/* A container's process exits while its listener hangs up: both in one
+ * epoll batch, the relay freed by the first handler. The listener's event
+ * must not reach the freed relay (ASan would say so). */
+static void test_teardown_with_pending_events(void **state) {
+        struct fixture *f = *state;
+        struct killer k = { .relay = &f->relay };
+        int pipefd[2], client;
+
+        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        client = connect_client(f);
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        k.watch = (struct io_watch){ .fd = pipefd[0], .fn = on_killer };
+        assert_int_equal(daemon_watch(&f->d, &k.watch, EPOLLIN), 0);
+        /* Ready in this order: the pid's exit first, then the hang-up. */
+        assert_int_equal(write(pipefd[1], "x", 1), 1);
+        close(client);
+        /* Both in one batch, or the test proves nothing. */
+        assert_int_equal(mini_loop_run_once(&f->d, 1000), 2);
+        assert_null(f->relay);
+        close(pipefd[0]);
+        close(pipefd[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_netlink_refuses_host_netns, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_socket_order_and_overflow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_socket_listeners, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_teardown_with_pending_events, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
