@@ -14,6 +14,7 @@
 #include "fs/fuse-pool.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "relay.h"
 #include "strv.h"
 #include "udev-source.h"
 
@@ -39,6 +40,9 @@ int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events) {
 void daemon_unwatch(struct daemon *d, struct io_watch *w) {
         if (w->fd >= 0)
                 (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+        for (int i = 0; i < d->n_batch; i++)
+                if (d->batch[i].data.ptr == w)
+                        d->batch[i].data.ptr = NULL;
 }
 
 int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void *data) {
@@ -150,6 +154,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                         STRV_FOREACH(s, deltas[i].new->warnings)
                                 log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
         }
+        if (dc->relay)
+                relay_apply(dc->relay, deltas, n);
 }
 
 /* Host devices no container sees still matter to the /sys views: one
@@ -292,10 +298,14 @@ int daemon_run(struct daemon *d) {
                                 continue;
                         return log_error_errno(errno, "epoll_wait failed: %m");
                 }
+                d->batch = events;
+                d->n_batch = n;
                 for (int i = 0; i < n; i++) {
                         struct io_watch *w = events[i].data.ptr;
-                        w->fn(d, w, events[i].events);
+                        if (w) /* else unwatched by an earlier handler */
+                                w->fn(d, w, events[i].events);
                 }
+                d->n_batch = 0;
         }
         return 0;
 }

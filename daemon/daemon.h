@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -75,6 +76,11 @@ struct daemon {
         struct fuse_pool *fuse;
         uint64_t started_usec;
         bool exiting;
+        /* The batch daemon_run() is dispatching: daemon_unwatch() cancels
+         * what is still pending for a watch, whose owner may be freed next
+         * (a relay torn down while its listener's hang-up waits). */
+        struct epoll_event *batch;
+        int n_batch;
 };
 
 int daemon_new(const struct daemon_options *o, struct daemon **ret);

@@ -10,6 +10,7 @@
 #include "fs/sysfs.h"
 #include "log.h"
 #include "strv.h"
+#include "relay.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -57,6 +58,7 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         daemon_unwatch(d, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
+        dc->relay = relay_free(dc->relay);
 }
 
 /* An event the container wrote into a uevent file of its /sys. */
@@ -71,8 +73,10 @@ static void deliver_synthetic_event(struct daemon *d, void *data) {
 
         /* The container may be gone by now; its events go with it. */
         if (dc)
-                log_debug("%s: synthetic %s of %s", e->container, strv_env_get(e->properties, "ACTION"),
-                          strv_env_get(e->properties, "DEVPATH"));
+                log_debug("%s: synthetic %s of %s%s", e->container, strv_env_get(e->properties, "ACTION"),
+                          strv_env_get(e->properties, "DEVPATH"), dc->relay ? "" : " (no relay: dropped)");
+        if (dc && dc->relay)
+                (void) relay_inject(dc->relay, TAKE_PTR(e->properties));
         strv_free(e->properties);
         free(e->container);
         free(e);
@@ -115,8 +119,31 @@ static int container_root(pid_t pid, char **ret) {
         return asprintf(ret, "/proc/%d/root", (int) pid) < 0 ? -ENOMEM : 0;
 }
 
+/* A relay for the newly attached process, into its network namespace; a
+ * socket-mode relay made at creation stays (and *ret stays NULL). */
+static int attach_relay(struct daemon *d, struct daemon_container *dc, struct relay **ret) {
+        struct relay_stats stats;
+        int r;
+
+        if (dc->relay_mode == RELAY_NONE)
+                return 0;
+        if (dc->relay) {
+                relay_get_stats(dc->relay, &stats);
+                if (streq(stats.mode, "socket") && dc->relay_mode != RELAY_NETLINK)
+                        return 0;
+        }
+        r = relay_new(d, dc, dc->relay_mode, ret);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to set up the uevent relay into process %d: %m",
+                                       dc->container->name, (int) dc->pid);
+        relay_get_stats(*ret, &stats);
+        log_info("%s: relaying uevents (%s mode).", dc->container->name, stats.mode);
+        return 0;
+}
+
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags) {
+        _cleanup_(relay_freep) struct relay *relay = NULL;
         _cleanup_(policy_freep) struct policy *policy = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int pidfd = -EBADF;
@@ -166,7 +193,16 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         }
         c->uid_map = uids;
         c->gid_map = gids;
+
+        r = attach_relay(d, dc, &relay);
+        if (r < 0)
+                return r;
         r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+        /* Only now: what the container had from the start is no event. */
+        if (relay) {
+                relay_free(dc->relay);
+                dc->relay = TAKE_PTR(relay);
+        }
         if (r < 0)
                 return r;
         expose_policy_paths(dc);
@@ -200,7 +236,16 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
         expose_policy_paths(dc);
 
-        return pid > 0 ? daemon_attach_container(d, dc, pid, diags) : model_refresh_container(d->model, dc->container);
+        if (pid > 0)
+                return daemon_attach_container(d, dc, pid, diags);
+        r = model_refresh_container(d->model, dc->container);
+        if (r < 0 || dc->relay_mode != RELAY_SOCKET)
+                return r;
+        /* A socket needs no process: listeners may connect before it runs. */
+        r = relay_new(d, dc, RELAY_SOCKET, &dc->relay);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to set up the uevent relay: %m", dc->container->name);
+        return 0;
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
@@ -250,6 +295,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
         _cleanup_free_ char *dev = NULL, *sys = NULL;
 
+        dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
                 daemon_unwatch(d, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);

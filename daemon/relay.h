@@ -16,8 +16,8 @@ struct relay;
 
 struct relay_stats {
         const char *mode;     /* "netlink" or "socket" */
-        uint64_t relayed;     /* events handed to the container */
-        uint64_t dropped;     /* events lost to a full queue */
+        uint64_t relayed;     /* events handed to the container (socket mode: per listener) */
+        uint64_t dropped;     /* events lost to a full queue (the newest is dropped) or refused */
         uint64_t queued;      /* waiting now */
         unsigned listeners;   /* socket mode: connected clients */
 };
@@ -30,7 +30,8 @@ int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mod
 struct relay *relay_free(struct relay *r);
 DEFINE_POINTER_CLEANUP(struct relay, relay_free);
 
-/* Main loop only: the events these deltas mean for the container. */
+/* Main loop only: the events these deltas mean for the container
+ * (uevent-wire.h says which), sent without blocking; see docs/relay.md. */
 void relay_apply(struct relay *r, const struct delta *deltas, size_t n_deltas);
 /* Main loop only: an event the container made itself (a write to a
  * synthetic uevent file), already in its view; takes properties. */
