@@ -9,6 +9,7 @@
 #include <time.h>
 #include <utlist.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "fs/fuse-pool.h"
 #include "log.h"
@@ -128,9 +129,11 @@ static void on_fuse_exited(struct daemon *d, struct io_watch *w, uint32_t events
  * container hears of a device only once its node and /sys entry exist. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
+        struct daemon *d = userdata;
 
         if (!dc)
                 return;
+        control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;
                 static const char *const kinds[] = { "visible", "changed", "hidden" };
@@ -144,6 +147,12 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                         STRV_FOREACH(s, deltas[i].new->warnings)
                                 log_warning("%s: %s: %s", c->name, deltas[i].device->devpath, *s);
         }
+}
+
+static void observe_event(const struct uevent *ev, void *userdata) {
+        struct daemon *d = userdata;
+
+        control_monitor_event(d->control, ev);
 }
 
 static int make_dir(const char *path, mode_t mode) {
@@ -185,6 +194,7 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         r = model_subscribe(d->model, dispatch_deltas, d);
         if (r < 0)
                 return r;
+        model_observe_events(d->model, observe_event, d);
 
         r = udev_source_new(o->kernel_events, &d->udev);
         if (r < 0)
@@ -250,6 +260,10 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return r;
 
+        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid }, &d->control);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -278,6 +292,8 @@ struct daemon *daemon_free(struct daemon *d) {
 
         if (!d)
                 return NULL;
+        /* Clients first: nobody may ask about containers going away. */
+        d->control = control_free(d->control);
         if (d->model)
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_destroy_container(d, daemon_container_of(c));

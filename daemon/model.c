@@ -422,7 +422,7 @@ int model_add_device(struct model *m, const struct device_snapshot *s, struct de
         return evaluate_for_all(m, &d, 1, NULL, false);
 }
 
-int model_apply_event(struct model *m, const struct uevent *ev) {
+static int apply_event(struct model *m, const struct uevent *ev) {
         _cleanup_free_ struct device **affected = NULL;
         struct device *d = NULL;
         size_t n_affected = 1;
@@ -465,6 +465,14 @@ int model_apply_event(struct model *m, const struct uevent *ev) {
                         return r;
         }
         return evaluate_for_all(m, affected ?: &d, n_affected, ev, false);
+}
+
+int model_apply_event(struct model *m, const struct uevent *ev) {
+        int r = apply_event(m, ev);
+
+        if (m->event_observer.fn)
+                m->event_observer.fn(ev, m->event_observer.userdata);
+        return r;
 }
 
 /* --- Containers ------------------------------------------------------ */
@@ -562,6 +570,11 @@ int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata) {
         m->subscribers[m->n_subscribers].userdata = userdata;
         m->n_subscribers++;
         return 0;
+}
+
+void model_observe_events(struct model *m, model_event_fn fn, void *userdata) {
+        m->event_observer.fn = fn;
+        m->event_observer.userdata = userdata;
 }
 
 struct model *model_free(struct model *m) {

@@ -39,6 +39,9 @@ struct delta {
  * front to back: deltas that give up names come before those that take
  * them. Pointers are valid during the call only. */
 typedef void (*model_deltas_fn)(struct container *c, const struct delta *deltas, size_t n_deltas, void *userdata);
+/* Called once a host event has been applied and all its deltas went out
+ * (also when it changed nothing for anyone): for `devsieve monitor`. */
+typedef void (*model_event_fn)(const struct uevent *ev, void *userdata);
 
 struct model_stats {
         uint64_t events;
@@ -60,6 +63,10 @@ struct model {
                 void *userdata;
         } subscribers[MODEL_SUBSCRIBERS_MAX];
         size_t n_subscribers;
+        struct {
+                model_event_fn fn;
+                void *userdata;
+        } event_observer;
         struct model_stats stats;
 };
 
@@ -71,6 +78,8 @@ DEFINE_POINTER_CLEANUP(struct model, model_free);
 /* Subscribers are called in registration order: views before the relay, so
  * that a container hears of a device only once its node exists. */
 int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata);
+/* One observer of applied host events; fn NULL removes it. */
+void model_observe_events(struct model *m, model_event_fn fn, void *userdata);
 
 /* --- Host devices ---------------------------------------------------- */
 

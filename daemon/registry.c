@@ -53,6 +53,7 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         daemon_unwatch(d, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
+        dc->exited = true;
 }
 
 /* The container's root as the daemon can reach it, for OWNER/GROUP names. */
@@ -99,6 +100,7 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         if (r < 0)
                 return r;
         dc->pid = pid;
+        dc->exited = false;
 
         c->uid_map = uids;
         c->gid_map = gids;
