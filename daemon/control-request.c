@@ -354,8 +354,9 @@ int control_request_parse(const char *line, size_t size, struct control_request 
         *ret = (struct control_request){};
         *ret_error = NULL;
         /* DISABLE_EOF_CHECK off: trailing garbage after the object is an
-         * error; REJECT_DUPLICATES: {"name":"a","name":"b"} is ambiguous. */
-        o = json_loadb(line, size, JSON_REJECT_DUPLICATES, &error);
+         * error; REJECT_DUPLICATES: {"name":"a","name":"b"} is ambiguous;
+         * DECODE_ANY: "not an object" says more than a parse error. */
+        o = json_loadb(line, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
         *ret_json = o;
         if (!o)
                 return fail(ret_error, "malformed JSON at column %d: %s", error.column, error.text);
