@@ -271,11 +271,14 @@ try:
         s.send(req)
 except (BlockingIOError, ConnectionResetError, BrokenPipeError):
     pass
-time.sleep(3)
+time.sleep(60)
 PY
 STUCK_PID=$!
 defer "kill $STUCK_PID 2>/dev/null"
-for _ in {1..100}; do grep -q "replies unread; disconnecting" "$TEST_TMPDIR/daemon.log" && break; sleep 0.05; done
+# Meanwhile others are served.
+assert_exit 0 "$DEVSIEVE" list
+# Slow under sanitizers: thousands of replies are built first.
+for _ in {1..300}; do grep -q "replies unread; disconnecting" "$TEST_TMPDIR/daemon.log" && break; sleep 0.1; done
 assert_contains "$(cat "$TEST_TMPDIR/daemon.log")" "bytes of replies unread; disconnecting"
 assert_exit 0 "$DEVSIEVE" status
 kill "$STUCK_PID" 2>/dev/null || true
@@ -309,7 +312,8 @@ assert_contains "$ERR" "no container 'c2'"
 # --- 100 containers, twice: no leaks ----------------------------------------
 log "100 containers"
 fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
-mounts() { wc -l <"/proc/$DAEMON_PID/mountinfo"; }
+# Only the daemon's own mounts: other tests may mount elsewhere meanwhile.
+mounts() { grep -c " $RUNTIME/" "/proc/$DAEMON_PID/mountinfo" || true; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 round() {
         local i
@@ -331,8 +335,23 @@ fds1=$(fds) mounts1=$(mounts) rss1=$(rss_kib)
 log "fds $fds0 -> $fds1, mounts $mounts0 -> $mounts1, RSS $rss0 -> $rss1 KiB"
 assert_eq "$fds0" "$fds1" "devsieved's open fds"
 assert_eq "$mounts0" "$mounts1" "mounts"
-(( rss1 - rss0 <= 1024 )) || fail "RSS grew by $((rss1 - rss0)) KiB over 200 containers (bound: 1024 KiB)"
+# ASan keeps freed memory in quarantine: there, LeakSanitizer at the exit
+# below is the check.
+if grep -q __asan_init "$DEVSIEVED"; then
+        log "sanitizer build: RSS bound not checked"
+else
+        (( rss1 - rss0 <= 1024 )) || fail "RSS grew by $((rss1 - rss0)) KiB over 200 containers (bound: 1024 KiB)"
+fi
 [[ -z $(ls "$RUNTIME/containers") ]] || fail "container directories left over: $(ls "$RUNTIME/containers")"
 
+# --- a clean shutdown: the socket goes, and (sanitizer builds) no leaks -----
+log "shutdown"
+assert_exit 0 "$DEVSIEVE" create last --policy loops
 daemon_alive
-assert_not_contains "$(cat "$TEST_TMPDIR/daemon.log")" "AddressSanitizer"
+kill -TERM "$DAEMON_PID"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+assert_eq 0 "$rc" "devsieved's exit status; its log:"$'\n'"$(tail -n 30 "$TEST_TMPDIR/daemon.log")"
+[[ ! -e $RUNTIME/devsieved.sock ]] || fail "the control socket is left over"
+assert_exit 3 "$DEVSIEVE" list
+assert_contains "$ERR" "is it running?"
