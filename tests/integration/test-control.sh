@@ -340,7 +340,7 @@ assert_eq "$mounts0" "$mounts1" "mounts"
 if grep -q __asan_init "$DEVSIEVED"; then
         log "sanitizer build: RSS bound not checked"
 else
-        (( rss1 - rss0 <= 1024 )) || fail "RSS grew by $((rss1 - rss0)) KiB over 200 containers (bound: 1024 KiB)"
+        (( rss1 - rss0 <= 2048 )) || fail "RSS grew by $((rss1 - rss0)) KiB over 200 containers (bound: 2048 KiB)"
 fi
 [[ -z $(ls "$RUNTIME/containers") ]] || fail "container directories left over: $(ls "$RUNTIME/containers")"
 
