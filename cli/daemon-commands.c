@@ -92,8 +92,10 @@ static int render_list(json_t *reply, const struct daemon_args *a) {
                 const char *cells[ELEMENTSOF(headers)];
 
                 if (json_is_integer(json_object_get(c, "pid")))
-                        snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(c, "pid")));
-                snprintf(devices, sizeof(devices), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(c, "devices")));
+                        snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
+                                 json_integer_value(json_object_get(c, "pid")));
+                snprintf(devices, sizeof(devices), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(json_object_get(c, "devices")));
                 snprintf(overrides, sizeof(overrides), "%" JSON_INTEGER_FORMAT,
                          json_integer_value(json_object_get(c, "overrides")));
                 cells[0] = get_string(c, "name");
@@ -132,7 +134,8 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
                 json_array_foreach(json_object_get(row, "conflicts"), j, s)
                         printf("note: %s: %s\n", strempty(get_string(row, "devpath")), strempty(json_string_value(s)));
                 json_array_foreach(json_object_get(row, "warnings"), j, s)
-                        printf("warning: %s: %s\n", strempty(get_string(row, "devpath")), strempty(json_string_value(s)));
+                        printf("warning: %s: %s\n", strempty(get_string(row, "devpath")),
+                               strempty(json_string_value(s)));
         }
         return DEVSIEVE_EXIT_OK;
 }
@@ -147,8 +150,8 @@ static int render_explain(json_t *reply, const struct daemon_args *a) {
                 return r;
         printf("\nin container %s:\n", strempty(get_string(e, "container")));
         if (json_is_object(o))
-                printf("  runtime override:  %s\n", json_is_true(json_object_get(o, "allow")) ? "added (devsieve add)"
-                                                                                            : "removed (devsieve remove)");
+                printf("  runtime override:  %s\n",
+                       json_is_true(json_object_get(o, "allow")) ? "added (devsieve add)" : "removed (devsieve remove)");
         if (json_is_object(v))
                 printf("  visible as:        %s\n", get_string(v, "path") ? get_string(v, "path") : "(no node)");
         else
@@ -473,7 +476,8 @@ const struct command command_create = {
                    "      --pid PID        attach the container's init process right away (see attach)\n"
                    "      --relay MODE     how uevents reach the container: netlink (its network\n"
                    "                       namespace), socket (RUNTIME/containers/NAME/uevent.sock) or\n"
-                   "                       none; default: netlink if it has its own netns, else socket\n" OPTIONS_HELP_JSON,
+                   "                       none; default: netlink if it has its own netns, else socket\n"
+                   OPTIONS_HELP_JSON,
         .run = run,
         .data = &(const struct daemon_command){ "create", OPT_POLICY | OPT_PID | OPT_RELAY, { "NAME" }, 1, false,
                                                 render_container, false },

@@ -40,7 +40,8 @@ static json_t *diagnostics_array(const struct policy_diagnostics *diags) {
         return policy_json_diagnostics(diags, &a) < 0 ? NULL : a;
 }
 
-_printf_(3, 0) static json_t *error_reply_va(int error, const struct policy_diagnostics *diags, const char *format, va_list ap) {
+_printf_(3, 0) static json_t *error_reply_va(int error, const struct policy_diagnostics *diags, const char *format,
+                                             va_list ap) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         _cleanup_free_ char *message = NULL;
 
@@ -436,7 +437,8 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
                 if (json_array_append_new(containers, status_container(daemon_container_of(c))) < 0)
                         return NULL;
         for (int a = 0; a < _UEVENT_ACTION_MAX; a++)
-                if (json_object_set_new(by_action, uevent_action_to_string(a), json_integer((json_int_t) s->events_by_action[a])) < 0)
+                if (json_object_set_new(by_action, uevent_action_to_string(a),
+                                        json_integer((json_int_t) s->events_by_action[a])) < 0)
                         return NULL;
 
         reply = ok_reply(NULL);

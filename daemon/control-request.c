@@ -207,7 +207,8 @@ static int get_relay(json_t *o, const char *command, enum control_relay *ret, ch
         else if (streq(s, "none"))
                 *ret = CONTROL_RELAY_NONE;
         else
-                return fail(ret_error, "%s: \"relay\" must be \"netlink\", \"socket\", \"none\" or \"auto\", not \"%.32s\"",
+                return fail(ret_error,
+                            "%s: \"relay\" must be \"netlink\", \"socket\", \"none\" or \"auto\", not \"%.32s\"",
                             command, s);
         return 0;
 }

@@ -37,7 +37,9 @@ static void refused(const char *line, const char *needle) {
 static void test_create(void **state) {
         struct parsed p = {};
 
-        parse("{\"command\":\"create\",\"name\":\"web-1\",\"policy\":\"/etc/p.rules\",\"pid\":42,\"relay\":\"socket\"}", &p);
+        parse("{\"command\":\"create\",\"name\":\"web-1\",\"policy\":\"/etc/p.rules\",\"pid\":42,"
+              "\"relay\":\"socket\"}",
+              &p);
         assert_int_equal(p.r, 0);
         assert_null(p.error);
         assert_int_equal(p.req.command, CONTROL_CREATE);
