@@ -151,7 +151,8 @@ static int render_explain(json_t *reply, const struct daemon_args *a) {
         printf("\nin container %s:\n", strempty(get_string(e, "container")));
         if (json_is_object(o))
                 printf("  runtime override:  %s\n",
-                       json_is_true(json_object_get(o, "allow")) ? "added (devsieve add)" : "removed (devsieve remove)");
+                       json_is_true(json_object_get(o, "allow")) ? "added (devsieve add)"
+                                                                 : "removed (devsieve remove)");
         if (json_is_object(v))
                 printf("  visible as:        %s\n", get_string(v, "path") ? get_string(v, "path") : "(no node)");
         else

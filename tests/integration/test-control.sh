@@ -75,6 +75,16 @@ sys.stdout.write(out.decode())
 PY
 }
 
+# --- --help everywhere ----------------------------------------------------
+for cmd in create attach destroy list show explain add remove reload monitor status check; do
+        assert_exit 0 "$DEVSIEVE" "$cmd" --help
+        assert_contains "$OUT" "Usage: devsieve $cmd"
+done
+assert_exit 0 "$DEVSIEVE" --help
+assert_contains "$OUT" "--runtime-dir DIR"
+assert_exit 2 "$DEVSIEVE" list --policy x
+assert_contains "$ERR" "unknown option '--policy'"
+
 # --- create, list, show, explain ---------------------------------------
 log "create, list, show, explain"
 assert_exit 0 "$DEVSIEVE" create c1 --policy loops
