@@ -234,6 +234,16 @@ assert_eq "withheld no rule matched: hidden by default" \
 ev=$(wait_event remove | head -n 1)
 assert_eq "relayed hidden" "$(jq -r '.containers[] | select(.container == "c1") | "\(.outcome) \(.delta)"' <<<"$ev")" \
         "c1's outcome of the removal"
+# A change without a host event: a runtime override, as a "change" line.
+assert_exit 0 "$DEVSIEVE" remove c1 /dev/null
+for _ in {1..100}; do
+        jq -e -c 'select(.type == "change" and .container == "c1")' "$TEST_TMPDIR/monitor" >/dev/null 2>&1 && break
+        sleep 0.05
+done
+assert_eq "hidden /devices/virtual/mem/null null" \
+        "$(jq -r 'select(.type == "change" and .container == "c1") | .deltas[] | "\(.delta) \(.devpath) \(.node)"' \
+                "$TEST_TMPDIR/monitor")" "c1's change line"
+assert_exit 0 "$DEVSIEVE" remove c1 /dev/null --reset
 # The per-container monitor saw only c2's side, as text.
 for _ in {1..40}; do grep -q "^remove block /devices/virtual/block/loop$n2" "$TEST_TMPDIR/monitor-c2" && break; sleep 0.05; done
 assert_match "$(cat "$TEST_TMPDIR/monitor-c2")" "^add block /devices/virtual/block/loop$n2 \\(/dev/loop$n2\\)"
