@@ -353,7 +353,7 @@ static int list_visible(const struct check_args *a, const struct policy *p) {
         return DEVSIEVE_EXIT_OK;
 }
 
-static int run(const struct command *c, int argc, char *argv[]) {
+static int run(const struct command *c, const struct cli_context *ctx, int argc, char *argv[]) {
         _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
         _cleanup_(policy_freep) struct policy *p = NULL;
         struct check_args a = {};

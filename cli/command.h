@@ -14,6 +14,11 @@ enum {
         DEVSIEVE_EXIT_RUNTIME = 4,     /* anything else went wrong: no such device, unreadable file, no memory */
 };
 
+/* What the global options say, for every command. */
+struct cli_context {
+        const char *runtime_dir; /* --runtime-dir, $DEVSIEVE_RUNTIME_DIR, or the default */
+};
+
 /* One subcommand. Adding a command is one file defining a struct command,
  * one extern line below and one line in the table in devsieve.c. */
 struct command {
@@ -24,10 +29,14 @@ struct command {
         /* argv[0] is the command's name and getopt is reset. Returns an exit
          * status, or a negative errno, already logged, that becomes
          * DEVSIEVE_EXIT_RUNTIME. */
-        int (*run)(const struct command *c, int argc, char *argv[]);
+        int (*run)(const struct command *c, const struct cli_context *ctx, int argc, char *argv[]);
+        const void *data; /* the command's own description, for commands sharing one run() */
 };
 
 extern const struct command command_check;
+/* Commands that talk to devsieved (daemon-commands.c). */
+extern const struct command command_create, command_attach, command_destroy, command_list, command_show,
+        command_explain, command_add, command_remove, command_reload, command_monitor, command_status;
 
 void command_help(const struct command *c, FILE *f);
 

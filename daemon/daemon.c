@@ -9,6 +9,7 @@
 #include <time.h>
 #include <utlist.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "fs/devfs.h"
 #include "fs/fuse-pool.h"
@@ -134,6 +135,7 @@ static void on_fuse_exited(struct daemon *d, struct io_watch *w, uint32_t events
  * container hears of a device only once its node and /sys entry exist. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
+        struct daemon *d = userdata;
 
         if (!dc)
                 return;
@@ -141,6 +143,7 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                 devfs_apply(dc->dev, deltas, n);
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
+        control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;
                 static const char *const kinds[] = { "visible", "changed", "hidden" };
@@ -175,6 +178,12 @@ static void observe_host_event(const struct uevent *ev, void *userdata) {
                         sysfs_view_host_event(dc->sys, ev->devpath_old, false);
                 sysfs_view_host_event(dc->sys, ev->devpath, ev->action != UEVENT_REMOVE);
         }
+}
+
+static void observe_event(const struct uevent *ev, void *userdata) {
+        struct daemon *d = userdata;
+
+        control_monitor_event(d->control, ev);
 }
 
 static int make_dir(const char *path, mode_t mode) {
@@ -217,6 +226,9 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         if (r < 0)
                 return r;
         r = model_observe_events(d->model, observe_host_event, d);
+        if (r < 0)
+                return r;
+        r = model_observe_events(d->model, observe_event, d);
         if (r < 0)
                 return r;
 
@@ -284,6 +296,10 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return r;
 
+        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid }, &d->control);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -316,6 +332,8 @@ struct daemon *daemon_free(struct daemon *d) {
 
         if (!d)
                 return NULL;
+        /* Clients first: nobody may ask about containers going away. */
+        d->control = control_free(d->control);
         if (d->model)
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_destroy_container(d, daemon_container_of(c));

@@ -25,6 +25,7 @@ struct sysfs_view;
 struct relay;
 struct udev_source;
 struct fuse_pool;
+struct control;
 
 /* An fd the main loop watches; embedded in whatever owns the fd. */
 struct io_watch {
@@ -49,7 +50,8 @@ struct daemon_container {
         struct sysfs_view *sys;
         struct relay *relay;
         enum relay_mode relay_mode;
-        pid_t pid;                   /* 0 until attached */
+        pid_t pid;                   /* 0 until attached, and after the process exited */
+        bool exited;                 /* the attached process exited */
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
 };
 
@@ -58,6 +60,7 @@ struct daemon_options {
         const char *policy_dir;
         unsigned fuse_workers; /* 0: default */
         bool kernel_events;    /* always follow the kernel's uevents, even with a udevd */
+        gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
 };
 
 struct daemon {
@@ -74,6 +77,7 @@ struct daemon {
         struct udev_source *udev;
         struct model *model;
         struct fuse_pool *fuse;
+        struct control *control;
         uint64_t started_usec;
         bool exiting;
         /* The batch daemon_run() is dispatching: daemon_unwatch() cancels

@@ -3,6 +3,7 @@
  * the devices its policy allows, and relays their uevents. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
@@ -29,6 +30,9 @@ static void help(void) {
                "      --policy-dir DIR    where policy names are looked up (default %s)\n"
                "      --foreground        do not detach (for systemd and supervisors)\n"
                "      --log-level LEVEL   emerg..debug (default info)\n"
+               "      --socket-group GROUP\n"
+               "                          let GROUP's members connect to the control socket\n"
+               "                          (read-only requests only; default: root alone)\n"
                "      --container NAME=POLICY\n"
                "                          serve a container from the start (repeatable);\n"
                "                          without a control client, devsieved runs standalone\n"
@@ -43,9 +47,28 @@ static void help(void) {
                DEFAULT_RUNTIME_DIR, DEFAULT_POLICY_DIR);
 }
 
+/* A group name, or a number. */
+static int parse_group(const char *s, gid_t *ret) {
+        struct group *g;
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (!errno && *s && !*end && v < UINT32_MAX) {
+                *ret = (gid_t) v;
+                return 0;
+        }
+        g = getgrnam(s);
+        if (!g)
+                return -ENOENT;
+        *ret = g->gr_gid;
+        return 0;
+}
+
 static int parse_arguments(int argc, char **argv, struct arguments *a) {
         enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER, ARG_ATTACH,
-               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_VERSION };
+               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_VERSION };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
@@ -55,6 +78,7 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 { "attach", required_argument, NULL, ARG_ATTACH },
                 { "fuse-threads", required_argument, NULL, ARG_FUSE_THREADS },
                 { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
+                { "socket-group", required_argument, NULL, ARG_SOCKET_GROUP },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -108,6 +132,12 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                         break;
                 case ARG_KERNEL_EVENTS:
                         a->daemon.kernel_events = true;
+                        break;
+                case ARG_SOCKET_GROUP:
+                        if (parse_group(optarg, &a->daemon.socket_gid) < 0) {
+                                log_error("--socket-group: no group '%s'.", optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 'h':
                         help();
@@ -205,7 +235,9 @@ static int detach(int *ret_ready_fd) {
 }
 
 int main(int argc, char **argv) {
-        struct arguments a = { .daemon = { .runtime_dir = DEFAULT_RUNTIME_DIR, .policy_dir = DEFAULT_POLICY_DIR } };
+        struct arguments a = { .daemon = { .runtime_dir = DEFAULT_RUNTIME_DIR,
+                                           .policy_dir = DEFAULT_POLICY_DIR,
+                                           .socket_gid = (gid_t) -1 } };
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         _cleanup_close_ int ready_fd = -EBADF;
         char status = 1;

@@ -39,10 +39,10 @@ struct delta {
  * front to back: deltas that give up names come before those that take
  * them. Pointers are valid during the call only. */
 typedef void (*model_deltas_fn)(struct container *c, const struct delta *deltas, size_t n_deltas, void *userdata);
-
 /* Every host event, once the model has applied it and delivered its
- * deltas: for what depends on host devices no container sees (the /sys
- * view covers one that appears inside a visible device's directory). */
+ * deltas (also when it changed nothing for anyone): for what depends on
+ * host devices no container sees (`devsieve monitor`; the /sys view covers
+ * one that appears inside a visible device's directory). */
 typedef void (*model_event_fn)(const struct uevent *ev, void *userdata);
 
 struct model_stats {

@@ -59,6 +59,7 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         w->fd = safe_close(w->fd);
         dc->pid = 0;
         dc->relay = relay_free(dc->relay);
+        dc->exited = true;
 }
 
 /* An event the container wrote into a uevent file of its /sys. */
@@ -182,6 +183,7 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         if (r < 0)
                 return r;
         dc->pid = pid;
+        dc->exited = false;
 
         /* The views' own files belong to the container's root. A container
          * that cannot name host ids for its root keeps what the views had. */

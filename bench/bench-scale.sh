@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# How devsieved scales with containers: its start time (to ready: the
+# detaching parent exits only once the daemon serves), its resident memory
+# with 0, 1, 100 and 500 containers, the memory each container costs, and
+# the median time of one create request (sent over one connection, so no
+# process start is counted). The baselines are the same run's: the daemon
+# with no container, and a status request.
+#
+#   DEVSIEVED=build/daemon/devsieved bench/bench-scale.sh [POLICY]
+#
+# Needs root (FUSE mounts once the views are built). POLICY defaults to
+# oci-default; a policy that shows more devices costs more per container.
+set -euo pipefail
+
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root" >&2; exit 77; }
+DEVSIEVED=${DEVSIEVED:?set DEVSIEVED to the devsieved binary}
+POLICY=${1:-oci-default}
+RUNTIME=$(mktemp -d /tmp/devsieve-bench.XXXXXX)
+PID=
+
+cleanup() {
+        [[ -n $PID ]] && kill "$PID" 2>/dev/null && while kill -0 "$PID" 2>/dev/null; do sleep 0.05; done
+        rm -rf "$RUNTIME"
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
+
+# Sends requests (one JSON object per line on stdin) over one connection;
+# prints the median and the 95th percentile of their latencies in ms, and
+# fails on any error reply.
+cat >"$RUNTIME/requests.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile('rwb')
+times = []
+for line in sys.stdin.buffer:
+    t = time.perf_counter()
+    f.write(line)
+    f.flush()
+    reply = f.readline()
+    times.append((time.perf_counter() - t) * 1000)
+    if b'"ok":true' not in reply:
+        sys.exit("request failed: " + line.decode().strip() + " -> " + reply.decode().strip())
+times.sort()
+print("%.3f %.3f" % (times[len(times) // 2], times[min(len(times) - 1, len(times) * 95 // 100)]))
+PY
+requests() {
+        python3 "$RUNTIME/requests.py" "$RUNTIME/devsieved.sock"
+}
+
+create() { # FROM TO
+        for ((i = $1; i <= $2; i++)); do
+                printf '{"command":"create","name":"bench%d","policy":"%s","relay":"none"}\n' "$i" "$POLICY"
+        done | requests
+}
+
+# --- start: median of 5 ---------------------------------------------------
+starts=()
+for _ in 1 2 3 4 5; do
+        t0=$(now_ns)
+        "$DEVSIEVED" --runtime-dir "$RUNTIME" --log-level warning
+        t1=$(now_ns)
+        starts+=($(( (t1 - t0) / 1000 )))
+        PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME") || { echo "devsieved did not stay up" >&2; exit 1; }
+        kill "$PID"
+        while kill -0 "$PID" 2>/dev/null; do sleep 0.02; done
+        PID=
+done
+start_us=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 3p)
+
+"$DEVSIEVED" --runtime-dir "$RUNTIME" --log-level warning
+PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME")
+read -r status_ms _ < <(for _ in $(seq 50); do echo '{"command":"status"}'; done | requests)
+rss0=$(rss_kib)
+
+printf '%-34s %12s %12s %10s\n' "devsieved ($POLICY)" "value" "baseline" "ratio"
+printf '%-34s %10.1f ms %10s %10s\n' "start to ready (median of 5)" "$(bc -l <<<"$start_us / 1000")" "-" "-"
+printf '%-34s %9.2f MiB %12s %10s\n' "RSS, no container" "$(bc -l <<<"$rss0 / 1024")" "-" "-"
+
+have=0
+for n in 1 100 500; do
+        read -r create_ms create_p95 < <(create $((have + 1)) "$n")
+        have=$n
+        rss=$(rss_kib)
+        printf '%-34s %9.2f MiB %8.2f MiB %9.2fx\n' "RSS, $n container(s)" "$(bc -l <<<"$rss / 1024")" \
+                "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$rss / $rss0")"
+        printf '%-34s %9.1f KiB %12s %10s\n' "  memory per container" "$(bc -l <<<"($rss - $rss0) / $n")" "-" "-"
+        printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "  create, median (p95 $create_p95 ms)" "$create_ms" "$status_ms" \
+                "$(bc -l <<<"$create_ms / $status_ms")"
+done
+read -r destroy_ms _ < <(for i in $(seq 1 500); do printf '{"command":"destroy","name":"bench%d"}\n' "$i"; done | requests)
+printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "destroy, median of 500" "$destroy_ms" "$status_ms" \
+        "$(bc -l <<<"$destroy_ms / $status_ms")"
+printf '%-34s %9.2f MiB %8.2f MiB %9.2fx\n' "RSS after destroying all" "$(bc -l <<<"$(rss_kib) / 1024")" \
+        "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$(rss_kib) / $rss0")"
+echo "(baselines: the daemon with no container; a status request, median $status_ms ms)"

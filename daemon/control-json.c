@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/sysmacros.h>
+
+#include "control-json.h"
+#include "strv.h"
+
+/* json_object_set_new() drops v even when it fails; a NULL v is a failed
+ * constructor. */
+static int set(json_t *o, const char *key, json_t *v) {
+        if (!v || json_object_set_new(o, key, v) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+json_t *control_json_string(const char *s) {
+        _cleanup_free_ char *copy = NULL;
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j)
+                return j;
+        copy = strdup(s);
+        if (!copy)
+                return NULL;
+        for (char *p = copy; *p; p++)
+                if ((unsigned char) *p >= 0x80)
+                        *p = '?';
+        return json_string(copy);
+}
+
+static json_t *strv_array(char *const *l) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (json_array_append_new(a, control_json_string(*s)) < 0)
+                        return NULL;
+        return TAKE_PTR(a);
+}
+
+static json_t *mode_string(mode_t mode) {
+        char buf[8];
+
+        snprintf(buf, sizeof(buf), "%04o", (unsigned) (mode & 07777));
+        return json_string(buf);
+}
+
+static json_t *access_string(unsigned access) {
+        char buf[4], *p = buf;
+
+        if (access & POLICY_ACCESS_READ)
+                *p++ = 'r';
+        if (access & POLICY_ACCESS_WRITE)
+                *p++ = 'w';
+        if (access & POLICY_ACCESS_MKNOD)
+                *p++ = 'm';
+        *p = 0;
+        return json_string(buf);
+}
+
+json_t *control_json_visible(const struct visible_device *v) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        const struct device *d = v->device;
+        bool has_node = d->type == 'b' || d->type == 'c';
+
+        if (!o)
+                return NULL;
+        if (set(o, "path", control_json_string(v->node)) < 0 ||
+            set(o, "devname", control_json_string(d->devname)) < 0 ||
+            set(o, "devpath", control_json_string(d->devpath)) < 0 ||
+            set(o, "subsystem", control_json_string(device_subsystem(d))) < 0 ||
+            set(o, "type", has_node ? json_string(d->type == 'b' ? "block" : "char") : json_null()) < 0 ||
+            set(o, "major", has_node ? json_integer(major(d->devnum)) : json_null()) < 0 ||
+            set(o, "minor", has_node ? json_integer(minor(d->devnum)) : json_null()) < 0 ||
+            set(o, "uid", json_integer(v->container_uid)) < 0 ||
+            set(o, "gid", json_integer(v->container_gid)) < 0 ||
+            set(o, "host_uid", json_integer(v->uid)) < 0 ||
+            set(o, "host_gid", json_integer(v->gid)) < 0 ||
+            set(o, "mode", mode_string(v->mode)) < 0 ||
+            set(o, "access", access_string(v->access)) < 0 ||
+            set(o, "symlinks", strv_array(v->symlinks)) < 0 ||
+            set(o, "writable_attributes", strv_array(v->writable_attributes)) < 0 ||
+            set(o, "rule", control_json_string(v->decided_by)) < 0 ||
+            set(o, "conflicts", strv_array(v->conflicts)) < 0 ||
+            set(o, "warnings", strv_array(v->warnings)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static int compare_visible(const void *x, const void *y) {
+        const struct visible_device *a = *(const struct visible_device *const *) x;
+        const struct visible_device *b = *(const struct visible_device *const *) y;
+
+        /* As `check --all`: by path, devices without a node last, then by
+         * devpath. */
+        if (a->node && b->node) {
+                int k = strcmp(a->node, b->node);
+                if (k != 0)
+                        return k;
+        } else if (a->node || b->node)
+                return a->node ? -1 : 1;
+        return strcmp(a->device->devpath, b->device->devpath);
+}
+
+json_t *control_json_visible_all(const struct container *c) {
+        _cleanup_(json_decrefp) json_t *rows = json_array();
+        _cleanup_free_ const struct visible_device **order = NULL;
+        const struct visible_device *v, *tmp;
+        size_t n = HASH_COUNT(c->visible), i = 0;
+
+        if (!rows)
+                return NULL;
+        order = calloc(n ?: 1, sizeof(*order));
+        if (!order)
+                return NULL;
+        HASH_ITER(hh, c->visible, v, tmp)
+                order[i++] = v;
+        qsort(order, n, sizeof(*order), compare_visible);
+        for (i = 0; i < n; i++)
+                if (json_array_append_new(rows, control_json_visible(order[i])) < 0)
+                        return NULL;
+        return TAKE_PTR(rows);
+}
+
+static const char *relay_mode_name(enum relay_mode m) {
+        switch (m) {
+        case RELAY_NETLINK:
+                return "netlink";
+        case RELAY_SOCKET:
+                return "socket";
+        case RELAY_NONE:
+                return "none";
+        case RELAY_AUTO:
+        default:
+                return "auto";
+        }
+}
+
+static json_t *path_below(const char *dir, const char *name) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return NULL;
+        return control_json_string(p);
+}
+
+json_t *control_json_container(const struct daemon_container *dc) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        const struct container *c = dc->container;
+        const char *state = dc->pid > 0 ? "attached" : dc->exited ? "exited" : "created";
+
+        if (!o)
+                return NULL;
+        if (set(o, "name", control_json_string(c->name)) < 0 ||
+            set(o, "policy", control_json_string(c->policy_source)) < 0 ||
+            set(o, "state", json_string(state)) < 0 ||
+            set(o, "pid", dc->pid > 0 ? json_integer(dc->pid) : json_null()) < 0 ||
+            set(o, "relay", json_string(relay_mode_name(dc->relay_mode))) < 0 ||
+            set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
+            set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
+            set(o, "dev", path_below(dc->dir, "dev")) < 0 || set(o, "sys", path_below(dc->dir, "sys")) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+json_t *control_json_override(const struct override *o) {
+        _cleanup_(json_decrefp) json_t *j = json_object();
+
+        if (!j)
+                return NULL;
+        if (set(j, "allow", json_boolean(o->allow)) < 0 || set(j, "node", control_json_string(o->name)) < 0 ||
+            set(j, "mode", o->has_mode ? mode_string(o->mode) : json_null()) < 0 ||
+            set(j, "uid", o->has_uid ? json_integer(o->uid) : json_null()) < 0 ||
+            set(j, "gid", o->has_gid ? json_integer(o->gid) : json_null()) < 0)
+                return NULL;
+        return TAKE_PTR(j);
+}
