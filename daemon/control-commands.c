@@ -418,7 +418,7 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
         if (dc->dev) {
                 struct devfs_stats s;
                 devfs_get_stats(dc->dev, &s);
-                if (json_object_set_new(o, "dev",
+                if (json_object_set_new(o, "dev_stats",
                                         json_pack("{s:I, s:I, s:I, s:I}", "device_nodes", (json_int_t) s.device_nodes,
                                                   "user_entries", (json_int_t) s.user_entries, "conflicts",
                                                   (json_int_t) s.conflicts, "memory_bytes",
@@ -428,7 +428,7 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
         if (dc->sys) {
                 struct sysfs_view_stats s;
                 sysfs_view_get_stats(dc->sys, &s);
-                if (json_object_set_new(o, "sys",
+                if (json_object_set_new(o, "sys_stats",
                                         json_pack("{s:I, s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices,
                                                   "mounts", (json_int_t) s.mounts, "covered", (json_int_t) s.covered,
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
@@ -438,7 +438,7 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
         if (dc->relay) {
                 struct relay_stats s;
                 relay_get_stats(dc->relay, &s);
-                if (json_object_set_new(o, "relay",
+                if (json_object_set_new(o, "relay_stats",
                                         json_pack("{s:s, s:I, s:I, s:I, s:i}", "mode", s.mode, "relayed",
                                                   (json_int_t) s.relayed, "dropped", (json_int_t) s.dropped,
                                                   "queued", (json_int_t) s.queued, "listeners",
