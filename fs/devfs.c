@@ -201,7 +201,10 @@ static void remove_user_nodes(struct devfs *v, char type, dev_t devnum) {
  * holds, so dropping the name as well closes that window. */
 static void queue_attributes_changed(struct devfs *v, struct fs_node *n) {
         (void) fs_notify_add_inode(&v->notify, n->ino);
-        if (n->parent)
+        /* Invalidating a directory's entry would detach what the runtime
+         * mounted on it (devpts on pts, tmpfs on shm): directories get the
+         * inode invalidation only. */
+        if (n->parent && !S_ISDIR(n->st.st_mode))
                 (void) fs_notify_add_entry(&v->notify, n->parent->ino, n->name);
 }
 

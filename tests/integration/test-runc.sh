@@ -46,7 +46,7 @@ mount --rbind "$RT/containers/oci/sys" "$sys"
 defer "umount -l '$sys'"
 jq --arg dev "$dev" --arg sys "$sys" '
         .process.terminal = false
-        | .process.args = ["sh", "-c", "ls -A /dev; echo ==; ls /sys/class/block; echo ==; head -c 4 /dev/zero | od -An -tx1; echo ==; stat -c %F /dev/pts/ptmx; echo ==; lsblk -n -o NAME; echo ==; ls -l /dev"]
+        | .process.args = ["sh", "-c", "ls -A /dev; echo ==; ls /sys/class/block; echo ==; head -c 4 /dev/zero | od -An -tx1; echo ==; stat -f -c %T /dev/pts 2>&1; echo ==; lsblk -n -o NAME; echo ==; ls -l /dev"]
         | .root.readonly = true
         | .linux.namespaces += [{"type": "user"}]
         | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -79,7 +79,7 @@ assert_eq "$(printf '%s\n' block char fd full mqueue null ptmx pts random shm st
 assert_not_contains "$out" "$hid" "runc container's view"
 assert_eq "$vis" "$(section 1)" "/sys/class/block in the runc container"
 assert_eq "00 00 00 00" "$(section 2 | xargs)" "/dev/zero"
-assert_eq "character special file" "$(section 3)" "runc's devpts over the view's pts"
+assert_eq "devpts" "$(section 3)" "runc's devpts over the view's pts"
 assert_eq "$vis" "$(section 4 | xargs)" "lsblk in the runc container"
 # Owned as the policy says, seen through the container's own id maps.
 assert_match "$(section 5)" "^brw-r----- 1 root disk +7, +${vis#loop} .* $vis\$"
