@@ -99,8 +99,8 @@ static void prune(struct fs_tree *t, struct fs_node *dir, struct fs_notify_queue
         }
 }
 
-int devfs_tree_place(struct fs_tree *t, const char *path, unsigned kind, mode_t mode, uid_t uid, gid_t gid,
-                     dev_t rdev, const char *target, uid_t dir_uid, gid_t dir_gid, struct fs_notify_queue *q,
+int devfs_tree_place(struct fs_tree *t, const char *path, unsigned kind, mode_t mode, uid_t uid, gid_t gid, dev_t rdev,
+                     const char *target, uid_t dir_uid, gid_t dir_gid, struct fs_notify_queue *q,
                      struct fs_node **ret) {
         struct fs_node *dir, *n;
         const char *name;

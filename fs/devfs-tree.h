@@ -13,10 +13,10 @@
 /* fs_node.kind in a /dev view. */
 enum devfs_kind {
         DEVFS_KIND_SKELETON = 1, /* the OCI skeleton (and the root): the container's, re-owned on attach */
-        DEVFS_KIND_AUTODIR,      /* a directory made for device paths; goes when it is empty */
-        DEVFS_KIND_DEVICE,       /* a visible device's node */
-        DEVFS_KIND_DEVLINK,      /* a policy SYMLINK+= or a char/M:m, block/M:m link */
-        DEVFS_KIND_USER,         /* made by the container: never removed by the daemon */
+        DEVFS_KIND_AUTODIR, /* a directory made for device paths; goes when it is empty */
+        DEVFS_KIND_DEVICE, /* a visible device's node */
+        DEVFS_KIND_DEVLINK, /* a policy SYMLINK+= or a char/M:m, block/M:m link */
+        DEVFS_KIND_USER, /* made by the container: never removed by the daemon */
 };
 
 /* Entries of this kind belong to the container: it may rename, remove and
@@ -42,9 +42,8 @@ int devfs_tree_mkparents(struct fs_tree *t, const char *path, uid_t uid, gid_t g
 
 /* Places a node of kind at path (directories made as needed). -EEXIST when
  * the name is taken: the caller decides whether that is a conflict. */
-int devfs_tree_place(struct fs_tree *t, const char *path, unsigned kind, mode_t mode, uid_t uid, gid_t gid,
-                     dev_t rdev, const char *target, uid_t dir_uid, gid_t dir_gid, struct fs_notify_queue *q,
-                     struct fs_node **ret);
+int devfs_tree_place(struct fs_tree *t, const char *path, unsigned kind, mode_t mode, uid_t uid, gid_t gid, dev_t rdev,
+                     const char *target, uid_t dir_uid, gid_t dir_gid, struct fs_notify_queue *q, struct fs_node **ret);
 
 /* Takes n out of the tree (the kernel is told), then every directory above
  * it that was made for devices and is empty now. */

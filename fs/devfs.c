@@ -23,21 +23,21 @@
 /* The view's copy of one visible device: what its entries must show. */
 struct devfs_device {
         uint64_t id; /* struct device.id: never reused */
-        char type;   /* 'c' or 'b' */
+        char type; /* 'c' or 'b' */
         dev_t devnum;
-        char *node;       /* relative to /dev, or NULL */
-        char **symlinks;  /* relative to /dev */
-        uid_t uid;        /* host ids */
+        char *node; /* relative to /dev, or NULL */
+        char **symlinks; /* relative to /dev */
+        uid_t uid; /* host ids */
         gid_t gid;
-        mode_t mode;      /* permission bits */
-        unsigned access;  /* POLICY_ACCESS_* */
+        mode_t mode; /* permission bits */
+        unsigned access; /* POLICY_ACCESS_* */
 
         /* Where its entries are (0: not placed). Inode numbers are never
          * reused, so a number names this very entry or nothing. */
         fuse_ino_t node_ino, devnum_link_ino;
         fuse_ino_t *link_inos; /* one per symlink */
-        bool conflict;         /* the container's own entry holds the node's name */
-        bool removed;          /* the container unlinked one of its entries: until the next delta */
+        bool conflict; /* the container's own entry holds the node's name */
+        bool removed; /* the container unlinked one of its entries: until the next delta */
         UT_hash_handle hh;
 };
 
@@ -45,7 +45,7 @@ struct devfs {
         pthread_mutex_t lock; /* tree, devices, memory, root ids */
         struct fs_tree tree;
         struct devfs_device *devices; /* by id */
-        uint64_t memory;              /* bytes held for the container's files */
+        uint64_t memory; /* bytes held for the container's files */
         uid_t root_uid;
         gid_t root_gid;
 
@@ -157,8 +157,8 @@ static int place(struct devfs *v, struct devfs_device *d) {
         if (!d->node || !is_device_type(d->type) || d->removed)
                 return 0;
         if (!placed(v, d->node_ino, DEVFS_KIND_DEVICE)) {
-                r = devfs_tree_place(&v->tree, d->node, DEVFS_KIND_DEVICE, device_file_type(d->type) | d->mode,
-                                     d->uid, d->gid, d->devnum, NULL, v->root_uid, v->root_gid, &v->notify, &n);
+                r = devfs_tree_place(&v->tree, d->node, DEVFS_KIND_DEVICE, device_file_type(d->type) | d->mode, d->uid,
+                                     d->gid, d->devnum, NULL, v->root_uid, v->root_gid, &v->notify, &n);
                 d->conflict = r == -EEXIST;
                 if (r < 0)
                         return d->conflict ? 0 : r;
@@ -185,7 +185,7 @@ static void remove_user_nodes(struct devfs *v, char type, dev_t devnum) {
          * after each, rather than walk on with a stale iterator. */
         while (again) {
                 again = false;
-                HASH_ITER(hh_ino, v->tree.by_ino, n, tmp)
+                HASH_ITER (hh_ino, v->tree.by_ino, n, tmp)
                         if (n->kind == DEVFS_KIND_USER && fs_node_linked(&v->tree, n) &&
                             (n->st.st_mode & S_IFMT) == want && n->st.st_rdev == devnum) {
                                 devfs_tree_remove(&v->tree, n, &v->notify);
@@ -197,15 +197,14 @@ static void remove_user_nodes(struct devfs *v, char type, dev_t devnum) {
 
 /* The kernel may be instantiating n's inode from a LOOKUP reply sent just
  * before the change: inval_inode finds no inode then and the old attributes
- * would stick. inval_entry waits for the directory lock that the lookup
- * holds, so dropping the name as well closes that window. */
+ * would stick. An entry notification waits for the directory lock that the
+ * lookup holds, so expiring the name as well closes that window. Expire,
+ * not invalidate: the runtime may have mounted over n (pts, shm, a bind
+ * over a node), and an invalidation would detach that mount. */
 static void queue_attributes_changed(struct devfs *v, struct fs_node *n) {
         (void) fs_notify_add_inode(&v->notify, n->ino);
-        /* Invalidating a directory's entry would detach what the runtime
-         * mounted on it (devpts on pts, tmpfs on shm): directories get the
-         * inode invalidation only. */
-        if (n->parent && !S_ISDIR(n->st.st_mode))
-                (void) fs_notify_add_entry(&v->notify, n->parent->ino, n->name);
+        if (n->parent)
+                (void) fs_notify_add_expire(&v->notify, n->parent->ino, n->name);
 }
 
 static void update_attributes(struct devfs *v, struct devfs_device *d, const struct devfs_device *now) {
@@ -272,7 +271,7 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
          * the device that wanted it. Not at once from the request: the
          * kernel must learn of the new entry, and only this thread may tell
          * it. */
-        HASH_ITER(hh, v->devices, d, tmp)
+        HASH_ITER (hh, v->devices, d, tmp)
                 if (d->conflict)
                         (void) place(v, d);
         pthread_mutex_unlock(&v->lock);
@@ -286,7 +285,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
         pthread_mutex_lock(&v->lock);
         /* What the daemon made for the container follows its root; what
          * the container made itself keeps the owner it gave. */
-        HASH_ITER(hh_ino, v->tree.by_ino, n, tmp) {
+        HASH_ITER (hh_ino, v->tree.by_ino, n, tmp) {
                 if (n->kind == DEVFS_KIND_USER || n->kind == DEVFS_KIND_DEVICE)
                         continue;
                 if (n->st.st_uid != v->root_uid || n->st.st_gid != v->root_gid)
@@ -309,7 +308,7 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
 
         *ret = (struct devfs_stats){};
         pthread_mutex_lock(&v->lock);
-        HASH_ITER(hh_ino, v->tree.by_ino, n, tmp) {
+        HASH_ITER (hh_ino, v->tree.by_ino, n, tmp) {
                 if (!fs_node_linked(&v->tree, n))
                         continue;
                 if (n->kind == DEVFS_KIND_DEVICE)
@@ -317,7 +316,7 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
                 else if (n->kind == DEVFS_KIND_USER)
                         ret->user_entries++;
         }
-        HASH_ITER(hh, v->devices, d, dtmp)
+        HASH_ITER (hh, v->devices, d, dtmp)
                 ret->conflicts += d->conflict;
         ret->memory_bytes = v->memory;
         pthread_mutex_unlock(&v->lock);
@@ -540,7 +539,7 @@ static int make_device(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const
         struct devfs_device *d, *tmp;
         char type = S_ISBLK(mode) ? 'b' : 'c';
 
-        HASH_ITER(hh, v->devices, d, tmp)
+        HASH_ITER (hh, v->devices, d, tmp)
                 if (d->type == type && d->devnum == rdev && (d->access & POLICY_ACCESS_MKNOD)) {
                         int r = make_own(v, req, parent, name, (mode & S_IFMT) | d->mode, rdev, NULL, e);
                         struct fs_node *n = r >= 0 ? fs_tree_get(&v->tree, e->ino) : NULL;
@@ -601,8 +600,7 @@ static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
         reply_made(req, r, &e, NULL);
 }
 
-static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-                         struct fuse_file_info *fi) {
+static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
         struct devfs *v = view(req);
         struct fuse_entry_param e;
         int r;
@@ -619,7 +617,7 @@ static void removed_by_container(struct devfs *v, struct fs_node *n) {
         struct devfs_device *d, *tmp;
 
         if (n->kind == DEVFS_KIND_DEVICE || n->kind == DEVFS_KIND_DEVLINK)
-                HASH_ITER(hh, v->devices, d, tmp) {
+                HASH_ITER (hh, v->devices, d, tmp) {
                         bool ours = d->node_ino == n->ino || d->devnum_link_ino == n->ino;
 
                         for (size_t i = 0; !ours && d->symlinks && d->symlinks[i]; i++)
@@ -679,8 +677,8 @@ static bool is_below(const struct fs_node *n, const struct fs_node *dir) {
         return false;
 }
 
-static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-                      const char *newname, unsigned flags) {
+static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
+                      unsigned flags) {
         struct fs_node *dir, *newdir, *n, *old;
         int error;
 
@@ -718,8 +716,8 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
         return fs_node_move(n, newdir, newname);
 }
 
-static void devfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-                         const char *newname, unsigned int flags) {
+static void devfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
+                         unsigned int flags) {
         struct devfs *v = view(req);
         int r;
 
@@ -878,7 +876,7 @@ static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
         struct devfs *v = view(req);
-        struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+        struct statvfs st = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX};
         uint64_t memory, nodes;
 
         pthread_mutex_lock(&v->lock);
@@ -934,10 +932,14 @@ static int add_skeleton(struct devfs *v) {
                 mode_t mode;
                 const char *target;
         } skeleton[] = {
-                { "fd", S_IFLNK | 0777, "/proc/self/fd" },      { "stdin", S_IFLNK | 0777, "/proc/self/fd/0" },
-                { "stdout", S_IFLNK | 0777, "/proc/self/fd/1" }, { "stderr", S_IFLNK | 0777, "/proc/self/fd/2" },
-                { "ptmx", S_IFLNK | 0777, "pts/ptmx" },         { "pts", S_IFDIR | 0755, NULL },
-                { "shm", S_IFDIR | 01777, NULL },               { "mqueue", S_IFDIR | 01777, NULL },
+                {"fd", S_IFLNK | 0777, "/proc/self/fd"},
+                {"stdin", S_IFLNK | 0777, "/proc/self/fd/0"},
+                {"stdout", S_IFLNK | 0777, "/proc/self/fd/1"},
+                {"stderr", S_IFLNK | 0777, "/proc/self/fd/2"},
+                {"ptmx", S_IFLNK | 0777, "pts/ptmx"},
+                {"pts", S_IFDIR | 0755, NULL},
+                {"shm", S_IFDIR | 01777, NULL},
+                {"mqueue", S_IFDIR | 01777, NULL},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(skeleton); i++) {
@@ -989,7 +991,7 @@ struct devfs *devfs_free(struct devfs *v) {
                 return NULL;
         /* First: no worker may be inside a handler while the tree goes. */
         fs_session_stop(v->session);
-        HASH_ITER(hh, v->devices, d, tmp) {
+        HASH_ITER (hh, v->devices, d, tmp) {
                 HASH_DEL(v->devices, d);
                 devfs_device_free(d);
         }

@@ -25,6 +25,10 @@ int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_DELETE, .parent = parent, .ino = ino }, name);
 }
 
+int fs_notify_add_expire(struct fs_notify_queue *q, fuse_ino_t parent, const char *name) {
+        return push(q, (struct fs_notify){ .kind = FS_NOTIFY_EXPIRE_ENTRY, .parent = parent }, name);
+}
+
 int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino) {
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_INVAL_INODE, .ino = ino }, NULL);
 }
@@ -37,6 +41,9 @@ static int send_one(struct fuse_session *se, const struct fs_notify *n) {
                 return fuse_lowlevel_notify_delete(se, n->parent, n->ino, n->name, strlen(n->name));
         case FS_NOTIFY_INVAL_INODE:
                 return fuse_lowlevel_notify_inval_inode(se, n->ino, 0, 0);
+        case FS_NOTIFY_EXPIRE_ENTRY:
+                return fuse_lowlevel_notify_expire_entry(se, n->parent, n->name, strlen(n->name),
+                                                         FUSE_LL_EXPIRE_ONLY);
         }
         return -EINVAL;
 }

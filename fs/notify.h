@@ -10,7 +10,7 @@
  * the view's lock. */
 
 struct fs_notify {
-        enum { FS_NOTIFY_INVAL_ENTRY, FS_NOTIFY_DELETE, FS_NOTIFY_INVAL_INODE } kind;
+        enum { FS_NOTIFY_INVAL_ENTRY, FS_NOTIFY_DELETE, FS_NOTIFY_INVAL_INODE, FS_NOTIFY_EXPIRE_ENTRY } kind;
         fuse_ino_t parent, ino;
         char *name;
 };
@@ -26,6 +26,9 @@ int fs_notify_add_entry(struct fs_notify_queue *q, fuse_ino_t parent, const char
 int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_t ino, const char *name);
 /* ino's attributes (owner, mode) or contents changed. */
 int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino);
+/* The next access to parent/name must look it up again, but whatever is
+ * mounted over it stays (an invalidation would detach such mounts). */
+int fs_notify_add_expire(struct fs_notify_queue *q, fuse_ino_t parent, const char *name);
 
 /* Sends and empties the queue. Errors the kernel gives for what it does
  * not cache (ENOENT) are success; others are counted in the return value. */

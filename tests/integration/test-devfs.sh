@@ -65,7 +65,7 @@ D_PID=$!
 defer "kill $D_PID 2>/dev/null; wait $D_PID 2>/dev/null || true"
 # On failure, what devsieved said ($rc is the exit status lib.sh's cleanup
 # is about to return).
-defer "[[ \${rc:-0} -eq 0 ]] || tail -n 40 '$TEST_TMPDIR/devsieved.log' >&2"
+defer "[[ \${rc:-0} -eq 0 ]] || { tail -n 150 '$TEST_TMPDIR/devsieved.log'; ls -l '$VIEW' '$VIEW/block'; } >&2"
 
 # in_container CMD...: a shell command as the container's root.
 in_container() {
@@ -77,14 +77,15 @@ daemon_alive() {
 }
 
 # wait_in_container TEST: polls TEST inside the container until it holds
-# (5 s); prints how long that took in microseconds.
+# (10 s: sanitizer builds on a loaded machine); prints how long that took
+# in microseconds.
 wait_in_container() {
         local out
-        out=$(in_container 'start=${EPOCHREALTIME/./}; end=$((start + 5000000))
+        out=$(in_container 'start=${EPOCHREALTIME/./}; end=$((start + 10000000))
                 while ! '"$1"'; do (( ${EPOCHREALTIME/./} < end )) || exit 1; done
                 echo $(( ${EPOCHREALTIME/./} - start ))') || {
                 daemon_alive
-                fail "'$1' did not come true in the container within 5 s"
+                fail "'$1' did not come true in the container within 10 s"
         }
         echo "$out"
 }
@@ -279,16 +280,21 @@ wait_in_container "[[ ! -e /dev/zram$z && ! -e /dev/block/253:$z ]]" >/dev/null
 
 # --- Many readers while 20 loop devices come and go ------------------------
 in_container 'stat /dev/random' >/dev/null 2>&1 && fail "/dev/random came back without a delta"
+# The readers run while $RUNNING exists: in /tmp, which the container
+# sees (TEST_TMPDIR is closed to it).
+RUNNING=/tmp/devsieve-test-devfs-readers.$$
+touch "$RUNNING"
 readers=()
 for i in 1 2 3; do
-        in_container 'while [[ ! -e /tmp/stop-'$$' ]]; do ls -lR /dev >/dev/null || true; done' \
-                2>"$TEST_TMPDIR/ls$i.err" &
+        nsenter -t "$CPID" -U -m -- bash -c 'while [[ -e '"$RUNNING"' ]]; do
+                ls -lR /dev >/dev/null || true; echo round; done' >"$TEST_TMPDIR/ls$i.out" 2>"$TEST_TMPDIR/ls$i.err" &
         readers+=($!)
-        in_container 'while [[ ! -e /tmp/stop-'$$' ]]; do stat /dev/null /dev/zero /dev/char/1:3 /dev/misc/deep/full \
-                >/dev/null || true; done' 2>"$TEST_TMPDIR/stat$i.err" &
+        nsenter -t "$CPID" -U -m -- bash -c 'while [[ -e '"$RUNNING"' ]]; do
+                stat /dev/null /dev/zero /dev/char/1:3 /dev/misc/deep/full >/dev/null || true; echo round; done' \
+                >"$TEST_TMPDIR/stat$i.out" 2>"$TEST_TMPDIR/stat$i.err" &
         readers+=($!)
 done
-defer "touch /tmp/stop-$$; kill ${readers[*]} 2>/dev/null; rm -f /tmp/stop-$$"
+defer "rm -f '$RUNNING'; kill ${readers[*]} 2>/dev/null || true"
 added=()
 for i in {1..20}; do
         my_loop_add "$i"
@@ -303,11 +309,14 @@ done
 for n in "${added[@]}"; do
         wait_in_container "[[ ! -e /dev/loop$n && ! -e /dev/block/7:$n ]]" >/dev/null
 done
-touch "/tmp/stop-$$"
+rm "$RUNNING"
 for pid in "${readers[@]}"; do
         wait "$pid" || fail "a reader failed: $(cat "$TEST_TMPDIR"/*.err)"
 done
-rm -f "/tmp/stop-$$"
+for f in "$TEST_TMPDIR"/ls?.out "$TEST_TMPDIR"/stat?.out; do
+        (( $(wc -l <"$f") >= 2 )) || fail "a reader ($f) did not run during the hot-plug"
+done
+log "readers: $(cat "$TEST_TMPDIR"/ls?.out | wc -l) ls -lR and $(cat "$TEST_TMPDIR"/stat?.out | wc -l) stat rounds"
 # ls -lR may find a name gone between readdir and lstat (our loop devices,
 # or the zram devices of tests running meanwhile); nothing else.
 errors=$(cat "$TEST_TMPDIR"/ls*.err "$TEST_TMPDIR"/stat*.err |
@@ -321,6 +330,30 @@ assert_eq "$(expected_root | grep -v ' random$' | grep -v ' pts$')" "$(sorted_li
         "ls -l /dev after hot-plug"
 assert_eq "$(expected_root | grep -c '^b')" "$(listing /dev/block | grep -cv -e '-> ../zram[1-9]')" \
         "entries in /dev/block"
+
+# --- A policy reload changes modes; mounts over the view stay -------------
+# What a runtime does: mounts over the skeleton's directories and binds
+# over nodes. An attribute change must reach the container without
+# detaching any of that.
+mount -t tmpfs -o size=1M tmpfs "$VIEW/shm"
+defer "umount -l '$VIEW/shm' 2>/dev/null || true"
+mount --bind /dev/null "$VIEW/tty"
+defer "umount -l '$VIEW/tty' 2>/dev/null || true"
+assert_eq "crw-rw-rw-" "$(in_container 'stat -c %A /dev/urandom')" "urandom before the reload"
+assert_eq "tmpfs" "$(in_container 'stat -f -c %T /dev/shm')" "/dev/shm in the container"
+cat >>"$TEST_TMPDIR/c.rules" <<'RULES'
+allow SUBSYSTEM=="mem", KERNEL=="urandom", TYPE=="char", MODE="0644"
+allow SUBSYSTEM=="tty", KERNEL=="tty", TYPE=="char", MODE="0600"
+RULES
+kill -HUP "$D_PID"
+wait_in_container '[[ $(stat -c %A /dev/urandom) == crw-r--r-- ]]' >/dev/null
+for m in shm pts tty; do
+        grep -q " $VIEW/$m " /proc/mounts || fail "the mount over $VIEW/$m is gone after the reload"
+done
+umount "$VIEW/tty"
+assert_eq "crw------- root root tty" "$(listing | grep ' tty$')" "tty after the reload"
+assert_eq "tmpfs" "$(in_container 'stat -f -c %T /dev/shm')" "/dev/shm in the container after the reload"
+assert_eq "devpts" "$(in_container 'stat -f -c %T /dev/pts')" "/dev/pts in the container after the reload"
 
 # --- Teardown ----------------------------------------------------------------
 kill "$D_PID"

@@ -77,8 +77,8 @@ static void test_place_and_prune(void **state) {
                                           100000, 100000, &q, NULL),
                          -EEXIST);
         /* A non-directory where a directory is wanted; nothing left behind. */
-        assert_int_equal(devfs_tree_place(&t, "bus/usb/001/002/x", DEVFS_KIND_DEVICE, S_IFCHR | 0664, 0, 0, 0,
-                                          NULL, 100000, 100000, &q, NULL),
+        assert_int_equal(devfs_tree_place(&t, "bus/usb/001/002/x", DEVFS_KIND_DEVICE, S_IFCHR | 0664, 0, 0, 0, NULL,
+                                          100000, 100000, &q, NULL),
                          -EEXIST);
         /* A name that is taken, in directories made just for it. */
         assert_int_equal(devfs_tree_place(&t, "input/by-path/x", DEVFS_KIND_DEVLINK, S_IFLNK | 0777, 0, 0, 0, "../y",
@@ -103,8 +103,7 @@ static void test_place_and_prune(void **state) {
         assert_true(queued(&q, FS_NOTIFY_DELETE, FUSE_ROOT_ID, "bus"));
 
         /* A directory the container made (or the skeleton) stays. */
-        assert_int_equal(devfs_tree_place(&t, "shm/x", DEVFS_KIND_DEVICE, S_IFCHR | 0600, 0, 0, 0, NULL, 0, 0, &q,
-                                          &n),
+        assert_int_equal(devfs_tree_place(&t, "shm/x", DEVFS_KIND_DEVICE, S_IFCHR | 0600, 0, 0, 0, NULL, 0, 0, &q, &n),
                          0);
         devfs_tree_remove(&t, n, &q);
         assert_ptr_equal(devfs_tree_find(&t, "shm"), skel);
