@@ -27,12 +27,12 @@ RULES
 
 RT=$TEST_TMPDIR/run
 VIEW=$RT/containers/sys/sys
-daemon_start "$RT" --container sys="$TEST_TMPDIR/sys.rules"
-container_start CPID --sys "$VIEW"
-# Files the container may write belong to its root once it is attached;
-# until then, a container whose root is the host's writes them.
-container_start RPID --uid-base 0 --sys "$VIEW"
-in_r() { in_container "$RPID" "$@"; }
+daemon_start "$RT"
+"$DEVSIEVE" --runtime-dir "$RT" create sys --policy "$TEST_TMPDIR/sys.rules" >/dev/null || fail "devsieve create"
+container_start CPID --net --sys "$VIEW"
+"$DEVSIEVE" --runtime-dir "$RT" attach sys --pid "$CPID" >/dev/null || fail "devsieve attach"
+# Once attached, the files the container may write belong to its root.
+in_r() { in_container "$CPID" "$@"; }
 in_c() { in_container "$CPID" "$@"; }
 
 loop_add VIS
@@ -135,6 +135,13 @@ assert_contains "$(in_c cat "/sys/class/block/$vis/uevent")" "DEVNAME=$vis" "the
 udevadm monitor --kernel --subsystem-match=block >"$TEST_TMPDIR/host-monitor" 2>&1 &
 mon=$!
 defer "kill $mon 2>/dev/null"
+# A uevent listener in the container's own network namespace (the relay).
+chmod 0755 "$TEST_TMPDIR"
+mkdir -m 0777 "$TEST_TMPDIR/shared"
+in_c "$UEVENT_LISTEN" --timeout 60 --ready "$TEST_TMPDIR/shared/listen.ready" >"$TEST_TMPDIR/container-events" 2>&1 &
+listener=$!
+defer "kill $listener 2>/dev/null"
+wait_until "the container's listener" test -e "$TEST_TMPDIR/shared/listen.ready"
 sleep 0.3
 in_r sh -c "echo change > /sys/class/block/$vis/uevent" || fail "echo change > uevent failed"
 in_r sh -c "echo 'add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 A=1' > /sys/class/block/$vis/uevent" ||
@@ -142,7 +149,11 @@ in_r sh -c "echo 'add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 A=1' > /sys/class/blo
 for bad in bogus "change notauuid" "add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 =x"; do
         in_r sh -c "echo '$bad' > /sys/class/block/$vis/uevent" 2>/dev/null && fail "'$bad' was accepted"
 done
-wait_until "the synthetic events in the daemon's log" grep -q "synthetic add of /devices/virtual/block/$vis" "$RT.log"
+wait_until "the synthetic events in the container" grep -q "^add /devices/virtual/block/$vis .*SYNTH_ARG_A=1" \
+        "$TEST_TMPDIR/container-events"
+assert_match "$(cat "$TEST_TMPDIR/container-events")" "^change /devices/virtual/block/$vis .*SYNTH_UUID=0"
+assert_match "$(cat "$TEST_TMPDIR/container-events")" \
+        "^add /devices/virtual/block/$vis .*SYNTH_UUID=7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11"
 sleep 0.3
 assert_not_contains "$(cat "$TEST_TMPDIR/host-monitor")" "/$vis " "the host's uevent monitor"
 
