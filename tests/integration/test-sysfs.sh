@@ -138,7 +138,9 @@ defer "kill $mon 2>/dev/null"
 # A uevent listener in the container's own network namespace (the relay).
 chmod 0755 "$TEST_TMPDIR"
 mkdir -m 0777 "$TEST_TMPDIR/shared"
-in_c "$UEVENT_LISTEN" --timeout 60 --ready "$TEST_TMPDIR/shared/listen.ready" >"$TEST_TMPDIR/container-events" 2>&1 &
+# exec: $! must be the listener itself, for the kill at exit.
+(exec nsenter -t "$CPID" -U -m -n -- "$UEVENT_LISTEN" --timeout 60 --ready "$TEST_TMPDIR/shared/listen.ready" \
+        >"$TEST_TMPDIR/container-events" 2>&1) &
 listener=$!
 defer "kill $listener 2>/dev/null"
 wait_until "the container's listener" test -e "$TEST_TMPDIR/shared/listen.ready"
