@@ -138,20 +138,5 @@ void devfs_tree_remove(struct fs_tree *t, struct fs_node *n, struct fs_notify_qu
 }
 
 struct fs_node *devfs_tree_find(const struct fs_tree *t, const char *path) {
-        struct fs_node *n = t->root;
-        const char *p = path;
-
-        if (!devfs_path_valid(path))
-                return NULL;
-        for (;;) {
-                size_t l = strcspn(p, "/");
-                _cleanup_free_ char *name = strndup(p, l);
-
-                if (!name)
-                        return NULL;
-                n = fs_node_child(n, name);
-                if (!n || !p[l])
-                        return n;
-                p += l + 1;
-        }
+        return devfs_path_valid(path) ? fs_tree_find(t, path) : NULL;
 }

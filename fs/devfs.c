@@ -375,18 +375,11 @@ static void devfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         pthread_mutex_unlock(&v->lock);
 }
 
-static void forget_one(struct devfs *v, fuse_ino_t ino, uint64_t nlookup) {
-        struct fs_node *n = fs_tree_get(&v->tree, ino);
-
-        if (n)
-                fs_node_forget(&v->tree, n, nlookup);
-}
-
 static void devfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
         struct devfs *v = view(req);
 
         pthread_mutex_lock(&v->lock);
-        forget_one(v, ino, nlookup);
+        fs_tree_forget(&v->tree, ino, nlookup);
         pthread_mutex_unlock(&v->lock);
         fuse_reply_none(req);
 }
@@ -396,7 +389,7 @@ static void devfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 
         pthread_mutex_lock(&v->lock);
         for (size_t i = 0; i < count; i++)
-                forget_one(v, forgets[i].ino, forgets[i].nlookup);
+                fs_tree_forget(&v->tree, forgets[i].ino, forgets[i].nlookup);
         pthread_mutex_unlock(&v->lock);
         fuse_reply_none(req);
 }

@@ -85,6 +85,22 @@ struct fs_node *fs_node_child(const struct fs_node *dir, const char *name) {
         return n;
 }
 
+struct fs_node *fs_tree_find(const struct fs_tree *t, const char *path) {
+        struct fs_node *n = t->root;
+
+        for (const char *p = path; n && *p;) {
+                size_t l = strcspn(p, "/");
+                _cleanup_free_ char *name = strndup(p, l);
+
+                if (!name)
+                        return NULL;
+                if (l > 0)
+                        n = fs_node_child(n, name);
+                p += l + (p[l] == '/');
+        }
+        return n;
+}
+
 static void attach(struct fs_node *dir, struct fs_node *n) {
         n->parent = dir;
         HASH_ADD_KEYPTR(hh_child, dir->children, n->name, strlen(n->name), n);
@@ -156,6 +172,13 @@ void fs_node_forget(struct fs_tree *t, struct fs_node *n, uint64_t nlookup) {
         n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
         if (n->nlookup == 0 && !fs_node_linked(t, n))
                 node_free(t, n);
+}
+
+void fs_tree_forget(struct fs_tree *t, fuse_ino_t ino, uint64_t nlookup) {
+        struct fs_node *n = fs_tree_get(t, ino);
+
+        if (n)
+                fs_node_forget(t, n, nlookup);
 }
 
 void fs_node_entry(struct fs_node *n, double timeout, struct fuse_entry_param *e) {

@@ -50,6 +50,8 @@ void fs_tree_done(struct fs_tree *t);
 /* In the tree or still referenced by the kernel; NULL otherwise. */
 struct fs_node *fs_tree_get(const struct fs_tree *t, fuse_ino_t ino);
 struct fs_node *fs_node_child(const struct fs_node *dir, const char *name);
+/* The node at path ("a/b/c", relative to the root), or NULL. */
+struct fs_node *fs_tree_find(const struct fs_tree *t, const char *path);
 static inline bool fs_node_linked(const struct fs_tree *t, const struct fs_node *n) {
         return n == t->root || n->parent;
 }
@@ -65,6 +67,8 @@ void fs_node_unlink(struct fs_tree *t, struct fs_node *n);
 int fs_node_move(struct fs_node *n, struct fs_node *dir, const char *name);
 /* The kernel dropped nlookup references (FORGET). */
 void fs_node_forget(struct fs_tree *t, struct fs_node *n, uint64_t nlookup);
+/* FORGET of an inode number, which may be gone already. */
+void fs_tree_forget(struct fs_tree *t, fuse_ino_t ino, uint64_t nlookup);
 
 /* Fills e for a LOOKUP/CREATE/MKDIR... reply and counts the reference the
  * reply gives the kernel. */

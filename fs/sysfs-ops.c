@@ -53,12 +53,9 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
         struct sysfs_view *v = view_of(req);
-        struct fs_node *n;
 
         pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        if (n)
-                fs_node_forget(&v->tree, n, nlookup);
+        fs_tree_forget(&v->tree, ino, nlookup);
         pthread_mutex_unlock(&v->lock);
         fuse_reply_none(req);
 }
@@ -67,11 +64,8 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
         struct sysfs_view *v = view_of(req);
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < count; i++) {
-                struct fs_node *n = fs_tree_get(&v->tree, forgets[i].ino);
-                if (n)
-                        fs_node_forget(&v->tree, n, forgets[i].nlookup);
-        }
+        for (size_t i = 0; i < count; i++)
+                fs_tree_forget(&v->tree, forgets[i].ino, forgets[i].nlookup);
         pthread_mutex_unlock(&v->lock);
         fuse_reply_none(req);
 }

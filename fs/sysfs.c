@@ -34,18 +34,6 @@ static const char *const default_exposed[] = {
 
 /* --- The tree (under the lock) --------------------------------------- */
 
-static struct fs_node *tree_find(struct sysfs_view *v, const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        struct fs_node *n = v->tree.root;
-        char *save = NULL;
-
-        if (!copy)
-                return NULL;
-        for (char *c = strtok_r(copy, "/", &save); c && n; c = strtok_r(NULL, "/", &save))
-                n = fs_node_child(n, c);
-        return n;
-}
-
 static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
                     const char *target, enum sysfs_node_kind kind, struct fs_node **ret) {
         struct fs_node *n;
@@ -233,7 +221,7 @@ static int add_links(struct sysfs_view *v, struct shown_device *s, const struct 
 
 static void remove_links(struct sysfs_view *v, struct shown_device *s) {
         STRV_FOREACH(l, s->links) {
-                struct fs_node *n = tree_find(v, *l);
+                struct fs_node *n = fs_tree_find(&v->tree, *l);
                 if (n && n->kind == SYSFS_NODE_LINK)
                         tree_remove(v, n);
         }
@@ -330,7 +318,7 @@ static void remove_device_files(struct sysfs_view *v, struct fs_node *n, uint64_
 /* The device's own files in the tree; its directory goes with them unless
  * it still leads to another shown device. */
 static void show_end(struct sysfs_view *v, struct shown_device *s) {
-        struct fs_node *dir = tree_find(v, s->devpath + 1);
+        struct fs_node *dir = fs_tree_find(&v->tree, s->devpath + 1);
 
         /* Shown again at the same place (a remount): the files are its own. */
         if (dir && !find_shown_path(v, s->devpath)) {
@@ -758,7 +746,7 @@ static void unexpose(struct sysfs_view *v, struct view_mount *m) {
                 return;
         unmount_below(v, path);
         pthread_mutex_lock(&v->lock);
-        anchor = tree_find(v, path);
+        anchor = fs_tree_find(&v->tree, path);
         if (anchor && anchor->kind == SYSFS_NODE_ANCHOR) {
                 anchor->kind = SYSFS_NODE_DIR;
                 if (!anchor->children)

@@ -82,10 +82,33 @@ static void test_move_and_snapshot(void **state) {
         fs_tree_done(&t);
 }
 
+static void test_find_and_forget(void **state) {
+        struct fs_node *a, *b;
+        struct fs_tree t;
+
+        assert_int_equal(fs_tree_init(&t, 0755, 0, 0, NULL), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "a", S_IFDIR | 0755, 0, 0, 0, NULL, &a), 0);
+        assert_int_equal(fs_node_new(&t, a, "b", S_IFREG | 0644, 0, 0, 0, NULL, &b), 0);
+        assert_ptr_equal(fs_tree_find(&t, "a/b"), b);
+        assert_ptr_equal(fs_tree_find(&t, "a//b/"), b);
+        assert_ptr_equal(fs_tree_find(&t, ""), t.root);
+        assert_null(fs_tree_find(&t, "a/c"));
+        assert_null(fs_tree_find(&t, "a/b/c"));
+
+        /* A FORGET of what the tree freed already is harmless. */
+        b->nlookup = 1;
+        fs_node_unlink(&t, b);
+        fs_tree_forget(&t, b->ino, 1);
+        assert_null(fs_tree_find(&t, "a/b"));
+        fs_tree_forget(&t, 9999, 1);
+        fs_tree_done(&t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifetime),
                 cmocka_unit_test(test_move_and_snapshot),
+                cmocka_unit_test(test_find_and_forget),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
