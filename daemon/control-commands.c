@@ -52,7 +52,7 @@ _printf_(3, 0) static json_t *error_reply_va(int error, const struct policy_diag
         if (!o || vasprintf(&message, format, ap) < 0)
                 return NULL;
         if (json_object_set_new(o, "ok", json_false()) < 0 ||
-            json_object_set_new(o, "error", control_json_string(message)) < 0 ||
+            json_object_set_new(o, "error", policy_json_string(message)) < 0 ||
             json_object_set_new(o, "errno", json_integer(error)) < 0 ||
             json_object_set_new(o, "diagnostics", diagnostics_array(diags)) < 0)
                 return NULL;
@@ -476,8 +476,8 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "version", json_string(PACKAGE_VERSION));
         reply = with(reply, "pid", json_integer(getpid()));
         reply = with(reply, "uptime_seconds", json_real((double) (now_usec() - d->started_usec) / 1e6));
-        reply = with(reply, "runtime_dir", control_json_string(d->runtime_dir));
-        reply = with(reply, "policy_dir", control_json_string(d->policy_dir));
+        reply = with(reply, "runtime_dir", policy_json_string(d->runtime_dir));
+        reply = with(reply, "policy_dir", policy_json_string(d->policy_dir));
         reply = with(reply, "devices", json_integer((json_int_t) HASH_CNT(hh_devpath, d->model->by_devpath)));
         reply = with(reply, "events", json_integer((json_int_t) s->events));
         reply = with(reply, "events_by_action", TAKE_PTR(by_action));

@@ -12,35 +12,6 @@ static int set(json_t *o, const char *key, json_t *v) {
         return 0;
 }
 
-json_t *control_json_string(const char *s) {
-        _cleanup_free_ char *copy = NULL;
-        json_t *j;
-
-        if (!s)
-                return json_null();
-        j = json_string(s);
-        if (j)
-                return j;
-        copy = strdup(s);
-        if (!copy)
-                return NULL;
-        for (char *p = copy; *p; p++)
-                if ((unsigned char) *p >= 0x80)
-                        *p = '?';
-        return json_string(copy);
-}
-
-static json_t *strv_array(char *const *l) {
-        _cleanup_(json_decrefp) json_t *a = json_array();
-
-        if (!a)
-                return NULL;
-        STRV_FOREACH(s, l)
-                if (json_array_append_new(a, control_json_string(*s)) < 0)
-                        return NULL;
-        return TAKE_PTR(a);
-}
-
 static json_t *mode_string(mode_t mode) {
         char buf[8];
 
@@ -68,10 +39,10 @@ json_t *control_json_visible(const struct visible_device *v) {
 
         if (!o)
                 return NULL;
-        if (set(o, "path", control_json_string(v->node)) < 0 ||
-            set(o, "devname", control_json_string(d->devname)) < 0 ||
-            set(o, "devpath", control_json_string(d->devpath)) < 0 ||
-            set(o, "subsystem", control_json_string(device_subsystem(d))) < 0 ||
+        if (set(o, "path", policy_json_string(v->node)) < 0 ||
+            set(o, "devname", policy_json_string(d->devname)) < 0 ||
+            set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            set(o, "subsystem", policy_json_string(device_subsystem(d))) < 0 ||
             set(o, "type", has_node ? json_string(d->type == 'b' ? "block" : "char") : json_null()) < 0 ||
             set(o, "major", has_node ? json_integer(major(d->devnum)) : json_null()) < 0 ||
             set(o, "minor", has_node ? json_integer(minor(d->devnum)) : json_null()) < 0 ||
@@ -81,11 +52,11 @@ json_t *control_json_visible(const struct visible_device *v) {
             set(o, "host_gid", json_integer(v->gid)) < 0 ||
             set(o, "mode", mode_string(v->mode)) < 0 ||
             set(o, "access", access_string(v->access)) < 0 ||
-            set(o, "symlinks", strv_array(v->symlinks)) < 0 ||
-            set(o, "writable_attributes", strv_array(v->writable_attributes)) < 0 ||
-            set(o, "rule", control_json_string(v->decided_by)) < 0 ||
-            set(o, "conflicts", strv_array(v->conflicts)) < 0 ||
-            set(o, "warnings", strv_array(v->warnings)) < 0)
+            set(o, "symlinks", policy_json_strv(v->symlinks)) < 0 ||
+            set(o, "writable_attributes", policy_json_strv(v->writable_attributes)) < 0 ||
+            set(o, "rule", policy_json_string(v->decided_by)) < 0 ||
+            set(o, "conflicts", policy_json_strv(v->conflicts)) < 0 ||
+            set(o, "warnings", policy_json_strv(v->warnings)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -144,7 +115,7 @@ static json_t *path_below(const char *dir, const char *name) {
 
         if (asprintf(&p, "%s/%s", dir, name) < 0)
                 return NULL;
-        return control_json_string(p);
+        return policy_json_string(p);
 }
 
 json_t *control_json_container(const struct daemon_container *dc) {
@@ -154,8 +125,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
 
         if (!o)
                 return NULL;
-        if (set(o, "name", control_json_string(c->name)) < 0 ||
-            set(o, "policy", control_json_string(c->policy_source)) < 0 ||
+        if (set(o, "name", policy_json_string(c->name)) < 0 ||
+            set(o, "policy", policy_json_string(c->policy_source)) < 0 ||
             set(o, "state", json_string(state)) < 0 ||
             set(o, "pid", dc->pid > 0 ? json_integer(dc->pid) : json_null()) < 0 ||
             set(o, "relay", json_string(relay_mode_name(dc->relay_mode))) < 0 ||
@@ -171,7 +142,7 @@ json_t *control_json_override(const struct override *o) {
 
         if (!j)
                 return NULL;
-        if (set(j, "allow", json_boolean(o->allow)) < 0 || set(j, "node", control_json_string(o->name)) < 0 ||
+        if (set(j, "allow", json_boolean(o->allow)) < 0 || set(j, "node", policy_json_string(o->name)) < 0 ||
             set(j, "mode", o->has_mode ? mode_string(o->mode) : json_null()) < 0 ||
             set(j, "uid", o->has_uid ? json_integer(o->uid) : json_null()) < 0 ||
             set(j, "gid", o->has_gid ? json_integer(o->gid) : json_null()) < 0)

@@ -5,6 +5,7 @@
 
 #include "container.h"
 #include "daemon.h"
+#include "policy/adapters/policy-json.h"
 
 /* The JSON shapes of the daemon's own objects in control replies
  * (docs/control-protocol.md). Each returns a new reference or NULL on
@@ -19,5 +20,3 @@ json_t *control_json_visible_all(const struct container *c);
 /* {"name", "policy", "state", "pid", "relay", "devices", "overrides", "dev", "sys"} */
 json_t *control_json_container(const struct daemon_container *dc);
 json_t *control_json_override(const struct override *o);
-/* A string that may not be UTF-8 (device values come from sysfs). */
-json_t *control_json_string(const char *s);

@@ -32,9 +32,9 @@ static json_t *delta_json(const struct delta *delta) {
         if (!o)
                 return NULL;
         if (set(o, "delta", json_string(delta_name(delta->kind))) < 0 ||
-            set(o, "devpath", control_json_string(delta->device->devpath)) < 0 ||
-            set(o, "node", control_json_string(v->node)) < 0 ||
-            set(o, "rule", control_json_string(v->decided_by)) < 0)
+            set(o, "devpath", policy_json_string(delta->device->devpath)) < 0 ||
+            set(o, "node", policy_json_string(v->node)) < 0 ||
+            set(o, "rule", policy_json_string(v->decided_by)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -114,7 +114,7 @@ static json_t *withheld(struct control *c, struct container *container, const st
         if (!reason)
                 return NULL;
         if (set(o, "container", json_string(container->name)) < 0 ||
-            set(o, "outcome", json_string("withheld")) < 0 || set(o, "reason", control_json_string(reason)) < 0)
+            set(o, "outcome", json_string("withheld")) < 0 || set(o, "reason", policy_json_string(reason)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -135,9 +135,9 @@ static json_t *event_line(const struct uevent *ev, json_t *containers) {
 
         if (!o || set(o, "type", json_string("event")) < 0 ||
             set(o, "action", json_string(uevent_action_to_string(ev->action))) < 0 ||
-            set(o, "devpath", control_json_string(ev->devpath)) < 0 ||
-            set(o, "subsystem", control_json_string(ev->subsystem)) < 0 ||
-            set(o, "devname", control_json_string(devname)) < 0 ||
+            set(o, "devpath", policy_json_string(ev->devpath)) < 0 ||
+            set(o, "subsystem", policy_json_string(ev->subsystem)) < 0 ||
+            set(o, "devname", policy_json_string(devname)) < 0 ||
             set(o, "seqnum", ev->seqnum ? json_integer((json_int_t) ev->seqnum) : json_null()) < 0 ||
             set(o, "containers", json_incref(containers)) < 0)
                 return NULL;

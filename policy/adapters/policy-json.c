@@ -15,7 +15,7 @@ static int set(json_t *o, const char *key, json_t *v) {
 /* Device values come from sysfs and udev and need not be UTF-8, which JSON
  * strings must be: replace every non-ASCII byte of such a value rather than
  * fail the whole reply. */
-static json_t *string_or_null(const char *s) {
+json_t *policy_json_string(const char *s) {
         _cleanup_free_ char *copy = NULL;
         json_t *j;
 
@@ -33,13 +33,13 @@ static json_t *string_or_null(const char *s) {
         return json_string(copy);
 }
 
-static json_t *strv_to_array(char *const *l) {
+json_t *policy_json_strv(char *const *l) {
         _cleanup_(json_decrefp) json_t *a = json_array();
 
         if (!a)
                 return NULL;
         STRV_FOREACH(s, l) {
-                json_t *v = string_or_null(*s);
+                json_t *v = policy_json_string(*s);
                 if (!v || json_array_append_new(a, v) < 0)
                         return NULL;
         }
@@ -79,14 +79,14 @@ static json_t *rule_location_or_null(const struct policy_rule *rule) {
                 return json_null();
         if (policy_json_rule_location(rule, &s) < 0)
                 return NULL;
-        return string_or_null(s);
+        return policy_json_string(s);
 }
 
 /* The node identity shared by the device object and the row. */
 static int set_devnum(json_t *o, const struct policy_device *d) {
         int r;
 
-        r = set(o, "type", string_or_null(type_name(d->type)));
+        r = set(o, "type", policy_json_string(type_name(d->type)));
         if (r < 0)
                 return r;
         r = set(o, "major", d->type ? json_integer(d->major) : json_null());
@@ -101,12 +101,12 @@ int policy_json_device(const struct policy_device *d, json_t **ret) {
 
         if (!o)
                 return -ENOMEM;
-        if (set(o, "devpath", string_or_null(d->devpath)) < 0 ||
-            set(o, "subsystem", string_or_null(d->subsystem)) < 0 ||
-            set(o, "sysname", string_or_null(d->sysname)) < 0 ||
-            set(o, "devtype", string_or_null(d->devtype)) < 0 ||
-            set(o, "driver", string_or_null(d->driver)) < 0 ||
-            set(o, "devname", string_or_null(d->devname)) < 0)
+        if (set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
+            set(o, "sysname", policy_json_string(d->sysname)) < 0 ||
+            set(o, "devtype", policy_json_string(d->devtype)) < 0 ||
+            set(o, "driver", policy_json_string(d->driver)) < 0 ||
+            set(o, "devname", policy_json_string(d->devname)) < 0)
                 return -ENOMEM;
         r = set_devnum(o, d);
         if (r < 0)
@@ -150,17 +150,17 @@ int policy_json_row(const struct policy_device *d, const struct policy_result *r
         /* Without NAME the node keeps the kernel's name. */
         path = r->name ?: policy_json_kernel_node(d);
 
-        if (set(o, "path", string_or_null(path)) < 0 ||
-            set(o, "devname", string_or_null(d->devname)) < 0 ||
-            set(o, "devpath", string_or_null(d->devpath)) < 0 ||
-            set(o, "subsystem", string_or_null(d->subsystem)) < 0 ||
+        if (set(o, "path", policy_json_string(path)) < 0 ||
+            set(o, "devname", policy_json_string(d->devname)) < 0 ||
+            set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
             set_devnum(o, d) < 0 ||
             set(o, "uid", json_integer(r->uid)) < 0 ||
             set(o, "gid", json_integer(r->gid)) < 0 ||
             set(o, "mode", mode_string(r->mode)) < 0 ||
             set(o, "access", access_string(r->access)) < 0 ||
-            set(o, "symlinks", strv_to_array(r->symlinks)) < 0 ||
-            set(o, "writable_attributes", strv_to_array(r->writable_attributes)) < 0 ||
+            set(o, "symlinks", policy_json_strv(r->symlinks)) < 0 ||
+            set(o, "writable_attributes", policy_json_strv(r->writable_attributes)) < 0 ||
             set(o, "rule", rule_location_or_null(r->decided_by)) < 0)
                 return -ENOMEM;
 
@@ -173,13 +173,13 @@ static int trace_entry(const struct policy_trace_entry *e, json_t **ret) {
 
         if (!o)
                 return -ENOMEM;
-        if (set(o, "file", string_or_null(policy_rule_file(e->rule))) < 0 ||
+        if (set(o, "file", policy_json_string(policy_rule_file(e->rule))) < 0 ||
             set(o, "line", json_integer(policy_rule_line(e->rule))) < 0 ||
             set(o, "verb", json_string(policy_rule_verb(e->rule) == POLICY_ALLOW ? "allow" : "deny")) < 0 ||
-            set(o, "text", string_or_null(policy_rule_text(e->rule))) < 0 ||
+            set(o, "text", policy_json_string(policy_rule_text(e->rule))) < 0 ||
             set(o, "matched", json_boolean(e->matched)) < 0 ||
-            set(o, "failed_key", string_or_null(e->failed_key)) < 0 ||
-            set(o, "device_value", string_or_null(e->device_value)) < 0)
+            set(o, "failed_key", policy_json_string(e->failed_key)) < 0 ||
+            set(o, "device_value", policy_json_string(e->device_value)) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(o);
@@ -210,7 +210,7 @@ int policy_json_explanation(const struct policy_device *d, const struct policy_r
 
         if (set(o, "verdict", json_string(verdict(r))) < 0 ||
             set(o, "rule", rule_location_or_null(r->decided_by)) < 0 ||
-            set(o, "rule_text", r->decided_by ? string_or_null(policy_rule_text(r->decided_by)) : json_null()) < 0)
+            set(o, "rule_text", r->decided_by ? policy_json_string(policy_rule_text(r->decided_by)) : json_null()) < 0)
                 return -ENOMEM;
 
         if (r->allowed) {
@@ -251,11 +251,11 @@ int policy_json_diagnostics(const struct policy_diagnostics *diags, json_t **ret
 
                 if (!o)
                         return -ENOMEM;
-                if (set(o, "file", string_or_null(d->file)) < 0 ||
+                if (set(o, "file", policy_json_string(d->file)) < 0 ||
                     set(o, "line", json_integer(d->line)) < 0 ||
                     set(o, "column", json_integer(d->column)) < 0 ||
                     set(o, "severity", json_string(d->is_error ? "error" : "warning")) < 0 ||
-                    set(o, "message", string_or_null(d->message)) < 0)
+                    set(o, "message", policy_json_string(d->message)) < 0)
                         return -ENOMEM;
                 if (json_array_append_new(a, TAKE_PTR(o)) < 0)
                         return -ENOMEM;

@@ -32,6 +32,13 @@
 
 int policy_json_device(const struct policy_device *d, json_t **ret);
 
+/* A JSON string of s (null for NULL); values from sysfs and udev need not
+ * be UTF-8, so every non-ASCII byte becomes '?' rather than failing the
+ * reply. NULL only when out of memory. */
+json_t *policy_json_string(const char *s);
+/* An array of such strings. */
+json_t *policy_json_strv(char *const *l);
+
 /* r must be an allowed result for d (-EINVAL otherwise). */
 int policy_json_row(const struct policy_device *d, const struct policy_result *r, json_t **ret);
 
