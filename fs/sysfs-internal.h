@@ -35,6 +35,7 @@ struct shown_device {
         char *node;      /* its name in the container's /dev, or NULL */
         char **writable; /* attribute names */
         char **links;    /* view paths of its listing links */
+        char **wanted_links; /* "PATH\nTARGET" until its directory is mounted */
         unsigned depth;  /* '/' in devpath: parents are mounted before children */
         UT_hash_handle hh;      /* by id */
         UT_hash_handle hh_path; /* by devpath */

@@ -147,6 +147,7 @@ static void shown_device_free(struct shown_device *s) {
         free(s->node);
         strv_free(s->writable);
         strv_free(s->links);
+        strv_free(s->wanted_links);
         free(s);
 }
 
@@ -197,13 +198,10 @@ static int device_links(const struct device *d, const char *devpath, char ***ret
         return r;
 }
 
-static int add_links(struct sysfs_view *v, struct shown_device *s, const struct device *d) {
-        _cleanup_strv_free_ char **specs = NULL;
+static int add_links(struct sysfs_view *v, struct shown_device *s) {
+        _cleanup_strv_free_ char **specs = TAKE_PTR(s->wanted_links);
         int r;
 
-        r = device_links(d, s->devpath, &specs);
-        if (r < 0)
-                return r;
         STRV_FOREACH(spec, specs) {
                 char *nl = strchr(*spec, '\n');
 
@@ -261,6 +259,10 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
         s->depth = path_depth(d->devpath);
         if (!(s->devpath = strdup(d->devpath)) || (device_subsystem(d) && !(s->subsystem = strdup(device_subsystem(d)))) ||
             (vd->node && !(s->node = strdup(vd->node))) || strv_copy(vd->writable_attributes, &s->writable) < 0) {
+                shown_device_free(s);
+                return -ENOMEM;
+        }
+        if (device_links(d, s->devpath, &s->wanted_links) < 0) {
                 shown_device_free(s);
                 return -ENOMEM;
         }
@@ -667,9 +669,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                 /* Listed only once its directory is the real one: a tool
                  * following a link never lands on a half-made device. */
                 if (find_mount(v, s->devpath + 1))
-                        for (size_t j = 0; j < n_deltas; j++)
-                                if (deltas[j].device->id == s->id)
-                                        (void) add_links(v, s, deltas[j].device);
+                        (void) add_links(v, s);
         }
         pthread_mutex_unlock(&v->lock);
         (void) fs_notify_flush(&v->notify, v->session->se);
