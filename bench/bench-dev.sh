@@ -17,6 +17,8 @@ BENCH_DEV=${BENCH_DEV:-$build/bench/bench-dev}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-bench.XXXXXX")
 pid=
 cleanup() {
+        # A killed process makes `wait` fail: no step may stop the others.
+        set +e
         [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         umount -l "$dir/containers/bench/dev" 2>/dev/null
         rm -rf "$dir"

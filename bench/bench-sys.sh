@@ -19,6 +19,8 @@ LOOPCTL=${LOOPCTL:-$build/tests/helpers/loopctl}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-bench.XXXXXX")
 pid= lxcfs_pid= loop=
 cleanup() {
+        # A killed process makes `wait` fail: no step may stop the others.
+        set +e
         [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         [[ -n $lxcfs_pid ]] && kill "$lxcfs_pid" 2>/dev/null && wait "$lxcfs_pid" 2>/dev/null
         umount -l "$dir/lxcfs" 2>/dev/null
