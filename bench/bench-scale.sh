@@ -3,7 +3,9 @@
 #
 # How devsieved scales with containers: its start time (to ready: the
 # detaching parent exits only once the daemon serves), its resident memory
-# with 0, 1, 100 and 500 containers, the memory each container costs, and
+# with 0, 1, 100 and 500 containers, the memory and the mounts (two FUSE
+# views and the /sys device mounts, in the daemon's namespace) each
+# container costs, and
 # the median time of one create request (sent over one connection, so no
 # process start is counted). The baselines are the same run's: the daemon
 # with no container, and a status request.
@@ -28,6 +30,7 @@ trap cleanup EXIT
 
 now_ns() { date +%s%N; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
+mounts() { wc -l <"/proc/$PID/mountinfo"; }
 
 # Sends requests (one JSON object per line on stdin) over one connection;
 # prints the median and the 95th percentile of their latencies in ms, and
@@ -77,6 +80,7 @@ start_us=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 3p)
 PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME")
 read -r status_ms _ < <(for _ in $(seq 50); do echo '{"command":"status"}'; done | requests)
 rss0=$(rss_kib)
+mounts0=$(mounts)
 
 printf '%-34s %12s %12s %10s\n' "devsieved ($POLICY)" "value" "baseline" "ratio"
 printf '%-34s %10.1f ms %10s %10s\n' "start to ready (median of 5)" "$(bc -l <<<"$start_us / 1000")" "-" "-"
@@ -90,12 +94,14 @@ for n in 1 100 500; do
         printf '%-34s %9.2f MiB %8.2f MiB %9.2fx\n' "RSS, $n container(s)" "$(bc -l <<<"$rss / 1024")" \
                 "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$rss / $rss0")"
         printf '%-34s %9.1f KiB %12s %10s\n' "  memory per container" "$(bc -l <<<"($rss - $rss0) / $n")" "-" "-"
+        printf '%-34s %13.1f %12s %10s\n' "  mounts per container" "$(bc -l <<<"($(mounts) - $mounts0) / $n")" "-" "-"
         printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "  create, median (p95 $create_p95 ms)" "$create_ms" "$status_ms" \
                 "$(bc -l <<<"$create_ms / $status_ms")"
 done
 read -r destroy_ms _ < <(for i in $(seq 1 500); do printf '{"command":"destroy","name":"bench%d"}\n' "$i"; done | requests)
 printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "destroy, median of 500" "$destroy_ms" "$status_ms" \
         "$(bc -l <<<"$destroy_ms / $status_ms")"
+printf '%-34s %13d %12d %10s\n' "mounts after destroying all" "$(mounts)" "$mounts0" "-"
 printf '%-34s %9.2f MiB %8.2f MiB %9.2fx\n' "RSS after destroying all" "$(bc -l <<<"$(rss_kib) / 1024")" \
         "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$(rss_kib) / $rss0")"
 echo "(baselines: the daemon with no container; a status request, median $status_ms ms)"
