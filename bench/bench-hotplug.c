@@ -139,15 +139,26 @@ struct probe_result {
         uint64_t event_ns; /* when its add event arrived, 0 if it did not */
 };
 
-static void enter_namespace(pid_t pid, const char *ns, int type) {
+static int open_namespace(pid_t pid, const char *ns) {
         char path[64];
         int fd;
 
         snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) pid, ns);
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, type) < 0)
+        if (fd < 0)
                 die(path);
-        close(fd);
+        return fd;
+}
+
+/* Both are opened first: once in the container's mount namespace, /proc
+ * may not be the host's. */
+static void enter_container(pid_t pid) {
+        int net = open_namespace(pid, "net"), mnt = open_namespace(pid, "mnt");
+
+        if (setns(net, CLONE_NEWNET) < 0 || setns(mnt, CLONE_NEWNS) < 0)
+                die("setns into the container");
+        close(net);
+        close(mnt);
 }
 
 static bool node_exists(int index) {
@@ -198,10 +209,7 @@ static void probe_main(pid_t container, int request_fd, int reply_fd) {
         struct listener l;
         struct probe_request req;
 
-        /* The network namespace first: the mount namespace's owner may not
-         * let the probe open /proc files of the host afterwards. */
-        enter_namespace(container, "net", CLONE_NEWNET);
-        enter_namespace(container, "mnt", CLONE_NEWNS);
+        enter_container(container);
         listener_start(&l);
         while (read(request_fd, &req, sizeof(req)) == (ssize_t) sizeof(req)) {
                 struct probe_result r;
@@ -319,8 +327,10 @@ static void run_round(int control_fd, struct listener *host, struct probe *p, in
         }
         probe_send(p, PROBE_WAIT_GONE, *index);
         probe_read(p, &r, sizeof(r));
-        if (r.node_ns == 0)
+        if (r.node_ns == 0) {
                 fprintf(stderr, "bench-hotplug: loop%d is still in the container 5 s after its removal\n", *index);
+                exit(EXIT_FAILURE);
+        }
         (*index)++;
 }
 
