@@ -6,7 +6,7 @@
  *
  * Each round creates loop device I with LOOP_CTL_ADD and removes it again.
  * Three clocks start right before the ioctl (the kernel sends the uevent
- * from inside it, and the ioctl itself takes tens of milliseconds here):
+ * from inside it, and the ioctl itself takes 0.3 to 300 ms here):
  *
  *   host listener   a netlink uevent socket in the host's network namespace
  *                   receives "add@.../loopI" (the baseline)
