@@ -11,6 +11,7 @@
 #include "command.h"
 #include "log.h"
 #include "output.h"
+#include "policy/adapters/policy-json.h"
 
 enum {
         OPT_POLICY = 1 << 0,
@@ -367,29 +368,23 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
         return 1;
 }
 
-static int set(json_t *o, const char *key, json_t *v) {
-        if (!v || json_object_set_new(o, key, v) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 static json_t *build_request(const struct daemon_command *dc, const struct daemon_args *a) {
         _cleanup_(json_decrefp) json_t *o = json_object();
 
-        if (!o || set(o, "command", json_string(dc->request)) < 0)
+        if (!o || policy_json_set(o, "command", json_string(dc->request)) < 0)
                 return NULL;
-        if (a->positional[0] && set(o, "name", json_string(a->positional[0])) < 0)
+        if (a->positional[0] && policy_json_set(o, "name", json_string(a->positional[0])) < 0)
                 return NULL;
-        if (a->positional[1] && set(o, "device", json_string(a->positional[1])) < 0)
+        if (a->positional[1] && policy_json_set(o, "device", json_string(a->positional[1])) < 0)
                 return NULL;
-        if ((a->policy && set(o, "policy", json_string(a->policy)) < 0) ||
-            (a->pid >= 0 && set(o, "pid", json_integer(a->pid)) < 0) ||
-            (a->relay && set(o, "relay", json_string(a->relay)) < 0) ||
-            (a->node && set(o, "node", json_string(a->node)) < 0) ||
-            (a->mode && set(o, "mode", json_string(a->mode)) < 0) ||
-            (a->owner >= 0 && set(o, "uid", json_integer(a->owner)) < 0) ||
-            (a->group >= 0 && set(o, "gid", json_integer(a->group)) < 0) ||
-            (a->reset && set(o, "reset", json_true()) < 0))
+        if ((a->policy && policy_json_set(o, "policy", json_string(a->policy)) < 0) ||
+            (a->pid >= 0 && policy_json_set(o, "pid", json_integer(a->pid)) < 0) ||
+            (a->relay && policy_json_set(o, "relay", json_string(a->relay)) < 0) ||
+            (a->node && policy_json_set(o, "node", json_string(a->node)) < 0) ||
+            (a->mode && policy_json_set(o, "mode", json_string(a->mode)) < 0) ||
+            (a->owner >= 0 && policy_json_set(o, "uid", json_integer(a->owner)) < 0) ||
+            (a->group >= 0 && policy_json_set(o, "gid", json_integer(a->group)) < 0) ||
+            (a->reset && policy_json_set(o, "reset", json_true()) < 0))
                 return NULL;
         return TAKE_PTR(o);
 }

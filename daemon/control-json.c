@@ -4,34 +4,6 @@
 #include "control-json.h"
 #include "strv.h"
 
-/* json_object_set_new() drops v even when it fails; a NULL v is a failed
- * constructor. */
-static int set(json_t *o, const char *key, json_t *v) {
-        if (!v || json_object_set_new(o, key, v) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-static json_t *mode_string(mode_t mode) {
-        char buf[8];
-
-        snprintf(buf, sizeof(buf), "%04o", (unsigned) (mode & 07777));
-        return json_string(buf);
-}
-
-static json_t *access_string(unsigned access) {
-        char buf[4], *p = buf;
-
-        if (access & POLICY_ACCESS_READ)
-                *p++ = 'r';
-        if (access & POLICY_ACCESS_WRITE)
-                *p++ = 'w';
-        if (access & POLICY_ACCESS_MKNOD)
-                *p++ = 'm';
-        *p = 0;
-        return json_string(buf);
-}
-
 json_t *control_json_visible(const struct visible_device *v) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct device *d = v->device;
@@ -39,24 +11,24 @@ json_t *control_json_visible(const struct visible_device *v) {
 
         if (!o)
                 return NULL;
-        if (set(o, "path", policy_json_string(v->node)) < 0 ||
-            set(o, "devname", policy_json_string(d->devname)) < 0 ||
-            set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
-            set(o, "subsystem", policy_json_string(device_subsystem(d))) < 0 ||
-            set(o, "type", has_node ? json_string(d->type == 'b' ? "block" : "char") : json_null()) < 0 ||
-            set(o, "major", has_node ? json_integer(major(d->devnum)) : json_null()) < 0 ||
-            set(o, "minor", has_node ? json_integer(minor(d->devnum)) : json_null()) < 0 ||
-            set(o, "uid", json_integer(v->container_uid)) < 0 ||
-            set(o, "gid", json_integer(v->container_gid)) < 0 ||
-            set(o, "host_uid", json_integer(v->uid)) < 0 ||
-            set(o, "host_gid", json_integer(v->gid)) < 0 ||
-            set(o, "mode", mode_string(v->mode)) < 0 ||
-            set(o, "access", access_string(v->access)) < 0 ||
-            set(o, "symlinks", policy_json_strv(v->symlinks)) < 0 ||
-            set(o, "writable_attributes", policy_json_strv(v->writable_attributes)) < 0 ||
-            set(o, "rule", policy_json_string(v->decided_by)) < 0 ||
-            set(o, "conflicts", policy_json_strv(v->conflicts)) < 0 ||
-            set(o, "warnings", policy_json_strv(v->warnings)) < 0)
+        if (policy_json_set(o, "path", policy_json_string(v->node)) < 0 ||
+            policy_json_set(o, "devname", policy_json_string(d->devname)) < 0 ||
+            policy_json_set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            policy_json_set(o, "subsystem", policy_json_string(device_subsystem(d))) < 0 ||
+            policy_json_set(o, "type", has_node ? json_string(d->type == 'b' ? "block" : "char") : json_null()) < 0 ||
+            policy_json_set(o, "major", has_node ? json_integer(major(d->devnum)) : json_null()) < 0 ||
+            policy_json_set(o, "minor", has_node ? json_integer(minor(d->devnum)) : json_null()) < 0 ||
+            policy_json_set(o, "uid", json_integer(v->container_uid)) < 0 ||
+            policy_json_set(o, "gid", json_integer(v->container_gid)) < 0 ||
+            policy_json_set(o, "host_uid", json_integer(v->uid)) < 0 ||
+            policy_json_set(o, "host_gid", json_integer(v->gid)) < 0 ||
+            policy_json_set(o, "mode", policy_json_mode(v->mode)) < 0 ||
+            policy_json_set(o, "access", policy_json_access(v->access)) < 0 ||
+            policy_json_set(o, "symlinks", policy_json_strv(v->symlinks)) < 0 ||
+            policy_json_set(o, "writable_attributes", policy_json_strv(v->writable_attributes)) < 0 ||
+            policy_json_set(o, "rule", policy_json_string(v->decided_by)) < 0 ||
+            policy_json_set(o, "conflicts", policy_json_strv(v->conflicts)) < 0 ||
+            policy_json_set(o, "warnings", policy_json_strv(v->warnings)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -125,14 +97,15 @@ json_t *control_json_container(const struct daemon_container *dc) {
 
         if (!o)
                 return NULL;
-        if (set(o, "name", policy_json_string(c->name)) < 0 ||
-            set(o, "policy", policy_json_string(c->policy_source)) < 0 ||
-            set(o, "state", json_string(state)) < 0 ||
-            set(o, "pid", dc->pid > 0 ? json_integer(dc->pid) : json_null()) < 0 ||
-            set(o, "relay", json_string(relay_mode_name(dc->relay_mode))) < 0 ||
-            set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
-            set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
-            set(o, "dev", path_below(dc->dir, "dev")) < 0 || set(o, "sys", path_below(dc->dir, "sys")) < 0)
+        if (policy_json_set(o, "name", policy_json_string(c->name)) < 0 ||
+            policy_json_set(o, "policy", policy_json_string(c->policy_source)) < 0 ||
+            policy_json_set(o, "state", json_string(state)) < 0 ||
+            policy_json_set(o, "pid", dc->pid > 0 ? json_integer(dc->pid) : json_null()) < 0 ||
+            policy_json_set(o, "relay", json_string(relay_mode_name(dc->relay_mode))) < 0 ||
+            policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
+            policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
+            policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
+            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -142,10 +115,11 @@ json_t *control_json_override(const struct override *o) {
 
         if (!j)
                 return NULL;
-        if (set(j, "allow", json_boolean(o->allow)) < 0 || set(j, "node", policy_json_string(o->name)) < 0 ||
-            set(j, "mode", o->has_mode ? mode_string(o->mode) : json_null()) < 0 ||
-            set(j, "uid", o->has_uid ? json_integer(o->uid) : json_null()) < 0 ||
-            set(j, "gid", o->has_gid ? json_integer(o->gid) : json_null()) < 0)
+        if (policy_json_set(j, "allow", json_boolean(o->allow)) < 0 ||
+            policy_json_set(j, "node", policy_json_string(o->name)) < 0 ||
+            policy_json_set(j, "mode", o->has_mode ? policy_json_mode(o->mode) : json_null()) < 0 ||
+            policy_json_set(j, "uid", o->has_uid ? json_integer(o->uid) : json_null()) < 0 ||
+            policy_json_set(j, "gid", o->has_gid ? json_integer(o->gid) : json_null()) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }

@@ -18,12 +18,6 @@ static const char *delta_name(enum delta_kind k) {
         return k <= DELTA_HIDDEN ? names[k] : "?";
 }
 
-static int set(json_t *o, const char *key, json_t *v) {
-        if (!v || json_object_set_new(o, key, v) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 /* What one delta meant for the container. */
 static json_t *delta_json(const struct delta *delta) {
         _cleanup_(json_decrefp) json_t *o = json_object();
@@ -31,10 +25,10 @@ static json_t *delta_json(const struct delta *delta) {
 
         if (!o)
                 return NULL;
-        if (set(o, "delta", json_string(delta_name(delta->kind))) < 0 ||
-            set(o, "devpath", policy_json_string(delta->device->devpath)) < 0 ||
-            set(o, "node", policy_json_string(v->node)) < 0 ||
-            set(o, "rule", policy_json_string(v->decided_by)) < 0)
+        if (policy_json_set(o, "delta", json_string(delta_name(delta->kind))) < 0 ||
+            policy_json_set(o, "devpath", policy_json_string(delta->device->devpath)) < 0 ||
+            policy_json_set(o, "node", policy_json_string(v->node)) < 0 ||
+            policy_json_set(o, "rule", policy_json_string(v->decided_by)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -66,8 +60,8 @@ void control_monitor_deltas(struct control *c, struct container *container, cons
                         /* Reached by a host event: reported with the event. */
                         if (!c->pending)
                                 c->pending = json_array();
-                        if (set(entry, "container", json_string(container->name)) < 0 ||
-                            set(entry, "outcome", json_string("relayed")) < 0 ||
+                        if (policy_json_set(entry, "container", json_string(container->name)) < 0 ||
+                            policy_json_set(entry, "outcome", json_string("relayed")) < 0 ||
                             json_array_append_new(c->pending, entry) < 0)
                                 return;
                         continue;
@@ -80,9 +74,9 @@ void control_monitor_deltas(struct control *c, struct container *container, cons
         if (changes) {
                 _cleanup_(json_decrefp) json_t *line = json_object();
 
-                if (!line || set(line, "type", json_string("change")) < 0 ||
-                    set(line, "container", json_string(container->name)) < 0 ||
-                    set(line, "deltas", TAKE_PTR(changes)) < 0)
+                if (!line || policy_json_set(line, "type", json_string("change")) < 0 ||
+                    policy_json_set(line, "container", json_string(container->name)) < 0 ||
+                    policy_json_set(line, "deltas", TAKE_PTR(changes)) < 0)
                         return;
                 broadcast(c, container->name, line);
         }
@@ -113,8 +107,9 @@ static json_t *withheld(struct control *c, struct container *container, const st
                 reason = strdup("no rule matched: hidden by default");
         if (!reason)
                 return NULL;
-        if (set(o, "container", json_string(container->name)) < 0 ||
-            set(o, "outcome", json_string("withheld")) < 0 || set(o, "reason", policy_json_string(reason)) < 0)
+        if (policy_json_set(o, "container", json_string(container->name)) < 0 ||
+            policy_json_set(o, "outcome", json_string("withheld")) < 0 ||
+            policy_json_set(o, "reason", policy_json_string(reason)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -133,13 +128,13 @@ static json_t *event_line(const struct uevent *ev, json_t *containers) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const char *devname = strv_env_get(ev->properties, "DEVNAME");
 
-        if (!o || set(o, "type", json_string("event")) < 0 ||
-            set(o, "action", json_string(uevent_action_to_string(ev->action))) < 0 ||
-            set(o, "devpath", policy_json_string(ev->devpath)) < 0 ||
-            set(o, "subsystem", policy_json_string(ev->subsystem)) < 0 ||
-            set(o, "devname", policy_json_string(devname)) < 0 ||
-            set(o, "seqnum", ev->seqnum ? json_integer((json_int_t) ev->seqnum) : json_null()) < 0 ||
-            set(o, "containers", json_incref(containers)) < 0)
+        if (!o || policy_json_set(o, "type", json_string("event")) < 0 ||
+            policy_json_set(o, "action", json_string(uevent_action_to_string(ev->action))) < 0 ||
+            policy_json_set(o, "devpath", policy_json_string(ev->devpath)) < 0 ||
+            policy_json_set(o, "subsystem", policy_json_string(ev->subsystem)) < 0 ||
+            policy_json_set(o, "devname", policy_json_string(devname)) < 0 ||
+            policy_json_set(o, "seqnum", ev->seqnum ? json_integer((json_int_t) ev->seqnum) : json_null()) < 0 ||
+            policy_json_set(o, "containers", json_incref(containers)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

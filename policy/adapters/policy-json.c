@@ -6,7 +6,7 @@
 
 /* json_object_set_new() drops v even when it fails; a NULL v is a failed
  * constructor. */
-static int set(json_t *o, const char *key, json_t *v) {
+int policy_json_set(json_t *o, const char *key, json_t *v) {
         if (!v || json_object_set_new(o, key, v) < 0)
                 return -ENOMEM;
         return 0;
@@ -86,13 +86,13 @@ static json_t *rule_location_or_null(const struct policy_rule *rule) {
 static int set_devnum(json_t *o, const struct policy_device *d) {
         int r;
 
-        r = set(o, "type", policy_json_string(type_name(d->type)));
+        r = policy_json_set(o, "type", policy_json_string(type_name(d->type)));
         if (r < 0)
                 return r;
-        r = set(o, "major", d->type ? json_integer(d->major) : json_null());
+        r = policy_json_set(o, "major", d->type ? json_integer(d->major) : json_null());
         if (r < 0)
                 return r;
-        return set(o, "minor", d->type ? json_integer(d->minor) : json_null());
+        return policy_json_set(o, "minor", d->type ? json_integer(d->minor) : json_null());
 }
 
 int policy_json_device(const struct policy_device *d, json_t **ret) {
@@ -101,12 +101,12 @@ int policy_json_device(const struct policy_device *d, json_t **ret) {
 
         if (!o)
                 return -ENOMEM;
-        if (set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
-            set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
-            set(o, "sysname", policy_json_string(d->sysname)) < 0 ||
-            set(o, "devtype", policy_json_string(d->devtype)) < 0 ||
-            set(o, "driver", policy_json_string(d->driver)) < 0 ||
-            set(o, "devname", policy_json_string(d->devname)) < 0)
+        if (policy_json_set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            policy_json_set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
+            policy_json_set(o, "sysname", policy_json_string(d->sysname)) < 0 ||
+            policy_json_set(o, "devtype", policy_json_string(d->devtype)) < 0 ||
+            policy_json_set(o, "driver", policy_json_string(d->driver)) < 0 ||
+            policy_json_set(o, "devname", policy_json_string(d->devname)) < 0)
                 return -ENOMEM;
         r = set_devnum(o, d);
         if (r < 0)
@@ -116,14 +116,14 @@ int policy_json_device(const struct policy_device *d, json_t **ret) {
         return 0;
 }
 
-static json_t *mode_string(mode_t mode) {
+json_t *policy_json_mode(mode_t mode) {
         char buf[16];
 
         snprintf(buf, sizeof(buf), "%04o", (unsigned) (mode & 07777));
         return json_string(buf);
 }
 
-static json_t *access_string(unsigned access) {
+json_t *policy_json_access(unsigned access) {
         char buf[4], *p = buf;
 
         if (access & POLICY_ACCESS_READ)
@@ -150,18 +150,18 @@ int policy_json_row(const struct policy_device *d, const struct policy_result *r
         /* Without NAME the node keeps the kernel's name. */
         path = r->name ?: policy_json_kernel_node(d);
 
-        if (set(o, "path", policy_json_string(path)) < 0 ||
-            set(o, "devname", policy_json_string(d->devname)) < 0 ||
-            set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
-            set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
+        if (policy_json_set(o, "path", policy_json_string(path)) < 0 ||
+            policy_json_set(o, "devname", policy_json_string(d->devname)) < 0 ||
+            policy_json_set(o, "devpath", policy_json_string(d->devpath)) < 0 ||
+            policy_json_set(o, "subsystem", policy_json_string(d->subsystem)) < 0 ||
             set_devnum(o, d) < 0 ||
-            set(o, "uid", json_integer(r->uid)) < 0 ||
-            set(o, "gid", json_integer(r->gid)) < 0 ||
-            set(o, "mode", mode_string(r->mode)) < 0 ||
-            set(o, "access", access_string(r->access)) < 0 ||
-            set(o, "symlinks", policy_json_strv(r->symlinks)) < 0 ||
-            set(o, "writable_attributes", policy_json_strv(r->writable_attributes)) < 0 ||
-            set(o, "rule", rule_location_or_null(r->decided_by)) < 0)
+            policy_json_set(o, "uid", json_integer(r->uid)) < 0 ||
+            policy_json_set(o, "gid", json_integer(r->gid)) < 0 ||
+            policy_json_set(o, "mode", policy_json_mode(r->mode)) < 0 ||
+            policy_json_set(o, "access", policy_json_access(r->access)) < 0 ||
+            policy_json_set(o, "symlinks", policy_json_strv(r->symlinks)) < 0 ||
+            policy_json_set(o, "writable_attributes", policy_json_strv(r->writable_attributes)) < 0 ||
+            policy_json_set(o, "rule", rule_location_or_null(r->decided_by)) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(o);
@@ -173,13 +173,13 @@ static int trace_entry(const struct policy_trace_entry *e, json_t **ret) {
 
         if (!o)
                 return -ENOMEM;
-        if (set(o, "file", policy_json_string(policy_rule_file(e->rule))) < 0 ||
-            set(o, "line", json_integer(policy_rule_line(e->rule))) < 0 ||
-            set(o, "verb", json_string(policy_rule_verb(e->rule) == POLICY_ALLOW ? "allow" : "deny")) < 0 ||
-            set(o, "text", policy_json_string(policy_rule_text(e->rule))) < 0 ||
-            set(o, "matched", json_boolean(e->matched)) < 0 ||
-            set(o, "failed_key", policy_json_string(e->failed_key)) < 0 ||
-            set(o, "device_value", policy_json_string(e->device_value)) < 0)
+        if (policy_json_set(o, "file", policy_json_string(policy_rule_file(e->rule))) < 0 ||
+            policy_json_set(o, "line", json_integer(policy_rule_line(e->rule))) < 0 ||
+            policy_json_set(o, "verb", json_string(policy_rule_verb(e->rule) == POLICY_ALLOW ? "allow" : "deny")) < 0 ||
+            policy_json_set(o, "text", policy_json_string(policy_rule_text(e->rule))) < 0 ||
+            policy_json_set(o, "matched", json_boolean(e->matched)) < 0 ||
+            policy_json_set(o, "failed_key", policy_json_string(e->failed_key)) < 0 ||
+            policy_json_set(o, "device_value", policy_json_string(e->device_value)) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(o);
@@ -204,13 +204,14 @@ int policy_json_explanation(const struct policy_device *d, const struct policy_r
         k = policy_json_device(d, &device);
         if (k < 0)
                 return k;
-        k = set(o, "device", device);
+        k = policy_json_set(o, "device", device);
         if (k < 0)
                 return k;
 
-        if (set(o, "verdict", json_string(verdict(r))) < 0 ||
-            set(o, "rule", rule_location_or_null(r->decided_by)) < 0 ||
-            set(o, "rule_text", r->decided_by ? policy_json_string(policy_rule_text(r->decided_by)) : json_null()) < 0)
+        if (policy_json_set(o, "verdict", json_string(verdict(r))) < 0 ||
+            policy_json_set(o, "rule", rule_location_or_null(r->decided_by)) < 0 ||
+            policy_json_set(o, "rule_text",
+                            r->decided_by ? policy_json_string(policy_rule_text(r->decided_by)) : json_null()) < 0)
                 return -ENOMEM;
 
         if (r->allowed) {
@@ -219,7 +220,7 @@ int policy_json_explanation(const struct policy_device *d, const struct policy_r
                         return k;
         } else
                 row = json_null();
-        k = set(o, "result", row);
+        k = policy_json_set(o, "result", row);
         if (k < 0)
                 return k;
 
@@ -232,7 +233,7 @@ int policy_json_explanation(const struct policy_device *d, const struct policy_r
                 if (json_array_append_new(trace, e) < 0)
                         return -ENOMEM;
         }
-        k = set(o, "trace", TAKE_PTR(trace));
+        k = policy_json_set(o, "trace", TAKE_PTR(trace));
         if (k < 0)
                 return k;
 
@@ -251,11 +252,11 @@ int policy_json_diagnostics(const struct policy_diagnostics *diags, json_t **ret
 
                 if (!o)
                         return -ENOMEM;
-                if (set(o, "file", policy_json_string(d->file)) < 0 ||
-                    set(o, "line", json_integer(d->line)) < 0 ||
-                    set(o, "column", json_integer(d->column)) < 0 ||
-                    set(o, "severity", json_string(d->is_error ? "error" : "warning")) < 0 ||
-                    set(o, "message", policy_json_string(d->message)) < 0)
+                if (policy_json_set(o, "file", policy_json_string(d->file)) < 0 ||
+                    policy_json_set(o, "line", json_integer(d->line)) < 0 ||
+                    policy_json_set(o, "column", json_integer(d->column)) < 0 ||
+                    policy_json_set(o, "severity", json_string(d->is_error ? "error" : "warning")) < 0 ||
+                    policy_json_set(o, "message", policy_json_string(d->message)) < 0)
                         return -ENOMEM;
                 if (json_array_append_new(a, TAKE_PTR(o)) < 0)
                         return -ENOMEM;

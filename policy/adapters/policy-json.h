@@ -30,6 +30,15 @@
 
 /* jansson itself provides json_decrefp() for _cleanup_(). */
 
+/* Sets key on o to v and takes v: -ENOMEM when v is NULL (a constructor
+ * that failed) or setting fails (json_object_set_new() drops v then too),
+ * so a chain of calls needs one check. */
+int policy_json_set(json_t *o, const char *key, json_t *v);
+/* A mode's permission bits, "0660"; NULL only when out of memory. */
+json_t *policy_json_mode(mode_t mode);
+/* An access mask as "r", "rw", "rwm"...; NULL only when out of memory. */
+json_t *policy_json_access(unsigned access);
+
 int policy_json_device(const struct policy_device *d, json_t **ret);
 
 /* A JSON string of s (null for NULL); values from sysfs and udev need not
