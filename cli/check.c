@@ -32,18 +32,6 @@ static int oom(void) {
         return log_error_errno(-ENOMEM, "Out of memory.");
 }
 
-static void diagnostics_donep(struct policy_diagnostics *d) {
-        policy_diagnostics_done(d);
-}
-
-static void result_donep(struct policy_result *r) {
-        policy_result_done(r);
-}
-
-static void trace_donep(struct policy_trace *t) {
-        policy_trace_done(t);
-}
-
 /* Returns 1 to go on, 0 when --help was shown, or an exit status through
  * *exit_status on a usage error (then -EINVAL). */
 static int parse_args(const struct command *c, int argc, char *argv[], struct check_args *a, int *exit_status) {
@@ -234,8 +222,8 @@ static int explain_device(const struct check_args *a, const struct command *c, c
         _cleanup_(udev_unrefp) struct udev *udev = udev_new();
         _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
         _cleanup_(policy_udev_device_freep) struct policy_udev_device *pd = NULL;
-        _cleanup_(result_donep) struct policy_result result = {};
-        _cleanup_(trace_donep) struct policy_trace trace = {};
+        _cleanup_(policy_result_done) struct policy_result result = {};
+        _cleanup_(policy_trace_done) struct policy_trace trace = {};
         _cleanup_(json_decrefp) json_t *explanation = NULL;
         int r;
 
@@ -282,7 +270,7 @@ static int compare_rows(const void *x, const void *y) {
 static int visible_row(struct udev *udev, const struct policy *p, const char *syspath, json_t **ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
         _cleanup_(policy_udev_device_freep) struct policy_udev_device *pd = NULL;
-        _cleanup_(result_donep) struct policy_result result = {};
+        _cleanup_(policy_result_done) struct policy_result result = {};
         int r;
 
         *ret = NULL;
@@ -354,7 +342,7 @@ static int list_visible(const struct check_args *a, const struct policy *p) {
 }
 
 static int run(const struct command *c, const struct cli_context *ctx, int argc, char *argv[]) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_(policy_freep) struct policy *p = NULL;
         struct check_args a = {};
         size_t n_rules;

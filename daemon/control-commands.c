@@ -23,18 +23,6 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-static void diagnostics_donep(struct policy_diagnostics *d) {
-        policy_diagnostics_done(d);
-}
-
-static void result_donep(struct policy_result *r) {
-        policy_result_done(r);
-}
-
-static void trace_donep(struct policy_trace *t) {
-        policy_trace_done(t);
-}
-
 static json_t *diagnostics_array(const struct policy_diagnostics *diags) {
         json_t *a = NULL;
 
@@ -133,7 +121,7 @@ static json_t *setup_error(const char *what, const struct control_request *req, 
 }
 
 static json_t *run_create(struct daemon *d, const struct control_request *req) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct daemon_container *dc;
         int r;
 
@@ -145,7 +133,7 @@ static json_t *run_create(struct daemon *d, const struct control_request *req) {
 }
 
 static json_t *run_attach(struct daemon *d, const struct control_request *req) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct daemon_container *dc = daemon_find_container(d, req->name);
         int r;
 
@@ -239,8 +227,8 @@ static int find_device(struct daemon *d, const struct control_request *req, stru
 }
 
 static json_t *run_explain(struct daemon *d, const struct control_request *req) {
-        _cleanup_(result_donep) struct policy_result result = {};
-        _cleanup_(trace_donep) struct policy_trace trace = {};
+        _cleanup_(policy_result_done) struct policy_result result = {};
+        _cleanup_(policy_trace_done) struct policy_trace trace = {};
         _cleanup_free_ char *error = NULL;
         struct daemon_container *dc = daemon_find_container(d, req->name);
         const struct visible_device *v;
@@ -348,7 +336,7 @@ static int diagnostics_move(struct policy_diagnostics *dst, struct policy_diagno
 }
 
 static json_t *run_reload(struct daemon *d, const struct control_request *req) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics all = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics all = {};
         _cleanup_(json_decrefp) json_t *reloaded = json_array(), *failed = json_array();
         _cleanup_free_ char *first = NULL;
         struct container *c, *tmp;
@@ -362,7 +350,7 @@ static json_t *run_reload(struct daemon *d, const struct control_request *req) {
         /* Each container on its own: one broken policy does not keep the
          * others from reloading, and keeps its own previous policy. */
         HASH_ITER(hh, d->model->containers, c, tmp) {
-                _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+                _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
                 _cleanup_free_ char *diag = NULL;
                 int r;
 

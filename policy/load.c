@@ -212,14 +212,10 @@ static int load_finish(struct policy_parse_context *ctx, int r, struct policy **
         return r;
 }
 
-static void diagnostics_donep(struct policy_diagnostics *d) {
-        policy_diagnostics_done(d);
-}
-
 int policy_load_file(const char *path, const struct policy_load_options *options, struct policy **ret,
                      struct policy_diagnostics *diags) {
         static const struct policy_load_options defaults = {};
-        _cleanup_(diagnostics_donep) struct policy_diagnostics own = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics own = {};
         struct policy_parse_context ctx = {
                 .options = options ?: &defaults,
                 .diags = diags ?: &own,
@@ -256,7 +252,7 @@ int policy_load_file(const char *path, const struct policy_load_options *options
 int policy_load_string(const char *name, const char *text, const struct policy_load_options *options,
                        struct policy **ret, struct policy_diagnostics *diags) {
         static const struct policy_load_options defaults = {};
-        _cleanup_(diagnostics_donep) struct policy_diagnostics own = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics own = {};
         struct policy_parse_context ctx = {
                 .options = options ?: &defaults,
                 .diags = diags ?: &own,

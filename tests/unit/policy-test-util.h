@@ -47,10 +47,6 @@ static inline const char *fake_attribute(const struct policy_device *d, const ch
 
 #define FAKE_CALLBACKS .property = fake_property, .attribute = fake_attribute
 
-static inline void diagnostics_donep(struct policy_diagnostics *d) {
-        policy_diagnostics_done(d);
-}
-
 static inline void print_diagnostics(const struct policy_diagnostics *diags) {
         for (size_t i = 0; i < diags->n_items; i++) {
                 _cleanup_free_ char *s = NULL;
@@ -61,7 +57,7 @@ static inline void print_diagnostics(const struct policy_diagnostics *diags) {
 
 /* Loads text that must be fine, under the name "rules". */
 static inline struct policy *load_ok_named(const char *name, const char *text) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
         int r;
 
@@ -81,7 +77,7 @@ static inline struct policy *load_ok(const char *text) {
 /* Loads text that must fail with exactly one error at "where" (such as
  * "rules:3:14") whose message contains fragment. */
 static inline void expect_one_error(const char *text, const char *where, const char *fragment) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *s = NULL, *prefix = NULL;
         struct policy *p = NULL;
         int r;

@@ -14,7 +14,7 @@ static struct policy *load_contrib(const char *name) {
         const struct policy_load_options options = {
                 .unknown_names_are_errors = true,
         };
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *path = NULL;
         struct policy *p = NULL;
         int r;

@@ -163,7 +163,7 @@ static void test_file_too_large(void **state) {
 }
 
 static void test_errors_everywhere(void **state) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
         static const char *const expected[] = {
                 "f:1:13: error: expected '==' or '!=' after KERNEL, got '='",

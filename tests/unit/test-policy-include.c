@@ -34,7 +34,7 @@ static int teardown(void **state) {
 }
 
 static struct policy *load_file_ok(const char *path) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
         int r;
 
@@ -49,7 +49,7 @@ static struct policy *load_file_ok(const char *path) {
 /* Loads path, which must fail with exactly one error: "where: error: ..."
  * containing fragment. */
 static void expect_file_error(const char *path, int expected_r, const char *where, const char *fragment) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *s = NULL, *prefix = NULL;
         struct policy *p = NULL;
         int r;
@@ -239,7 +239,7 @@ static void test_missing_include(void **state) {
         write_file(".", "main.rules", "allow KERNEL==\"a\"\ninclude \"nope.rules\"\nallow KERNEL=\"late\"\n");
 
         /* The missing file and the later syntax error both count. */
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *s0 = NULL, *s1 = NULL;
         struct policy *p = NULL;
 

@@ -59,7 +59,7 @@ static int load(const char *root, bool strict, const char *text, struct policy *
 
 static void test_names_in_root(void **state) {
         const char *root = *state;
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_(policy_freep) struct policy *p = NULL;
         _cleanup_(policy_result_done) struct policy_result res = {}, res2 = {};
 
@@ -97,7 +97,7 @@ static void test_numbers_taken_as_is(void **state) {
 
 static void test_unknown_name_is_error(void **state) {
         const char *root = *state;
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *s0 = NULL, *s1 = NULL, *want0 = NULL, *want1 = NULL;
         struct policy *p = NULL;
 
@@ -115,7 +115,7 @@ static void test_unknown_name_is_error(void **state) {
 
 static void test_unknown_name_is_warning(void **state) {
         const char *root = *state;
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_(policy_freep) struct policy *p = NULL;
         _cleanup_(policy_result_done) struct policy_result res = {};
         _cleanup_free_ char *s = NULL;
@@ -141,7 +141,7 @@ static void test_unknown_name_is_warning(void **state) {
 
 static void test_root_without_etc(void **state) {
         _cleanup_tree_ char *empty = make_tempdir();
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
 
         assert_int_equal(load(empty, true, "allow OWNER=\"root\"\n", &p, &diags), -EINVAL);
@@ -152,7 +152,7 @@ static void test_root_without_etc(void **state) {
 static void test_fifo_does_not_block(void **state) {
         _cleanup_tree_ char *root = make_tempdir();
         _cleanup_free_ char *etc = NULL, *fifo = NULL;
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
 
         assert_true(asprintf(&etc, "%s/etc", root) > 0);
@@ -169,7 +169,7 @@ static void test_absolute_symlink_stays_in_root(void **state) {
         _cleanup_free_ char *link = NULL;
         _cleanup_(policy_freep) struct policy *p = NULL;
         _cleanup_(policy_result_done) struct policy_result res = {};
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
 
         /* In the container, /etc/passwd -> /lib/passwd means ROOT/lib/passwd,
          * never the host's /lib/passwd. */
@@ -184,7 +184,7 @@ static void test_absolute_symlink_stays_in_root(void **state) {
 }
 
 static void test_host_databases(void **state) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_(policy_freep) struct policy *p = NULL;
         _cleanup_(policy_result_done) struct policy_result res = {};
         struct policy *q = NULL;

@@ -189,7 +189,7 @@ static void test_diagnostic_format(void **state) {
 }
 
 static void test_all_errors_reported(void **state) {
-        _cleanup_(diagnostics_donep) struct policy_diagnostics diags = {};
+        _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         struct policy *p = NULL;
         _cleanup_free_ char *s0 = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL;
 
