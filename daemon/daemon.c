@@ -9,6 +9,7 @@
 #include <time.h>
 #include <utlist.h>
 
+#include "clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "fs/devfs.h"
@@ -24,13 +25,6 @@ struct deferred_call {
         void *data;
         struct deferred_call *next;
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events) {
         struct epoll_event ev = { .events = events, .data.ptr = w };

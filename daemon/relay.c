@@ -8,6 +8,7 @@
 #include <time.h>
 #include <utlist.h>
 
+#include "clock.h"
 #include "log.h"
 #include "relay-internal.h"
 #include "strv.h"
@@ -15,13 +16,6 @@
 
 /* A listener that does not keep up is reported at most this often. */
 #define DROP_LOG_INTERVAL_USEC (10 * 1000000ull)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static void relay_msg_unref(struct relay_msg *m) {
         if (m && --m->refs == 0)
