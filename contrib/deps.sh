@@ -12,6 +12,8 @@ packages=(
         fuse3 udev util-linux iproute2
         # tests, demo and benchmarks: real tools and peers
         jq runc lxcfs procps psmisc
+        # test-install: man formats the installed pages
+        man-db
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "deps.sh: run as root (apt-get install)" >&2; exit 1; }
