@@ -15,6 +15,7 @@
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
+#include "registry.h"
 #include "relay.h"
 
 static json_t *diagnostics_array(const struct policy_diagnostics *diags) {

@@ -18,6 +18,7 @@ static inline int sd_notify(int unset_environment, const char *state) {
 
 #include "daemon.h"
 #include "log.h"
+#include "registry.h"
 #include "strv.h"
 
 struct arguments {

@@ -36,7 +36,7 @@ struct relay_sink {
 };
 
 struct relay {
-        struct daemon *daemon;
+        struct loop *loop;
         char *name; /* the container's, for logs */
         enum relay_mode mode;
         uint64_t seqnum; /* socket mode numbers its own events */

@@ -122,7 +122,7 @@ static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
 
 /* The kernel's answers to failed injections (EPERM, EINVAL): the event
  * did not reach the container. */
-static void on_netlink_readable(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_netlink_readable(struct io_watch *w, uint32_t events) {
         struct relay_sink *s = container_of(w, struct relay_sink, watch);
         char buf[4096];
         ssize_t n;

@@ -35,15 +35,15 @@ void relay_count_drops(struct relay *r, uint64_t n) {
 }
 
 int relay_sink_watch(struct relay_sink *s, uint32_t events) {
-        struct daemon *d = s->relay->daemon;
+        struct loop *l = s->relay->loop;
         int r;
 
         if (events == s->watching)
                 return 0;
         if (s->watching)
-                daemon_unwatch(d, &s->watch);
+                loop_unwatch(l, &s->watch);
         s->watching = 0;
-        r = daemon_watch(d, &s->watch, events);
+        r = loop_watch(l, &s->watch, events);
         if (r < 0)
                 return r;
         s->watching = events;
@@ -66,7 +66,7 @@ struct relay_sink *relay_sink_free(struct relay_sink *s) {
         if (!s)
                 return NULL;
         if (s->watching)
-                daemon_unwatch(s->relay->daemon, &s->watch);
+                loop_unwatch(s->relay->loop, &s->watch);
         safe_close(s->watch.fd);
         for (size_t i = 0; i < s->n; i++)
                 relay_msg_unref(s->queue[(s->head + i) % RELAY_QUEUE_MAX]);
@@ -224,7 +224,7 @@ void relay_get_stats(const struct relay *r, struct relay_stats *ret) {
         };
 }
 
-int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
         _cleanup_(relay_freep) struct relay *r = NULL;
         int k;
 
@@ -242,7 +242,7 @@ int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mod
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        r->daemon = d;
+        r->loop = loop;
         r->mode = mode;
         r->listener.fd = -EBADF;
         r->name = strdup(dc->container->name);

@@ -25,8 +25,9 @@ struct relay_stats {
 /* mode RELAY_AUTO picks netlink when pid has a network namespace of its
  * own, socket otherwise. netlink into the host's own namespace is refused
  * (-EPERM): every host listener would hear the container's events. Socket
- * mode listens at DIR/uevent.sock (dc->dir). */
-int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mode, struct relay **ret);
+ * mode listens at DIR/uevent.sock (dc->dir). The relay's sockets are
+ * watched by loop. */
+int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mode, struct relay **ret);
 struct relay *relay_free(struct relay *r);
 DEFINE_POINTER_CLEANUP(struct relay, relay_free);
 
