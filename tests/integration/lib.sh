@@ -69,8 +69,19 @@ for __cmd in jq losetup truncate; do
 done
 unset __cmd
 
+# remove_tree DIR: detaches whatever is still mounted below DIR (a daemon
+# that crashed leaves its views mounted), then removes DIR.
+remove_tree() {
+        local m
+
+        while read -r m; do
+                umount -l "$m" 2>/dev/null
+        done < <(awk -v dir="$1/" 'index($2, dir) == 1 {print $2}' /proc/self/mounts | sort -r)
+        rm -rf "$1"
+}
+
 TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-test.XXXXXX")
-defer "rm -rf '$TEST_TMPDIR'"
+defer "remove_tree '$TEST_TMPDIR'"
 
 # A helper run inside a test's user namespace runs as the container's root
 # (host uid 100000), which cannot search a checkout below a 0700 directory
@@ -166,13 +177,14 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
-# The kernel may still hold a just-detached device for a moment. A device
-# the test removed itself is fine.
+# The kernel may still hold a just-detached device for a moment, and a
+# prober elsewhere on the host may have it open (30 s). A device the test
+# removed itself is fine.
 loop_remove() {
         local i
 
         [[ -e /sys/class/block/loop$1 ]] || return 0
-        for i in {1..50}; do
+        for i in {1..300}; do
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1
         done

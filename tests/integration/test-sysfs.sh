@@ -126,6 +126,20 @@ in_r sh -c "echo 1 > /sys/class/block/$vis/queue/nomerges" 2>/dev/null && fail "
 in_r sh -c "echo 1 > /sys/class/block/$vis/removable" 2>/dev/null && fail "the host's root in a container wrote an attribute"
 assert_eq "$before" "$(<"/sys/class/block/$vis/removable")" "host attribute after a denied write"
 
+# --- Exposed paths follow the policy on reload -----------------------------
+# Two exposed paths, one mounted below the other, both dropped by one
+# reload: unmounting the outer one takes the inner one along.
+log "expose and reload"
+cp "$TEST_TMPDIR/sys.rules" "$TEST_TMPDIR/sys.rules.orig"
+printf 'expose "/sys/fs/fuse"\nexpose "/sys/fs/fuse/connections"\n' >>"$TEST_TMPDIR/sys.rules"
+"$DEVSIEVE" --runtime-dir "$RT" reload >/dev/null || fail "devsieve reload:"$'\n'"$(tail -n 40 "$RT.log")"
+wait_until "/sys/fs/fuse/connections in the container" in_c test -d /sys/fs/fuse/connections
+cp "$TEST_TMPDIR/sys.rules.orig" "$TEST_TMPDIR/sys.rules"
+"$DEVSIEVE" --runtime-dir "$RT" reload >/dev/null || fail "devsieve reload:"$'\n'"$(tail -n 40 "$RT.log")"
+wait_until "/sys/fs/fuse to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/fs/fuse/connections"
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "devsieved died on the reload:"$'\n'"$(tail -n 40 "$RT.log")"
+in_c test -e "/sys/class/block/$vis" || fail "$vis is gone after the reloads"
+
 # --- Synthetic uevents: accepted, checked, never on the host -------------
 log "uevent writes"
 assert_contains "$(in_c cat "/sys/class/block/$vis/uevent")" "DEVNAME=$vis" "the uevent file"
