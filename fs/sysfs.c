@@ -380,6 +380,12 @@ static int compare_depth_desc(const void *a, const void *b) {
         return dx < dy ? 1 : dx > dy ? -1 : 0;
 }
 
+static int compare_path_depth_desc(const void *a, const void *b) {
+        unsigned dx = path_depth(*(char *const *) a), dy = path_depth(*(char *const *) b);
+
+        return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
 /* Everything mounted at or below path, deepest first: a detached mount
  * takes what is mounted on it along, so unmounting in this order only
  * ever finds what is still there. */
@@ -747,12 +753,9 @@ static int expose(struct sysfs_view *v, const char *path) {
         return record_mount(v, path, VIEW_MOUNT_PASS);
 }
 
-static void unexpose(struct sysfs_view *v, struct view_mount *m) {
-        _cleanup_free_ char *path = strdup(m->path);
+static void unexpose(struct sysfs_view *v, const char *path) {
         struct fs_node *anchor;
 
-        if (!path)
-                return;
         unmount_below(v, path);
         pthread_mutex_lock(&v->lock);
         anchor = fs_tree_find(&v->tree, path);
@@ -766,7 +769,7 @@ static void unexpose(struct sysfs_view *v, struct view_mount *m) {
 }
 
 int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
-        _cleanup_strv_free_ char **wanted = NULL;
+        _cleanup_strv_free_ char **wanted = NULL, **unwanted = NULL;
         struct view_mount *m, *tmp;
         int r = 0;
 
@@ -778,9 +781,18 @@ int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
                 if (rel && *rel && !strv_contains(wanted, rel) && strv_extend(&wanted, rel) < 0)
                         return -ENOMEM;
         }
+        /* Unexposing one path unmounts and forgets every mount below it,
+         * which may be the next one a walk of v->mounts would visit: collect
+         * the paths first. Deepest first, so that an anchor below another
+         * is gone before the upper one checks whether it has children. */
         HASH_ITER(hh, v->mounts, m, tmp)
-                if (m->kind == VIEW_MOUNT_PASS && !strv_contains(wanted, m->path))
-                        unexpose(v, m);
+                if (m->kind == VIEW_MOUNT_PASS && !strv_contains(wanted, m->path) &&
+                    strv_extend(&unwanted, m->path) < 0)
+                        return -ENOMEM;
+        if (unwanted)
+                qsort(unwanted, strv_length(unwanted), sizeof(char *), compare_path_depth_desc);
+        STRV_FOREACH(u, unwanted)
+                unexpose(v, *u);
         STRV_FOREACH(w, wanted)
                 if (!find_mount(v, *w))
                         RET_GATHER(r, expose(v, *w));
