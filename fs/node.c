@@ -53,10 +53,15 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
         return n;
 }
 
-int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
-        *t = (struct fs_tree){ .next_ino = FUSE_ROOT_ID, .free_data = free_data };
+int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
+                    gid_t gid, void (*free_data)(struct fs_node *n)) {
+        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .free_data = free_data };
         t->root = node_alloc(t, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
         return t->root ? 0 : -ENOMEM;
+}
+
+int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
+        return fs_tree_init_at(t, FUSE_ROOT_ID, UINT64_MAX, root_mode, uid, gid, free_data);
 }
 
 void fs_tree_done(struct fs_tree *t) {
@@ -125,6 +130,9 @@ int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t
 
         if (fs_node_child(dir, name))
                 return -EEXIST;
+        /* Numbers are never reused: a tree that used up its range is full. */
+        if (t->next_ino > t->last_ino)
+                return -ENOSPC;
         n = node_alloc(t, name, mode, uid, gid, rdev, target);
         if (!n)
                 return -ENOMEM;

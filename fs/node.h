@@ -41,10 +41,15 @@ struct fs_tree {
         struct fs_node *root;
         struct fs_node *by_ino; /* every live node, hh_ino */
         fuse_ino_t next_ino;
+        fuse_ino_t last_ino; /* the highest number the tree may give */
         void (*free_data)(struct fs_node *n);
 };
 
 int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n));
+/* A tree whose root is root_ino and whose numbers stay up to last_ino (one
+ * view's range of a shared FUSE connection, fs/mux.h). */
+int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
+                    gid_t gid, void (*free_data)(struct fs_node *n));
 void fs_tree_done(struct fs_tree *t);
 
 /* In the tree or still referenced by the kernel; NULL otherwise. */

@@ -15,8 +15,8 @@
 /* A uevent file or attribute is a page in sysfs; so it is here. */
 #define SYSFS_FILE_MAX 4096
 
-static struct sysfs_view *view_of(fuse_req_t req) {
-        return fuse_req_userdata(req);
+static struct sysfs_view *view_of(fuse_req_t req, fuse_ino_t ino) {
+        return fs_mux_data(req, ino);
 }
 
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id) {
@@ -35,7 +35,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, parent);
         struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
         struct fs_node *dir, *n = NULL;
 
@@ -51,27 +51,24 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         fuse_reply_entry(req, &e);
 }
 
-static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-        struct sysfs_view *v = view_of(req);
+static void op_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
+        struct sysfs_view *v = data;
 
         pthread_mutex_lock(&v->lock);
         fs_tree_forget(&v->tree, ino, nlookup);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
-static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
-        struct sysfs_view *v = view_of(req);
+static void op_root_entry(void *data, struct fuse_entry_param *e) {
+        struct sysfs_view *v = data;
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < count; i++)
-                fs_tree_forget(&v->tree, forgets[i].ino, forgets[i].nlookup);
+        fs_node_entry(v->tree.root, FS_CACHE_TIMEOUT, e);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_node *n;
         struct stat st;
 
@@ -91,7 +88,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *target = NULL;
         struct fs_node *n;
 
@@ -107,7 +104,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_dir_snapshot *s = NULL;
         struct fs_node *n;
         int r = -ENOENT;
@@ -165,7 +162,7 @@ static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *r
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -201,7 +198,7 @@ static int read_uevent(struct sysfs_view *v, uint64_t device, const char *path, 
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL, *text = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -266,7 +263,7 @@ static int write_attribute(struct sysfs_view *v, const char *path, const char *b
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t offset,
                      struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -286,7 +283,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 /* Only the truncation "echo x > file" makes before it writes. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_node *n;
         struct stat st;
         int r = 0;
@@ -337,11 +334,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         fuse_reply_err(req, EROFS);
 }
 
-const struct fuse_lowlevel_ops sysfs_view_ops = {
+static const struct fuse_lowlevel_ops sysfs_view_ops = {
         .init = op_init,
         .lookup = op_lookup,
-        .forget = op_forget,
-        .forget_multi = op_forget_multi,
         .getattr = op_getattr,
         .setattr = op_setattr,
         .readlink = op_readlink,
@@ -359,4 +354,10 @@ const struct fuse_lowlevel_ops sysfs_view_ops = {
         .opendir = op_opendir,
         .readdir = op_readdir,
         .releasedir = op_releasedir,
+};
+
+const struct fs_mux_class sysfs_view_class = {
+        .ops = &sysfs_view_ops,
+        .forget = op_forget,
+        .root_entry = op_root_entry,
 };

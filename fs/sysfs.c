@@ -666,7 +666,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                         r = pending_push(&added, new, n_deltas);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 
         for (size_t i = 0; i < gone.n; i++)
                 unmount_device(v, gone.items[i]->devpath);
@@ -687,7 +687,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                         (void) add_links(v, s);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
         free(gone.items);
         free(added.items);
 }
@@ -736,7 +736,7 @@ static int expose(struct sysfs_view *v, const char *path) {
         if (r >= 0 && anchor->kind == SYSFS_NODE_DIR)
                 anchor->kind = SYSFS_NODE_ANCHOR;
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
         if (r < 0)
                 return r;
 
@@ -765,7 +765,7 @@ static void unexpose(struct sysfs_view *v, const char *path) {
                         tree_remove(v, anchor);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
@@ -817,10 +817,17 @@ static void node_data_free(struct fs_node *n) {
                 sysfs_file_free(n);
 }
 
-int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
+int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret) {
+        /* Not "ro": the uevent files cloned from it take writes. The
+         * container cannot make anything (every such request gets EROFS). */
+        return fs_mux_new(pool, &sysfs_view_class, mountpoint, "devsieve-sys",
+                          "nosuid,nodev,noexec,allow_other,default_permissions", ret);
+}
+
+int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
                    gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
-        _cleanup_free_ char *fsname = NULL;
+        fuse_ino_t first;
         int r;
 
         v = calloc(1, sizeof(*v));
@@ -832,10 +839,15 @@ int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *c
         v->root_gid = root_gid;
         v->on_event = on_event;
         v->userdata = userdata;
-        if (!(v->mountpoint = strdup(mountpoint)) || !(v->name = strdup(container_name)) ||
-            asprintf(&fsname, "devsieve-sys-%s", container_name) < 0)
+        if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
-        r = fs_tree_init(&v->tree, 0755, 0, 0, node_data_free);
+        v->mux = mux;
+        r = fs_mux_add(mux, v, &v->slot, &first);
+        if (r < 0) {
+                v->slot = 0;
+                return r;
+        }
+        r = fs_tree_init_at(&v->tree, first, first + FS_MUX_SLOT_INODES - 2, 0755, 0, 0, node_data_free);
         if (r < 0)
                 return r;
         r = make_skeleton(v);
@@ -848,12 +860,15 @@ int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *c
         if (r < 0)
                 return r;
 
-        /* Not "ro": the uevent files cloned from it take writes. The
-         * container cannot make anything (every such request gets EROFS). */
-        r = fs_session_start(&sysfs_view_ops, sizeof(sysfs_view_ops), v, mountpoint, fsname,
-                             "nosuid,nodev,noexec,allow_other,default_permissions", pool, &v->session);
+        r = fs_mux_bind(mux, v->slot, mountpoint);
         if (r < 0)
                 return r;
+        /* Set only once mounted: free unmounts what has a mountpoint. */
+        v->mountpoint = strdup(mountpoint);
+        if (!v->mountpoint) {
+                (void) umount2(mountpoint, MNT_DETACH);
+                return -ENOMEM;
+        }
         /* What is mounted below the view later must reach the copies a
          * container already holds. */
         if (mount(NULL, mountpoint, NULL, MS_SHARED, NULL) < 0)
@@ -877,7 +892,10 @@ struct sysfs_view *sysfs_view_free(struct sysfs_view *v) {
         safe_close(v->fuse_root_fd);
         safe_close(v->empty_fd);
         /* The lazy unmount takes every device mount below along. */
-        fs_session_stop(v->session);
+        if (v->mountpoint)
+                (void) umount2(v->mountpoint, MNT_DETACH);
+        if (v->slot)
+                fs_mux_remove(v->mux, v->slot);
         HASH_ITER(hh, v->mounts, m, mtmp) {
                 HASH_DEL(v->mounts, m);
                 free(m->path);
@@ -913,7 +931,7 @@ void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid) {
                         (void) fs_notify_add_inode(&v->notify, n->ino);
                 }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret) {
