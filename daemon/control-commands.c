@@ -279,6 +279,8 @@ static json_t *run_add(struct daemon *d, const struct control_request *req) {
                 return NULL;
         }
         r = model_set_override(d->model, dc->container, dev, o);
+        if (r >= 0)
+                daemon_save_container(d, dc);
         if (r < 0)
                 return control_error_reply(r, NULL, "add %s to '%s' failed: %s", req->device, req->name, strerror(-r));
         v = container_find_visible(dc->container, dev);
@@ -305,6 +307,8 @@ static json_t *run_remove(struct daemon *d, const struct control_request *req) {
                 o->allow = false;
         }
         r = model_set_override(d->model, dc->container, dev, o);
+        if (r >= 0)
+                daemon_save_container(d, dc);
         if (r < 0)
                 return control_error_reply(r, NULL, "remove %s from '%s' failed: %s", req->device, req->name,
                                            strerror(-r));

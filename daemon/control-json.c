@@ -94,6 +94,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
         const char *state = dc->pid > 0 ? "attached" : dc->exited ? "exited" : "created";
+        static const char *const views[] = { [VIEWS_LIVE] = "live", [VIEWS_REPAIRED] = "repaired",
+                                             [VIEWS_DEAD] = "dead" };
 
         if (!o)
                 return NULL;
@@ -105,7 +107,9 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
-            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0)
+            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
+            policy_json_set(o, "views", json_string(views[dc->views])) < 0 ||
+            policy_json_set(o, "views_error", policy_json_string(dc->views_error)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "clock.h"
@@ -15,6 +16,8 @@
 #include "fs/fuse-pool.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "mountpoint.h"
+#include "restore.h"
 #include "registry.h"
 #include "relay.h"
 #include "strv.h"
@@ -138,6 +141,15 @@ static int make_dir(const char *path, mode_t mode) {
         return chmod(path, mode) < 0 ? negative_errno() : 0;
 }
 
+static int connection_name(const char *path, char *buf, size_t size) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return negative_errno();
+        snprintf(buf, size, "%u:%u", major(st.st_dev), minor(st.st_dev));
+        return 0;
+}
+
 /* The two connections every container's views are served from. Their
  * directory is a private mount of its own: the connections' mounts (all
  * containers' views) must not be copied into the namespaces that share
@@ -152,6 +164,12 @@ static int setup_views(struct daemon *d) {
         r = make_dir(d->views_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->views_dir);
+        /* A previous run's connections, dead now: never stack on them. */
+        r = umount_all_at(d->views_dir);
+        if (r < 0)
+                return log_error_errno(r, "Failed to unmount what a previous run left at %s: %m", d->views_dir);
+        if (r > 0)
+                log_info("Unmounted %d mount(s) a previous run left at %s.", r, d->views_dir);
         if (mount(d->views_dir, d->views_dir, NULL, MS_BIND, NULL) < 0)
                 return log_error_errno(errno, "Failed to bind %s onto itself: %m", d->views_dir);
         d->views_mounted = true;
@@ -168,6 +186,11 @@ static int setup_views(struct daemon *d) {
         r = sysfs_view_mux_new(d->fuse, sys, &d->sys_mux);
         if (r < 0)
                 return log_error_errno(r, "Failed to mount the /sys views' connection at %s: %m", sys);
+        r = connection_name(dev, d->dev_connection, sizeof(d->dev_connection));
+        if (r >= 0)
+                r = connection_name(sys, d->sys_connection, sizeof(d->sys_connection));
+        if (r < 0)
+                return log_error_errno(r, "Failed to stat the views' connections in %s: %m", d->views_dir);
         return 0;
 }
 
@@ -276,6 +299,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = setup_devices(d, o);
         if (r < 0)
                 return r;
+        /* Before the control socket: a client must find every container
+         * the previous run served. */
+        daemon_restore(d);
 
         r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid }, &d->control);
         if (r < 0)
@@ -304,7 +330,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->control = control_free(d->control);
         if (d->model)
                 HASH_ITER(hh, d->model->containers, c, tmp)
-                        daemon_destroy_container(d, daemon_container_of(c));
+                        daemon_stop_container(d, daemon_container_of(c));
         free_views(d);
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);

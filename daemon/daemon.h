@@ -36,6 +36,13 @@ enum relay_mode {
         RELAY_NONE,
 };
 
+/* Whether a container's views answer where it has them. */
+enum views_health {
+        VIEWS_LIVE,     /* served by this daemon since they were mounted */
+        VIEWS_REPAIRED, /* dead copies in the container were covered with live ones */
+        VIEWS_DEAD,     /* dead in the container, not repaired: views_error says why */
+};
+
 /* The daemon's side of one container: the model's record, the views
  * mounted for it, its relay and the process it was attached to. */
 struct daemon_container {
@@ -49,6 +56,8 @@ struct daemon_container {
         pid_t pid;                   /* 0 until attached, and after the process exited */
         bool exited;                 /* the attached process exited */
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
+        enum views_health views;
+        char *views_error;           /* VIEWS_DEAD: which mount, which step */
 };
 
 struct daemon_options {
@@ -76,6 +85,9 @@ struct daemon {
         bool views_mounted;
         struct fs_mux *dev_mux;
         struct fs_mux *sys_mux;
+        /* "MAJ:MIN" of each connection, as mountinfo names it: the saved
+         * state says which mounts were this run's views (restore.h). */
+        char dev_connection[32], sys_connection[32];
         struct control *control;
         uint64_t started_usec;
         bool exiting;

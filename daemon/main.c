@@ -183,6 +183,11 @@ static int create_static_containers(struct daemon *d, char **containers) {
 
                 if (!name)
                         return -ENOMEM;
+                /* Restored from the previous run's state: served already. */
+                if (daemon_find_container(d, name)) {
+                        log_info("%s: restored from the previous run; --container leaves it as it is.", name);
+                        continue;
+                }
                 r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)

@@ -10,8 +10,11 @@
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "mountpoint.h"
 #include "strv.h"
 #include "relay.h"
+#include "restore.h"
+#include "state.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -44,10 +47,19 @@ struct daemon_container *daemon_find_container(struct daemon *d, const char *nam
         return c ? daemon_container_of(c) : NULL;
 }
 
+void daemon_save_container(struct daemon *d, struct daemon_container *dc) {
+        int r = state_save(d, dc);
+
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to save its state in %s; a restarted devsieved will not know it: %m",
+                                  dc->container->name, dc->dir);
+}
+
 static void daemon_container_free(struct daemon_container *dc) {
         if (!dc)
                 return;
         sysfs_view_free(dc->sys);
+        free(dc->views_error);
         free(dc->dir);
         free(dc);
 }
@@ -61,6 +73,7 @@ static void on_pid_exit(struct io_watch *w, uint32_t events) {
         dc->pid = 0;
         dc->relay = relay_free(dc->relay);
         dc->exited = true;
+        daemon_save_container(dc->daemon, dc);
 }
 
 /* An event the container wrote into a uevent file of its /sys. */
@@ -215,6 +228,7 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         if (r < 0)
                 return r;
         expose_policy_paths(dc);
+        daemon_save_container(d, dc);
         return 0;
 }
 
@@ -231,6 +245,11 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
                 return -ENOMEM;
         if (mkdir(dev, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
+        /* Never stack on what a previous run (or a destroy that could not
+         * finish) left there: a dead view would stay below ours. */
+        r = umount_all_at(dev);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, dev);
         /* Owned by host root until attached: then by the container's root. */
         r = devfs_new(d->dev_mux, dev, 0, 0, &dc->dev);
         if (r < 0)
@@ -240,6 +259,9 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
                 return -ENOMEM;
         if (mkdir(sys, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
+        r = umount_all_at(sys);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, sys);
         r = sysfs_view_new(d->sys_mux, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
@@ -295,31 +317,40 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 daemon_destroy_container(d, dc);
                 return r;
         }
+        daemon_save_container(d, dc);
         log_info("%s: created with policy %s.", name, policy_source);
         if (ret)
                 *ret = dc;
         return 0;
 }
 
-int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
-        _cleanup_free_ char *dev = NULL, *sys = NULL;
-
+/* What destroy and shutdown share: everything but the registration. */
+static void release_container(struct daemon *d, struct daemon_container *dc) {
         dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
                 loop_unwatch(d->loop, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);
-        if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
-                (void) rmdir(dev);
         dc->sys = sysfs_view_free(dc->sys);
-        if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
-                (void) rmdir(sys);
-        (void) rmdir(dc->dir);
+}
+
+int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
+        release_container(d, dc);
+        state_remove(dc);
+        /* Also what is dead there: a view whose connection was aborted. */
+        daemon_clean_container_dir(dc->dir);
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);
         return 0;
+}
+
+void daemon_stop_container(struct daemon *d, struct daemon_container *dc) {
+        release_container(d, dc);
+        log_debug("%s: no longer served; its registration stays for the next devsieved.", dc->container->name);
+        model_remove_container(d->model, dc->container);
+        daemon_container_free(dc);
 }
 
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags) {

@@ -25,10 +25,17 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags);
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc);
+/* At shutdown: stops serving dc but keeps its saved registration, which
+ * the next devsieved on this runtime directory restores. */
+void daemon_stop_container(struct daemon *d, struct daemon_container *dc);
 /* Reloads dc's policy from where it came from; on any error the old one
  * stays in force. */
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags);
 struct daemon_container *daemon_find_container(struct daemon *d, const char *name);
+/* Writes dc's registration for the next devsieved (state.h) after a change
+ * that is not hot-plug: create, attach, exit, overrides. A failure is
+ * logged; the container is served either way. */
+void daemon_save_container(struct daemon *d, struct daemon_container *dc);
 
 static inline struct daemon_container *daemon_container_of(const struct container *c) {
         return c->userdata;

@@ -1017,3 +1017,7 @@ struct devfs *devfs_free(struct devfs *v) {
         free(v);
         return NULL;
 }
+
+uint64_t devfs_get_slot(const struct devfs *v) {
+        return v->slot;
+}

@@ -45,3 +45,5 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas);
 void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid);
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret);
+/* The view's slot in its connection (fs/mux.h): its bind's root is /SLOT. */
+uint64_t devfs_get_slot(const struct devfs *v);

@@ -939,3 +939,7 @@ void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret) {
         *ret = v->stats;
         pthread_mutex_unlock(&v->lock);
 }
+
+uint64_t sysfs_view_get_slot(const struct sysfs_view *v) {
+        return v->slot;
+}

@@ -61,3 +61,5 @@ int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths);
 void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid);
 
 void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret);
+/* The view's slot in its connection (fs/mux.h): its bind's root is /SLOT. */
+uint64_t sysfs_view_get_slot(const struct sysfs_view *v);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "daemon.h"
+
+/* At start, after the devices are enumerated: every container a previous
+ * devsieved saved (state.h) is served again. One whose process is gone (or
+ * whose pid now names another process: the start time differs) is cleaned
+ * up, as is whatever a previous run left mounted in RUNTIME/containers.
+ * Dead views in a running container's mount namespace are covered with
+ * live ones (repair.h). A container that cannot be restored is logged and
+ * cleaned up; the others are served. Main loop only. */
+void daemon_restore(struct daemon *d);
+
+/* Detaches whatever is mounted (dead or live) at DIR/dev and DIR/sys and
+ * removes what a container's directory holds. */
+void daemon_clean_container_dir(const char *dir);

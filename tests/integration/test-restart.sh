@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# devsieved killed with SIGKILL and started again on the same runtime
+# directory: the container (ns-run, root = host 100000) stays registered
+# and attached, its dead /dev and /sys are covered with live views in its
+# own mount namespace, a device added while the daemon was down is there,
+# one removed meanwhile is gone, hot-plug after the restart arrives, and
+# nothing is stacked on the host. A second kill and restart repairs the
+# repaired views again. A container whose process died while the daemon
+# was down is cleaned up at start. destroy and create of the name leave
+# exactly one mount.
+source "$SOURCE_ROOT/tests/integration/lib.sh"
+
+for __v in DEVSIEVED NS_RUN; do
+        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
+done
+
+# Only this test's loop devices: others attach theirs meanwhile.
+cat >"$TEST_TMPDIR/c.rules" <<RULES
+include "oci-default"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
+RULES
+RT=$TEST_TMPDIR/run
+daemon_start "$RT"
+ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
+
+ds create c1 --policy "$TEST_TMPDIR/c.rules" >/dev/null || fail "create c1 failed"
+ds create gone --policy oci-default >/dev/null || fail "create gone failed"
+container_start C1 --dev "$RT/containers/c1/dev" --sys "$RT/containers/c1/sys"
+ds attach c1 --pid "$C1" >/dev/null || fail "attach c1 failed"
+# A container whose process will be gone when the daemon comes back.
+"$NS_RUN" --pidfile "$TEST_TMPDIR/gone.pid" -- sleep infinity &
+GONE_NS_RUN=$!
+defer "kill $GONE_NS_RUN 2>/dev/null; wait $GONE_NS_RUN 2>/dev/null"
+wait_until "the second container to start" test -s "$TEST_TMPDIR/gone.pid"
+ds attach gone --pid "$(<"$TEST_TMPDIR/gone.pid")" >/dev/null || fail "attach gone failed"
+
+# Removed by the test while the daemon is down: its number may then be
+# another test run's, so its cleanup runs only while it is still ours.
+OLD=$("$LOOPCTL" add) || fail "loopctl add failed"
+old=${OLD#/dev/}
+OLD_OURS=1
+defer 'if [[ -n $OLD_OURS ]]; then losetup -d "$OLD" 2>/dev/null; loop_remove "${old#loop}"; fi'
+truncate -s 1M "$TEST_TMPDIR/backing.old"
+losetup "$OLD" "$TEST_TMPDIR/backing.old" || fail "losetup $OLD failed"
+wait_until "$old in the container" in_container "$C1" test -b "/dev/$old"
+jq -e '.pid > 0 and .dev_view.root != null' "$RT/containers/c1/container.json" >/dev/null ||
+        fail "c1's saved state lacks its pid or views:"$'\n'"$(cat "$RT/containers/c1/container.json")"
+
+# A reader in the container: one listing of /dev per line (a readdir
+# always reaches the daemon; a stat may be answered from the kernel's
+# cache), with when it started and how long it took, until the test ends.
+in_container "$C1" sh -c 'while :; do
+        s=$(date +%s%N); if ls /dev >/dev/null 2>&1; then r=ok; else r=err; fi
+        echo "$r $s $(( $(date +%s%N) - s ))"; sleep 0.01; done' >"$TEST_TMPDIR/reader.log" 2>&1 &
+READER=$!
+defer "kill $READER 2>/dev/null; wait $READER 2>/dev/null"
+wait_until "the reader to start" grep -q '^ok' "$TEST_TMPDIR/reader.log"
+
+# --- kill -9, change the world, start again ------------------------------
+log "kill -9 devsieved"
+killed_at=$(date +%s%N)
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+in_container "$C1" ls /dev >/dev/null 2>&1 && fail "the container's /dev still answers with no daemon"
+
+# While down: a device added, one removed, a container's process gone.
+loop_attach NEW
+new=${NEW#/dev/}
+losetup -d "$OLD"
+loop_remove "${old#loop}"
+OLD_OURS=
+kill "$GONE_NS_RUN"
+wait "$GONE_NS_RUN" 2>/dev/null || true
+
+mv "$RT.log" "$RT.1.log"
+daemon_start "$RT"
+grep -q 'c1: restored (attached)' "$RT.log" || fail "c1 not restored:"$'\n'"$(cat "$RT.log")"
+wait_until "a listing in the container to answer again" sh -c "tail -n 1 '$TEST_TMPDIR/reader.log' | grep -q '^ok'"
+recovered_at=$(date +%s%N)
+log "$(( (recovered_at - killed_at) / 1000000 )) ms from kill -9 to the container's /dev answering again"
+
+assert_exit 0 ds list --json
+assert_eq "c1" "$(jq -r '[.containers[].name] | join(",")' <<<"$OUT")" "containers after the restart"
+assert_eq "attached $C1 repaired" "$(jq -r '.containers[0] | "\(.state) \(.pid) \(.views)"' <<<"$OUT")" "c1 after the restart"
+[[ ! -e $RT/containers/gone ]] || fail "the container whose process died was not cleaned up"
+
+listing=$(in_container "$C1" ls /dev) || fail "ls /dev in the container failed after the restart"
+assert_contains "$listing" "$new" "the container's /dev after the restart"
+assert_not_contains "$listing" "$old" "the container's /dev after the restart"
+in_container "$C1" test -b "/dev/$new" || fail "/dev/$new is not a block device in the container"
+sys=$(in_container "$C1" ls /sys/class/block) || fail "ls /sys/class/block in the container failed"
+assert_contains "$sys" "$new" "the container's /sys/class/block after the restart"
+assert_not_contains "$sys" "$old" "the container's /sys/class/block after the restart"
+
+# Hot-plug after the restart reaches the repaired view.
+loop_attach LATE
+late=${LATE#/dev/}
+wait_until "$late in the container" in_container "$C1" test -b "/dev/$late"
+
+# Nothing stacked on the host: one mount at each place.
+for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
+        n=$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)
+        assert_eq 1 "$n" "mounts at $p"
+done
+
+# --- again: the repaired views are repaired -----------------------------
+log "kill -9 devsieved again"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+mv "$RT.log" "$RT.2.log"
+daemon_start "$RT"
+assert_exit 0 ds show c1 --json
+assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the second restart"
+listing=$(in_container "$C1" ls /dev) || fail "ls /dev in the container failed after the second restart"
+assert_contains "$listing" "$late" "the container's /dev after the second restart"
+for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
+        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the second restart"
+done
+
+# For the record: the listings fail while nobody serves (no holder keeps
+# the connection yet); the longest gap between two that answered.
+log "reader: $(grep -c '^ok' "$TEST_TMPDIR/reader.log") listings answered, $(grep -c '^err' "$TEST_TMPDIR/reader.log") failed;" \
+        "longest gap $(awk '$1 == "ok" { if (last && $2 - last > gap) gap = $2 - last; last = $2 } END { print int(gap / 1e6) }' \
+        "$TEST_TMPDIR/reader.log") ms"
+grep -q '^err' "$TEST_TMPDIR/reader.log" || fail "the reader never saw the daemon down: it measures nothing"
+
+# --- destroy and create of the name leave exactly one mount -------------
+kill "$READER" 2>/dev/null || true
+wait "$READER" 2>/dev/null || true
+ds destroy c1 >/dev/null || fail "destroy c1 failed"
+[[ ! -e $RT/containers/c1 ]] || fail "destroy left $RT/containers/c1"
+assert_eq 0 "$(awk -v p="$RT/containers/c1/" 'index($5, p) == 1' /proc/self/mountinfo | wc -l)" "mounts below c1 after destroy"
+ds create c1 --policy oci-default >/dev/null || fail "create c1 again failed"
+assert_eq 1 "$(awk -v p="$RT/containers/c1/dev" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at c1/dev after create"
+ds destroy c1 >/dev/null || fail "destroy c1 failed"

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Mounts as /proc/PID/mountinfo lists them, read without touching the
+ * mounted filesystems: a dead FUSE mount (its daemon gone, its connection
+ * aborted) answers every stat with ENOTCONN, but its line is still there. */
+
+struct mount_entry {
+        int id, parent_id;
+        char devnum[32];  /* "MAJ:MIN" of the filesystem: one per FUSE connection */
+        char *root;       /* within the filesystem, e.g. "/3" for a view's bind */
+        char *mountpoint; /* as the reading process's root sees it */
+        char *fstype;     /* "fuse.devsieve" */
+        char *source;     /* "devsieve-dev" */
+};
+
+struct mount_table {
+        struct mount_entry *entries;
+        size_t n;
+};
+
+/* pid 0: this process. */
+int mount_table_read(pid_t pid, struct mount_table *ret);
+void mount_table_done(struct mount_table *t);
+
+/* The canonical absolute form of path whose last component need not be
+ * reachable (a dead mount's root cannot be stat'ed): the parent is
+ * resolved, the name appended. */
+int path_canonical_parent(const char *path, char **ret);
+
+/* How many mounts are stacked at path in this mount namespace. */
+int mounts_at(const char *path);
+/* Detaches (MNT_DETACH) every mount stacked at path, dead ones included;
+ * returns how many went. */
+int umount_all_at(const char *path);
+
+/* Whether path's mount is dead: a FUSE mount whose connection is gone
+ * (ENOTCONN), asked of the filesystem itself, not the kernel's cache. */
+bool path_is_dead(const char *path);
