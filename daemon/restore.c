@@ -103,15 +103,16 @@ static int restore_one(struct daemon *d, const char *dir) {
         int r;
 
         r = state_load(dir, &s, &error);
-        if (r == -ENOENT) {
-                log_info("%s: no state: what a previous run left there is removed.", dir);
+        /* Not ours to judge (a runtime may have made the directory and bound
+         * it before creating the container); create clears it when it
+         * comes. */
+        if (r == -ENOENT)
                 return 0;
-        }
         if (r < 0)
                 return log_error_errno(r, "%s; the container is not restored.", error ?: "Failed to read its state");
         if (s.exited || (s.pid > 0 && !process_alive(&s))) {
                 log_info("%s: its process %d is gone; cleaned up.", s.name, (int) s.pid);
-                return 0;
+                return -ESRCH;
         }
         /* A leftover mount must not be stacked on. */
         daemon_clean_container_dir(dir);
@@ -121,7 +122,8 @@ static int restore_one(struct daemon *d, const char *dir) {
         /* Between the check and the pidfd the pid could have been reused. */
         if (s.pid > 0 && !process_alive(&s)) {
                 log_info("%s: its process %d is gone; cleaned up.", s.name, (int) s.pid);
-                return daemon_destroy_container(d, dc);
+                (void) daemon_destroy_container(d, dc);
+                return -ESRCH;
         }
         restore_overrides(d, dc, &s);
         if (dc->pid > 0)
@@ -136,6 +138,7 @@ void daemon_restore(struct daemon *d) {
         uint64_t start = now_usec();
         unsigned restored = 0;
         struct dirent *de;
+        int r;
 
         if (!dir) {
                 log_warning_errno(errno, "Failed to open %s: %m", d->containers_dir);
@@ -148,9 +151,10 @@ void daemon_restore(struct daemon *d) {
                         continue;
                 if (asprintf(&path, "%s/%s", d->containers_dir, de->d_name) < 0)
                         return;
-                if (restore_one(d, path) > 0)
+                r = restore_one(d, path);
+                if (r > 0)
                         restored++;
-                else if (!daemon_find_container(d, de->d_name))
+                else if (r < 0 && !daemon_find_container(d, de->d_name))
                         daemon_clean_container_dir(path);
         }
         if (restored > 0)

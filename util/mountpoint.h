@@ -28,13 +28,6 @@ struct mount_table {
 int mount_table_read(pid_t pid, struct mount_table *ret);
 void mount_table_done(struct mount_table *t);
 
-/* The canonical absolute form of path whose last component need not be
- * reachable (a dead mount's root cannot be stat'ed): the parent is
- * resolved, the name appended. */
-int path_canonical_parent(const char *path, char **ret);
-
-/* How many mounts are stacked at path in this mount namespace. */
-int mounts_at(const char *path);
 /* Detaches (MNT_DETACH) every mount stacked at path, dead ones included;
  * returns how many went. */
 int umount_all_at(const char *path);
