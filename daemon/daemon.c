@@ -17,7 +17,9 @@
 #include "fs/sysfs.h"
 #include "log.h"
 #include "mountpoint.h"
+#include "reconnect.h"
 #include "restore.h"
+#include "fs/mux.h"
 #include "registry.h"
 #include "relay.h"
 #include "strv.h"
@@ -68,9 +70,16 @@ static void on_signal(struct io_watch *w, uint32_t events) {
 }
 
 static void destroy_exited_view(uint64_t id, void *userdata) {
-        /* The views recognise their own session ids and know how to react
-         * (a view unmounted from outside is remounted or reported). */
+        struct daemon *d = userdata;
+
         log_debug("FUSE session %" PRIu64 " ended.", id);
+        /* Not while shutting down: then the daemon ends them itself. */
+        if (d->exiting)
+                return;
+        if (d->dev_mux && fs_mux_pool_id(d->dev_mux) == id)
+                daemon_reconnect(d, VIEW_DEV);
+        else if (d->sys_mux && fs_mux_pool_id(d->sys_mux) == id)
+                daemon_reconnect(d, VIEW_SYS);
 }
 
 static void on_fuse_exited(struct io_watch *w, uint32_t events) {
@@ -328,6 +337,11 @@ struct daemon *daemon_free(struct daemon *d) {
                 return NULL;
         /* Clients first: nobody may ask about containers going away. */
         d->control = control_free(d->control);
+        /* The next devsieved covers the containers' copies of the views. */
+        if (d->dev_mux)
+                fs_mux_quiet(d->dev_mux);
+        if (d->sys_mux)
+                fs_mux_quiet(d->sys_mux);
         if (d->model)
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_stop_container(d, daemon_container_of(c));

@@ -234,38 +234,64 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
 
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
+/* DIR/NAME, existing and with nothing mounted on it: never stack on what
+ * a previous run, an aborted connection or a destroy that could not
+ * finish left there (a dead view would stay below ours). */
+static int view_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dc->dir, name) < 0)
+                return -ENOMEM;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, path);
+        r = umount_all_at(path);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, path);
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
+int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        r = view_mountpoint(dc, "dev", &dev);
+        if (r < 0)
+                return r;
+        r = devfs_new(d->dev_mux, dev, root_uid, root_gid, &dc->dev);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
+        return 0;
+}
+
+int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
+        _cleanup_free_ char *sys = NULL;
+        int r;
+
+        r = view_mountpoint(dc, "sys", &sys);
+        if (r < 0)
+                return r;
+        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, root_uid, root_gid, on_synthetic_event, dc,
+                           &dc->sys);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
+        expose_policy_paths(dc);
+        return 0;
+}
+
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
-        _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
 
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
-        if (asprintf(&dev, "%s/dev", dc->dir) < 0)
-                return -ENOMEM;
-        if (mkdir(dev, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
-        /* Never stack on what a previous run (or a destroy that could not
-         * finish) left there: a dead view would stay below ours. */
-        r = umount_all_at(dev);
-        if (r < 0)
-                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, dev);
         /* Owned by host root until attached: then by the container's root. */
-        r = devfs_new(d->dev_mux, dev, 0, 0, &dc->dev);
+        r = daemon_make_dev_view(d, dc, 0, 0);
+        if (r >= 0)
+                r = daemon_make_sys_view(d, dc, 0, 0);
         if (r < 0)
-                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
-
-        if (asprintf(&sys, "%s/sys", dc->dir) < 0)
-                return -ENOMEM;
-        if (mkdir(sys, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
-        r = umount_all_at(sys);
-        if (r < 0)
-                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, sys);
-        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
-        if (r < 0)
-                return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
-        expose_policy_paths(dc);
+                return r;
 
         if (pid > 0)
                 return daemon_attach_container(d, dc, pid, diags);

@@ -25,6 +25,10 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags);
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc);
+/* Mounts a new, empty view of that kind for dc at DIR/dev or DIR/sys
+ * (clearing whatever is left there) on the daemon's current connection. */
+int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid);
+int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid);
 /* At shutdown: stops serving dc but keeps its saved registration, which
  * the next devsieved on this runtime directory restores. */
 void daemon_stop_container(struct daemon *d, struct daemon_container *dc);

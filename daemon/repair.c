@@ -21,6 +21,14 @@ static bool is_topmost(const struct mount_table *t, size_t i) {
         return true;
 }
 
+/* mountinfo shows a root whose dentry was dropped (the connection's root
+ * entry is invalidated when the connection dies) as "ROOT//deleted". */
+static bool same_root(const char *mount_root, const char *root) {
+        size_t n = strlen(root);
+
+        return strncmp(mount_root, root, n) == 0 && (mount_root[n] == 0 || streq(mount_root + n, "//deleted"));
+}
+
 static bool is_dead_in(pid_t pid, const char *mountpoint) {
         _cleanup_free_ char *path = NULL;
 
@@ -40,7 +48,7 @@ static int find_dead(pid_t pid, const char *connection, const char *root, char *
         for (size_t i = 0; i < t.n; i++) {
                 const struct mount_entry *e = &t.entries[i];
 
-                if (!streq(e->devnum, connection) || !streq(e->root, root) || !is_topmost(&t, i) ||
+                if (!streq(e->devnum, connection) || !same_root(e->root, root) || !is_topmost(&t, i) ||
                     !is_dead_in(pid, e->mountpoint))
                         continue;
                 if (strv_length(dead) >= REPAIR_MAX)
@@ -65,9 +73,17 @@ static int move_into(int ns_fd, int root_fd, const int *trees, char *const *moun
         if (pid == 0) {
                 if (setns(ns_fd, CLONE_NEWNS) < 0 || fchdir(root_fd) < 0 || chroot(".") < 0)
                         _exit(100); /* not an errno of move_mount's */
-                for (size_t i = 0; i < n; i++)
-                        if (move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                for (size_t i = 0; i < n; i++) {
+                        if (move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) >= 0)
+                                continue;
+                        /* ENOENT: the dead root's entry was invalidated and
+                         * nothing can be mounted on it; without it (unless
+                         * it is locked in the container's user namespace)
+                         * the place below is free. */
+                        if (errno != ENOENT || umount2(mountpoints[i], MNT_DETACH) < 0 ||
+                            move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
                                 _exit(errno < 100 ? errno : EIO);
+                }
                 _exit(0);
         }
         if (waitpid(pid, &status, 0) < 0)

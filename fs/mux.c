@@ -25,6 +25,7 @@ struct fs_mux {
         pthread_cond_t idle; /* a closing slot's in_flight reached 0 */
         struct mux_slot *slots;
         uint64_t next_slot;
+        bool quiet; /* fs_mux_quiet(): removing a view tells the kernel nothing */
 };
 
 static uint64_t slot_of(fuse_ino_t ino) {
@@ -410,7 +411,17 @@ void fs_mux_remove(struct fs_mux *m, uint64_t slot) {
         pthread_mutex_unlock(&m->lock);
         free(s);
 
+        if (m->quiet)
+                return;
         /* ENOENT: the kernel had not cached it. */
         snprintf(name, sizeof(name), "%" PRIu64, slot);
         (void) fuse_lowlevel_notify_inval_entry(m->session->se, FUSE_ROOT_ID, name, strlen(name));
+}
+
+uint64_t fs_mux_pool_id(const struct fs_mux *m) {
+        return m->session->pool_id;
+}
+
+void fs_mux_quiet(struct fs_mux *m) {
+        m->quiet = true;
 }

@@ -58,7 +58,17 @@ int fs_mux_bind(struct fs_mux *m, uint64_t slot, const char *mountpoint);
  * is dropped from the kernel's cache. */
 void fs_mux_remove(struct fs_mux *m, uint64_t slot);
 
+/* The connection is dead, or is about to be (shutdown): from then on
+ * fs_mux_remove() sends the kernel nothing. The kernel still acts on
+ * notifications of an aborted connection, and an invalidated root entry
+ * would make the containers' dead copies of the views impossible to cover
+ * (nothing can be mounted on an unlinked dentry). */
+void fs_mux_quiet(struct fs_mux *m);
+
 /* In a handler of the class's ops: the data of the view ino belongs to. */
 void *fs_mux_data(fuse_req_t req, fuse_ino_t ino);
 /* For notifications (main loop only, see fuse-pool.h). */
 struct fuse_session *fs_mux_session(const struct fs_mux *m);
+/* The connection's id in the pool: what fuse_pool_drain_exited() reports
+ * when it ends (aborted, or unmounted from outside). */
+uint64_t fs_mux_pool_id(const struct fs_mux *m);

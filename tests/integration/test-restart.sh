@@ -8,8 +8,9 @@
 # one removed meanwhile is gone, hot-plug after the restart arrives, and
 # nothing is stacked on the host. A second kill and restart repairs the
 # repaired views again. A container whose process died while the daemon
-# was down is cleaned up at start. destroy and create of the name leave
-# exactly one mount.
+# was down is cleaned up at start. A connection aborted under the running
+# daemon (fusectl) is mounted again with every view, the container's copies
+# repaired. destroy and create of the name leave exactly one mount.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 for __v in DEVSIEVED NS_RUN; do
@@ -22,6 +23,9 @@ include "oci-default"
 allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
 RULES
 RT=$TEST_TMPDIR/run
+# On failure, what the last devsieved said ($rc: the status lib.sh's
+# cleanup is about to return).
+defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
 daemon_start "$RT"
 ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
 
@@ -125,6 +129,32 @@ log "reader: $(grep -c '^ok' "$TEST_TMPDIR/reader.log") listings answered, $(gre
         "longest gap $(awk '$1 == "ok" { if (last && $2 - last > gap) gap = $2 - last; last = $2 } END { print int(gap / 1e6) }' \
         "$TEST_TMPDIR/reader.log") ms"
 grep -q '^err' "$TEST_TMPDIR/reader.log" || fail "the reader never saw the daemon down: it measures nothing"
+
+# --- a connection aborted under the running daemon ----------------------
+# The kernel's FUSE control file system names each connection by its
+# device number; mounted here if nobody has.
+if ! mountpoint -q /sys/fs/fuse/connections; then
+        mount -t fusectl fusectl /sys/fs/fuse/connections || fail "cannot mount fusectl"
+        defer "umount /sys/fs/fuse/connections 2>/dev/null; true"
+fi
+for kind in dev sys; do
+        conn=$(stat -c %Ld "$RT/containers/c1/$kind") || fail "stat of c1's $kind view failed"
+        [[ -w /sys/fs/fuse/connections/$conn/abort ]] || fail "no fusectl abort file for c1's $kind view ($conn)"
+        log "aborting the $kind views' connection $conn"
+        echo 1 >"/sys/fs/fuse/connections/$conn/abort"
+        wait_until "a new $kind connection" sh -c "[ \"\$(stat -c %Ld '$RT/containers/c1/$kind' 2>/dev/null)\" != $conn ]"
+        assert_exit 0 ds show c1 --json
+        assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the $kind connection was aborted"
+        assert_eq 1 "$(awk -v p="$RT/containers/c1/$kind" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at c1/$kind after the abort"
+done
+listing=$(in_container "$C1" ls /dev 2>&1) || fail "ls /dev in the container failed after the aborts: $listing"
+assert_contains "$listing" "$late" "the container's /dev after the aborts"
+sys=$(in_container "$C1" ls /sys/class/block) || fail "ls /sys/class/block in the container failed after the aborts"
+assert_contains "$sys" "$late" "the container's /sys/class/block after the aborts"
+loop_attach AFTER_ABORT
+after_abort=${AFTER_ABORT#/dev/}
+wait_until "$after_abort in the container after the aborts" in_container "$C1" test -b "/dev/$after_abort"
+kill -0 "$DAEMON_PID" || fail "devsieved died"
 
 # --- destroy and create of the name leave exactly one mount -------------
 kill "$READER" 2>/dev/null || true
