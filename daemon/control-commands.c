@@ -15,6 +15,7 @@
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
+#include "log.h"
 #include "registry.h"
 #include "relay.h"
 
@@ -475,6 +476,15 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         return with(reply, "containers", TAKE_PTR(containers));
 }
 
+/* The reply goes out before the loop ends; the client then sees the
+ * connection close and waits for the new process's socket. */
+static json_t *run_upgrade(struct daemon *d) {
+        log_info("Upgrade requested: re-executing %s.", d->exe_path ?: "devsieved");
+        d->reexec = true;
+        d->exiting = true;
+        return with(ok_reply(NULL), "pid", json_integer(getpid()));
+}
+
 json_t *control_run(struct daemon *d, struct control_client *cl, const struct control_request *req) {
         switch (req->command) {
         case CONTROL_CREATE:
@@ -499,6 +509,8 @@ json_t *control_run(struct daemon *d, struct control_client *cl, const struct co
                 return run_monitor(d, cl, req);
         case CONTROL_STATUS:
                 return run_status(d, cl);
+        case CONTROL_UPGRADE:
+                return run_upgrade(d);
         default:
                 return control_error_reply(EINVAL, NULL, "unknown command");
         }

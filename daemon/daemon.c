@@ -63,6 +63,11 @@ static void on_signal(struct io_watch *w, uint32_t events) {
                         log_info("SIGHUP: reloading every container's policy.");
                         reload_all(d);
                         break;
+                case SIGUSR2:
+                        log_info("SIGUSR2: re-executing %s.", d->exe_path ?: "devsieved");
+                        d->reexec = true;
+                        d->exiting = true;
+                        break;
                 default:
                         log_info("Signal %s: shutting down.", strsignal((int) si.ssi_signo));
                         d->exiting = true;
@@ -218,6 +223,7 @@ static int setup_signals(struct daemon *d) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGUSR2);
         if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
                 return -EINVAL;
         /* A client that hangs up must not kill the daemon. */
@@ -274,6 +280,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         d->signals.fd = -EBADF;
         d->udev_watch.fd = d->fuse_exited.fd = -EBADF;
         d->started_usec = now_usec();
+        /* Now: once an upgrade has replaced the file, /proc/self/exe names
+         * the old, deleted one. */
+        d->exe_path = realpath("/proc/self/exe", NULL);
         d->runtime_dir = strdup(o->runtime_dir);
         d->policy_dir = strdup(o->policy_dir);
         if (!d->runtime_dir || !d->policy_dir || asprintf(&d->containers_dir, "%s/containers", o->runtime_dir) < 0)
@@ -355,6 +364,7 @@ struct daemon *daemon_free(struct daemon *d) {
         free(d->views_dir);
         free(d->runtime_dir);
         free(d->policy_dir);
+        free(d->exe_path);
         free(d);
         return NULL;
 }

@@ -91,6 +91,10 @@ struct daemon {
         struct control *control;
         uint64_t started_usec;
         bool exiting;
+        /* `devsieve upgrade` or SIGUSR2: once everything is released (the
+         * containers' state stays), main() executes exe_path again. */
+        bool reexec;
+        char *exe_path; /* the binary's path as it was at start: an upgrade replaced it */
 };
 
 int daemon_new(const struct daemon_options *o, struct daemon **ret);

@@ -10,7 +10,9 @@
 # repaired views again. A container whose process died while the daemon
 # was down is cleaned up at start. A connection aborted under the running
 # daemon (fusectl) is mounted again with every view, the container's copies
-# repaired. destroy and create of the name leave exactly one mount.
+# repaired. `devsieve upgrade` to a replaced binary re-executes it with the
+# same pid and the container repaired. destroy and create of the name
+# leave exactly one mount.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 for __v in DEVSIEVED NS_RUN; do
@@ -23,6 +25,9 @@ include "oci-default"
 allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
 RULES
 RT=$TEST_TMPDIR/run
+# A copy that `devsieve upgrade` can replace with a "rebuilt" one.
+install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved"
+DEVSIEVED=$TEST_TMPDIR/devsieved
 # On failure, what the last devsieved said ($rc: the status lib.sh's
 # cleanup is about to return).
 defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
@@ -155,6 +160,25 @@ loop_attach AFTER_ABORT
 after_abort=${AFTER_ABORT#/dev/}
 wait_until "$after_abort in the container after the aborts" in_container "$C1" test -b "/dev/$after_abort"
 kill -0 "$DAEMON_PID" || fail "devsieved died"
+
+# --- devsieve upgrade to a rebuilt binary --------------------------------
+log "devsieve upgrade"
+install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved.new"
+mv -f "$TEST_TMPDIR/devsieved.new" "$DEVSIEVED"
+[[ $(readlink "/proc/$DAEMON_PID/exe") == *"(deleted)" ]] || fail "the binary was not replaced"
+assert_exit 0 ds upgrade
+assert_contains "$OUT" "(pid $DAEMON_PID) serves 1 container(s)" "devsieve upgrade"
+assert_eq "$DEVSIEVED" "$(readlink "/proc/$DAEMON_PID/exe")" "the binary devsieved runs after the upgrade"
+assert_exit 0 ds show c1 --json
+assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the upgrade"
+listing=$(in_container "$C1" ls /dev 2>&1) || fail "ls /dev in the container failed after the upgrade: $listing"
+assert_contains "$listing" "$after_abort" "the container's /dev after the upgrade"
+loop_attach AFTER_UPGRADE
+after_upgrade=${AFTER_UPGRADE#/dev/}
+wait_until "$after_upgrade in the container after the upgrade" in_container "$C1" test -b "/dev/$after_upgrade"
+for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
+        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the upgrade"
+done
 
 # --- destroy and create of the name leave exactly one mount -------------
 kill "$READER" 2>/dev/null || true
