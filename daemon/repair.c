@@ -63,6 +63,14 @@ static int find_dead(pid_t pid, const char *connection, const char *root, char *
 
 /* In a child: setns into a mount namespace is refused to a process with
  * threads (they share its root and cwd). Only system calls after fork. */
+/* A clone of a shared mount is a peer of it: what the daemon mounts below
+ * the host's /sys view later (device directories) arrives, but so would
+ * what the container mounts below its copy arrive in the host. A slave,
+ * as the runtime's copy of a shared mount is, only receives. */
+static void receive_only(const char *mountpoint) {
+        (void) mount(NULL, mountpoint, NULL, MS_SLAVE | MS_REC, NULL);
+}
+
 static int move_into(int ns_fd, int root_fd, const int *trees, char *const *mountpoints, size_t n) {
         pid_t pid;
         int status;
@@ -74,8 +82,10 @@ static int move_into(int ns_fd, int root_fd, const int *trees, char *const *moun
                 if (setns(ns_fd, CLONE_NEWNS) < 0 || fchdir(root_fd) < 0 || chroot(".") < 0)
                         _exit(100); /* not an errno of move_mount's */
                 for (size_t i = 0; i < n; i++) {
-                        if (move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) >= 0)
+                        if (move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) >= 0) {
+                                receive_only(mountpoints[i]);
                                 continue;
+                        }
                         /* ENOENT: the dead root's entry was invalidated and
                          * nothing can be mounted on it; without it (unless
                          * it is locked in the container's user namespace)
@@ -83,6 +93,7 @@ static int move_into(int ns_fd, int root_fd, const int *trees, char *const *moun
                         if (errno != ENOENT || umount2(mountpoints[i], MNT_DETACH) < 0 ||
                             move_mount(trees[i], "", AT_FDCWD, mountpoints[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
                                 _exit(errno < 100 ? errno : EIO);
+                        receive_only(mountpoints[i]);
                 }
                 _exit(0);
         }

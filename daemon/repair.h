@@ -17,7 +17,9 @@
 /* Covers every mount in pid's mount namespace that is a bind of the view
  * root ("/SLOT") of the connection ("MAJ:MIN", both as mountinfo shows
  * them), dead, and the topmost at its mountpoint, with a clone of
- * host_path (recursive: with what is mounted below it). The connection's
+ * host_path (recursive: with what is mounted below it), a slave of the
+ * host's mount where that is shared: what the daemon mounts below it later
+ * (the /sys view's device directories) arrives, nothing goes back. The connection's
  * number names one connection on the host for as long as any of its mounts
  * exists, so another daemon's views are never taken for ours. Returns how
  * many were covered; on failure *ret_error says which mountpoint and step. */

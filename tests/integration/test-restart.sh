@@ -107,6 +107,14 @@ assert_not_contains "$sys" "$old" "the container's /sys/class/block after the re
 loop_attach LATE
 late=${LATE#/dev/}
 wait_until "$late in the container" in_container "$C1" test -b "/dev/$late"
+# Its /sys directory is a mount of the real one below the view: it reaches
+# the repaired copy too.
+wait_until "$late's /sys directory mounted in the container" in_container "$C1" \
+        grep -q " /sys/devices/virtual/block/$late " /proc/self/mountinfo
+# ... as a slave: what the container mounts there does not reach the host.
+top_sys=$(in_container "$C1" awk '$5 == "/sys"' /proc/self/mountinfo | tail -n 1)
+assert_contains "$top_sys" " master:" "the repaired /sys in the container"
+assert_not_contains "$top_sys" " shared:" "the repaired /sys in the container"
 
 # Nothing stacked on the host: one mount at each place.
 for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
