@@ -101,6 +101,15 @@ wait_in_container() {
 
 wait_in_container '[[ -c /dev/null ]]' >/dev/null
 daemon_alive
+# The nodes are there from --container on, their owners only from --attach
+# on: devsieved serves once it has done both (enumerating the host's
+# devices may take seconds on a loaded machine).
+for _ in {1..600}; do
+        grep -q 'Serving;' "$TEST_TMPDIR/devsieved.log" && break
+        daemon_alive
+        sleep 0.05
+done
+grep -q 'Serving;' "$TEST_TMPDIR/devsieved.log" || fail "devsieved did not serve within 30 s"
 
 # The listing as "mode owner group name [-> target]" lines.
 listing() {
