@@ -174,7 +174,7 @@ static bool path_is_below(const char *path, const char *prefix) {
 /* Where tools look for the device, as the kernel links it: relative links
  * into devices/, so they resolve inside whatever /sys the view is bound at. */
 static int device_links(const struct device *d, const char *devpath, char ***ret) {
-        const char *subsystem = device_subsystem(d), *sysname = device_sysname(d);
+        const char *subsystem = d->pd.subsystem, *sysname = d->pd.sysname;
         _cleanup_strv_free_ char **links = NULL;
         char *link = NULL;
         int r = 0;
@@ -188,7 +188,7 @@ static int device_links(const struct device *d, const char *devpath, char ***ret
                 ADD_LINK("class/%s/%s\n../../%s", subsystem, sysname, devpath + 1);
         if (subsystem && d->subsystem_kind == SUBSYSTEM_KIND_BUS)
                 ADD_LINK("bus/%s/devices/%s\n../../../%s", subsystem, sysname, devpath + 1);
-        if (streq_ptr(subsystem, "block") && streq_ptr(device_property(d, "DEVTYPE"), "disk"))
+        if (streq_ptr(subsystem, "block") && streq_ptr(d->pd.devtype, "disk"))
                 ADD_LINK("block/%s\n../%s", sysname, devpath + 1);
         if (d->type)
                 ADD_LINK("dev/%s/%u:%u\n../../%s", d->type == 'b' ? "block" : "char", major(d->devnum),
@@ -257,7 +257,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
                 return -ENOMEM;
         s->id = d->id;
         s->depth = path_depth(d->devpath);
-        if (!(s->devpath = strdup(d->devpath)) || (device_subsystem(d) && !(s->subsystem = strdup(device_subsystem(d)))) ||
+        if (!(s->devpath = strdup(d->devpath)) || (d->pd.subsystem && !(s->subsystem = strdup(d->pd.subsystem))) ||
             (vd->node && !(s->node = strdup(vd->node))) || strv_copy(vd->writable_attributes, &s->writable) < 0) {
                 shown_device_free(s);
                 return -ENOMEM;
