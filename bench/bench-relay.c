@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "bench.h"
+#include "daemon/daemon.h"
 #include "daemon/relay-internal.h"
 #include "daemon/udev-source.h"
 #include "daemon/uevent-wire.h"
@@ -135,7 +136,8 @@ static void container_init(struct bench_container *b, const char *name, pid_t pi
         CHECK(idmap_parse("0 100000 65536\n", &b->c.uid_map) == 0);
         CHECK(idmap_parse("0 100000 65536\n", &b->c.gid_map) == 0);
         b->dc = (struct daemon_container){ .container = &b->c, .dir = dir, .pid = pid, .pid_watch.fd = -EBADF };
-        CHECK(relay_new(loop, &b->dc, RELAY_NETLINK, &b->relay) == 0);
+        CHECK(relay_new(loop, &(struct relay_target){ .name = b->c.name, .dir = dir, .pid = pid, .pidfd = -EBADF, .container = &b->c },
+                        RELAY_NETLINK, &b->relay) == 0);
         b->dc.relay = b->relay;
 }
 

@@ -9,6 +9,7 @@
 
 #include "loop.h"
 #include "model.h"
+#include "relay.h"
 #include "policy/policy.h"
 
 /* devsieved's one context, and the main loop that owns everything in it.
@@ -27,13 +28,6 @@ struct relay;
 struct udev_source;
 struct fuse_pool;
 struct control;
-
-enum relay_mode {
-        RELAY_AUTO,    /* netlink for a container with its own netns, else socket */
-        RELAY_NETLINK,
-        RELAY_SOCKET,
-        RELAY_NONE,
-};
 
 /* The daemon's side of one container: the model's record, the views
  * mounted for it, its relay and the process it was attached to. */

@@ -127,6 +127,18 @@ static int container_root(pid_t pid, char **ret) {
         return asprintf(ret, "/proc/%d/root", (int) pid) < 0 ? -ENOMEM : 0;
 }
 
+static int relay_for(struct daemon *d, const struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+        const struct relay_target t = {
+                .name = dc->container->name,
+                .dir = dc->dir,
+                .pid = dc->pid,
+                .pidfd = dc->pid_watch.fd,
+                .container = dc->container,
+        };
+
+        return relay_new(d->loop, &t, mode, ret);
+}
+
 /* A relay for the newly attached process, into its network namespace; a
  * socket-mode relay made at creation stays (and *ret stays NULL). */
 static int attach_relay(struct daemon *d, struct daemon_container *dc, struct relay **ret) {
@@ -140,7 +152,7 @@ static int attach_relay(struct daemon *d, struct daemon_container *dc, struct re
                 if (streq(stats.mode, "socket") && dc->relay_mode != RELAY_NETLINK)
                         return 0;
         }
-        r = relay_new(d->loop, dc, dc->relay_mode, ret);
+        r = relay_for(d, dc, dc->relay_mode, ret);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay into process %d: %m",
                                        dc->container->name, (int) dc->pid);
@@ -251,7 +263,7 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0 || dc->relay_mode != RELAY_SOCKET)
                 return r;
         /* A socket needs no process: listeners may connect before it runs. */
-        r = relay_new(d->loop, dc, RELAY_SOCKET, &dc->relay);
+        r = relay_for(d, dc, RELAY_SOCKET, &dc->relay);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay: %m", dc->container->name);
         return 0;

@@ -74,11 +74,11 @@ static void on_listener(struct io_watch *w, uint32_t events) {
         }
 }
 
-int relay_socket_open(struct relay *r, struct daemon_container *dc) {
+int relay_socket_open(struct relay *r, const struct relay_target *t) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int k;
 
-        if (asprintf(&r->socket_path, "%s/uevent.sock", dc->dir) < 0) {
+        if (asprintf(&r->socket_path, "%s/uevent.sock", t->dir) < 0) {
                 r->socket_path = NULL;
                 return -ENOMEM;
         }

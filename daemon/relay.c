@@ -224,14 +224,14 @@ void relay_get_stats(const struct relay *r, struct relay_stats *ret) {
         };
 }
 
-int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+int relay_new(struct loop *loop, const struct relay_target *t, enum relay_mode mode, struct relay **ret) {
         _cleanup_(relay_freep) struct relay *r = NULL;
         int k;
 
         if (mode == RELAY_AUTO) {
-                if (dc->pid <= 0)
+                if (t->pid <= 0)
                         return -ESRCH;
-                k = relay_netns_is_host(dc->pid);
+                k = relay_netns_is_host(t->pid);
                 if (k < 0)
                         return k;
                 mode = k ? RELAY_SOCKET : RELAY_NETLINK;
@@ -245,11 +245,11 @@ int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mo
         r->loop = loop;
         r->mode = mode;
         r->listener.fd = -EBADF;
-        r->name = strdup(dc->container->name);
+        r->name = strdup(t->name);
         if (!r->name)
                 return -ENOMEM;
 
-        k = mode == RELAY_NETLINK ? relay_netlink_open(r, dc) : relay_socket_open(r, dc);
+        k = mode == RELAY_NETLINK ? relay_netlink_open(r, t) : relay_socket_open(r, t);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(r);
