@@ -473,6 +473,7 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "rss_bytes", json_integer(rss_bytes()));
         reply = with(reply, "clients", json_integer(cl->control->n_clients));
         reply = with(reply, "monitors", json_integer(cl->control->n_monitors));
+        reply = with(reply, "clients_refused", json_integer((json_int_t) control_n_refused(cl->control)));
         return with(reply, "containers", TAKE_PTR(containers));
 }
 

@@ -12,6 +12,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 [[ -n ${DEVSIEVED:-} && -n ${NS_RUN:-} ]] || fail "DEVSIEVED and NS_RUN are not set: run this test through 'meson test'"
 command -v python3 >/dev/null || fail "this test needs python3 (raw socket requests)"
+[[ -x /usr/bin/python3 ]] || fail "this test needs /usr/bin/python3 (a client of uid 65534)"
 command -v setpriv >/dev/null || fail "this test needs setpriv (util-linux)"
 
 # The unprivileged client must get to the socket and the binaries.
@@ -30,7 +31,7 @@ RULES
 # Group 65534 (nogroup) may connect: read-only requests are theirs, the rest
 # must be refused by SO_PEERCRED, not only by the socket's mode.
 "$DEVSIEVED" --foreground --runtime-dir "$RUNTIME" --policy-dir "$POLICIES" --socket-group 65534 \
-        --log-level debug 2>"$TEST_TMPDIR/daemon.log" &
+        --client-timeout 5 --log-level debug 2>"$TEST_TMPDIR/daemon.log" &
 DAEMON_PID=$!
 defer "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null"
 
@@ -324,6 +325,48 @@ assert_contains "$ERR" "Permission denied"
 assert_contains "$ERR" "--socket-group"
 assert_exit 0 "$DEVSIEVE" list --json
 assert_eq "c1 c2" "$(jq -r '[.containers[].name] | join(" ")' <<<"$OUT")" "containers after refused requests"
+
+# --- connection limits ------------------------------------------------------
+# 20 idle connections of one group member: 16 are taken, 4 refused at once;
+# root still gets in; the idle ones are closed after --client-timeout (5 s).
+log "connection limits"
+mkdir -m 0777 "$TEST_TMPDIR/nobody"
+as_nobody /usr/bin/python3 - "$RUNTIME/devsieved.sock" "$TEST_TMPDIR/nobody/idle.ready" >"$TEST_TMPDIR/idle.out" \
+        2>"$TEST_TMPDIR/idle.err" <<'PY' &
+import socket, sys
+socks = []
+for _ in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    socks.append(s)
+open(sys.argv[2], "w").close()
+refused = closed = 0
+for s in socks:
+    s.settimeout(120)
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    if b"too many clients" in data:
+        refused += 1
+    elif data == b"":
+        closed += 1
+print(f"refused={refused} closed={closed}")
+PY
+IDLE_PID=$!
+defer "kill $IDLE_PID 2>/dev/null"
+wait_until "the idle connections" test -e "$TEST_TMPDIR/nobody/idle.ready"
+# Served after the 20 (the listen queue is in order): root gets in.
+assert_exit 0 "$DEVSIEVE" status --json
+assert_eq 4 "$(jq -r .clients_refused <<<"$OUT")" "connections refused"
+wait "$IDLE_PID" || fail "the idle client failed: $(cat "$TEST_TMPDIR/idle.err")"
+assert_eq "refused=4 closed=16" "$(cat "$TEST_TMPDIR/idle.out")" "the idle connections"
+# One log line for the burst, not one per refusal.
+assert_eq 1 "$(grep -c 'Control socket: refused' "$TEST_TMPDIR/daemon.log")" "log lines about refusals"
+assert_exit 0 as_nobody "$DEVSIEVE" list
+daemon_alive
 
 # --- destroy --------------------------------------------------------------
 log "destroy"
