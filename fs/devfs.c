@@ -42,10 +42,11 @@ struct devfs_device {
 };
 
 struct devfs {
-        pthread_mutex_t lock; /* tree, devices, memory, root ids */
+        pthread_mutex_t lock; /* tree, devices, memory, apply_errors, root ids */
         struct fs_tree tree;
         struct devfs_device *devices; /* by id */
         uint64_t memory; /* bytes held for the container's files */
+        uint64_t apply_errors; /* deltas that could not be applied */
         uid_t root_uid;
         gid_t root_gid;
 
@@ -265,8 +266,10 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
         struct devfs_device *d, *tmp;
 
         pthread_mutex_lock(&v->lock);
+        /* Every delta, whatever an earlier one's fate; failures are counted
+         * (status). */
         for (size_t i = 0; i < n_deltas; i++)
-                (void) apply_one(v, &deltas[i]);
+                v->apply_errors += apply_one(v, &deltas[i]) < 0;
         /* A name the container has given up since the last batch goes to
          * the device that wanted it. Not at once from the request: the
          * kernel must learn of the new entry, and only this thread may tell
@@ -319,6 +322,7 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
         HASH_ITER (hh, v->devices, d, dtmp)
                 ret->conflicts += d->conflict;
         ret->memory_bytes = v->memory;
+        ret->apply_errors = v->apply_errors;
         pthread_mutex_unlock(&v->lock);
 }
 

@@ -347,6 +347,13 @@ static struct view_mount *find_mount(struct sysfs_view *v, const char *path) {
         return m;
 }
 
+/* v->stats is read by other threads (status): only under the lock. */
+static void count_mount_error(struct sysfs_view *v) {
+        pthread_mutex_lock(&v->lock);
+        v->stats.mount_errors++;
+        pthread_mutex_unlock(&v->lock);
+}
+
 static int record_mount(struct sysfs_view *v, const char *path, enum view_mount_kind kind) {
         struct view_mount *m = calloc(1, sizeof(*m));
 
@@ -602,11 +609,11 @@ static void unmount_device(struct sysfs_view *v, const char *devpath) {
         above = mount_above(v, path);
         if (above && above->kind == VIEW_MOUNT_DEVICE) {
                 if (faccessat(v->sysfs_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && cover(v, path) < 0)
-                        v->stats.mount_errors++;
+                        count_mount_error(v);
                 return;
         }
         if (mount_shown_below(v, path) < 0)
-                v->stats.mount_errors++;
+                count_mount_error(v);
 }
 
 /* --- Applying deltas ------------------------------------------------- */
@@ -615,13 +622,6 @@ struct pending {
         struct shown_device **items;
         size_t n;
 };
-
-static int pending_push(struct pending *p, struct shown_device *s, size_t max) {
-        if (!p->items && !(p->items = calloc(max, sizeof(*p->items))))
-                return -ENOMEM;
-        p->items[p->n++] = s;
-        return 0;
-}
 
 /* Whether a still visible device must be taken down and shown again: it
  * moved, or its writable attributes (mounted over it) changed. */
@@ -640,31 +640,50 @@ static int set_node(struct shown_device *s, const char *node) {
         return 0;
 }
 
+/* Every delta is applied, whatever an earlier one's fate: one device that
+ * cannot be shown must not keep the next one shown after it was hidden.
+ * Failures are counted (status). */
 void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n_deltas) {
         struct pending gone = {}, added = {};
-        int r = 0;
+        uint64_t failed = 0, mount_failed = 0;
+
+        /* Room for every delta up front: a device taken down must reach its
+         * unmount below, so nothing in the loop may fail to note it. */
+        gone.items = calloc(n_deltas ?: 1, sizeof(*gone.items));
+        added.items = calloc(n_deltas ?: 1, sizeof(*added.items));
+        if (!gone.items || !added.items) {
+                free(gone.items);
+                free(added.items);
+                pthread_mutex_lock(&v->lock);
+                v->stats.apply_errors += n_deltas;
+                pthread_mutex_unlock(&v->lock);
+                return;
+        }
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < n_deltas && r >= 0; i++) {
+        for (size_t i = 0; i < n_deltas; i++) {
                 const struct delta *delta = deltas + i;
                 struct shown_device *s = sysfs_view_find_shown(v, delta->device->id), *new;
 
                 if (s && (delta->kind == DELTA_HIDDEN || delta->kind == DELTA_VISIBLE ||
                           (delta->kind == DELTA_CHANGED && needs_remount(s, delta)))) {
                         unshow(v, s);
-                        r = pending_push(&gone, s, n_deltas);
+                        gone.items[gone.n++] = s;
                         s = NULL;
                 }
-                if (delta->kind == DELTA_HIDDEN || r < 0)
+                if (delta->kind == DELTA_HIDDEN)
                         continue;
                 if (s) {
-                        r = set_node(s, delta->new->node);
+                        failed += set_node(s, delta->new->node) < 0;
                         continue;
                 }
-                r = show_begin(v, delta, &new);
-                if (r >= 0)
-                        r = pending_push(&added, new, n_deltas);
+                if (show_begin(v, delta, &new) < 0) {
+                        failed++;
+                        continue;
+                }
+                added.items[added.n++] = new;
         }
+        v->stats.apply_errors += failed;
         pthread_mutex_unlock(&v->lock);
         (void) fs_notify_flush(&v->notify, v->session->se);
 
@@ -674,9 +693,10 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                 qsort(added.items, added.n, sizeof(*added.items), compare_shown_depth);
         for (size_t i = 0; i < added.n; i++)
                 if (!find_mount(v, added.items[i]->devpath + 1) && mount_device(v, added.items[i]) < 0)
-                        v->stats.mount_errors++;
+                        mount_failed++;
 
         pthread_mutex_lock(&v->lock);
+        v->stats.mount_errors += mount_failed;
         for (size_t i = 0; i < gone.n; i++)
                 show_end(v, gone.items[i]);
         for (size_t i = 0; i < added.n; i++) {
@@ -706,7 +726,7 @@ void sysfs_view_host_event(struct sysfs_view *v, const char *devpath, bool added
                 return;
         above = mount_above(v, path);
         if (above && above->kind == VIEW_MOUNT_DEVICE && cover(v, path) < 0)
-                v->stats.mount_errors++;
+                count_mount_error(v);
 }
 
 /* --- Pass-through ---------------------------------------------------- */

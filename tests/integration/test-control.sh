@@ -411,6 +411,25 @@ else
 fi
 [[ -z $(ls "$RUNTIME/containers") ]] || fail "container directories left over: $(ls "$RUNTIME/containers")"
 
+# --- a delta that cannot be applied is counted; the others are applied ------
+# null's node name is longer than NAME_MAX: it cannot be placed; full and
+# zero, in the same batch, are.
+log "apply errors"
+cat >"$POLICIES/clash.rules" <<RULES
+allow SUBSYSTEM=="mem", KERNEL=="null", NAME="$(printf 'n%.0s' {1..300})"
+allow SUBSYSTEM=="mem", KERNEL=="zero|full"
+RULES
+assert_exit 0 "$DEVSIEVE" create clash --policy clash
+assert_exit 0 "$DEVSIEVE" status --json
+stats=$(jq -c '.containers[] | select(.name == "clash") | .dev_stats' <<<"$OUT")
+assert_eq 1 "$(jq -r .apply_errors <<<"$stats")" "the /dev view's apply errors"
+assert_eq 0 "$(jq -r '.containers[] | select(.name == "clash") | .sys_stats.apply_errors' <<<"$OUT")" \
+        "the /sys view's apply errors"
+# Listing the view needs root: containers/ is 0700.
+[[ -c $RUNTIME/containers/clash/dev/full && -c $RUNTIME/containers/clash/dev/zero ]] ||
+        fail "full or zero is missing from the view: $(ls "$RUNTIME/containers/clash/dev")"
+assert_exit 0 "$DEVSIEVE" destroy clash
+
 # --- a clean shutdown: the socket goes, and (sanitizer builds) no leaks -----
 log "shutdown"
 assert_exit 0 "$DEVSIEVE" create last --policy loops
