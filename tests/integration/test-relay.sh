@@ -43,8 +43,7 @@ free_loop_index() {
 L=$(free_loop_index)
 N=$((L + 1))
 named=$("$LOOPCTL" add "$L") || fail "loopctl add $L failed"
-defer "loop_remove $L"
-defer "loop_remove $N"
+loop_own "$L"
 
 cat >"$T/a.rules" <<RULES
 allow SUBSYSTEM=="block", KERNEL=="loop$N"
@@ -136,6 +135,7 @@ losetup "$named" "$file"
 defer "losetup -d '$named' 2>/dev/null; true"
 losetup -d "$named"
 "$LOOPCTL" add "$N" >/dev/null || fail "loopctl add $N failed"
+loop_own "$N"
 "$LOOPCTL" remove "$N"
 wait_for "$T/a.events" "^remove /devices/virtual/block/loop$N " "container a's events"
 wait_for "$T/c.events" "^remove /devices/virtual/block/loop$N " "container c's events"
