@@ -802,73 +802,27 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
                 fuse_reply_write(req, (size_t) r);
 }
 
-/* An open directory: its listing as of the last READDIR at offset 0. */
-struct dir_handle {
-        struct fs_dir_snapshot *snapshot;
-};
-
 static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct devfs *v = view(req);
-        struct dir_handle *h;
         int error;
 
         pthread_mutex_lock(&v->lock);
         (void) get_dir(v, ino, &error);
         pthread_mutex_unlock(&v->lock);
-        if (error) {
+        if (error)
                 fuse_reply_err(req, error);
-                return;
-        }
-        h = calloc(1, sizeof(*h));
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        fi->fh = (uintptr_t) h;
-        /* The kernel may keep the listing (cache_readdir). It then records
-         * the directory's mtime when it starts filling its cache, before
-         * the READDIR at offset 0, and drops the cache when a later mtime
-         * differs; every change bumps the mtime and every delta sends an
-         * inval_inode of the directory. So the listing is taken at that
-         * READDIR, never earlier (at OPENDIR it could predate the mtime
-         * the kernel records, and a stale listing would stick). */
-        fi->cache_readdir = 1;
-        fi->keep_cache = 1;
-        if (fuse_reply_open(req, fi) != 0)
-                free(h);
+        else
+                fs_dir_open(req, fi);
 }
 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
         struct devfs *v = view(req);
 
-        /* The kernel serializes READDIRs of one open directory. */
-        if (off == 0 || !h->snapshot) {
-                struct fs_dir_snapshot *s = NULL;
-                struct fs_node *dir;
-                int error;
-
-                pthread_mutex_lock(&v->lock);
-                dir = get_dir(v, ino, &error);
-                if (dir)
-                        error = -fs_dir_snapshot_new(dir, NULL, NULL, &s);
-                pthread_mutex_unlock(&v->lock);
-                if (error) {
-                        fuse_reply_err(req, error);
-                        return;
-                }
-                fs_dir_snapshot_free(h->snapshot);
-                h->snapshot = s;
-        }
-        fs_dir_snapshot_reply(req, h->snapshot, size, off);
+        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
-
-        fs_dir_snapshot_free(h->snapshot);
-        free(h);
-        fuse_reply_err(req, 0);
+        fs_dir_release(req, fi);
 }
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {

@@ -45,8 +45,11 @@ static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name,
         n->kind = kind;
         if (S_ISREG(mode))
                 n->st.st_size = 4096; /* as sysfs says of every attribute */
-        /* The kernel may have cached that the name did not exist. */
+        /* The kernel may have cached that the name did not exist, and the
+         * directory's listing without it. */
         r = fs_notify_add_entry(&v->notify, dir->ino, name);
+        if (r >= 0)
+                r = fs_notify_add_dir_changed(&v->notify, dir->ino);
         if (r < 0)
                 return r;
         if (ret)
@@ -78,12 +81,18 @@ static int tree_mkpath(struct sysfs_view *v, const char *path, enum sysfs_node_k
         return 0;
 }
 
+/* name (n) leaves dir: the kernel forgets the name and dir's listing. */
+static void queue_delete(struct sysfs_view *v, struct fs_node *dir, struct fs_node *n) {
+        (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
+        (void) fs_notify_add_dir_changed(&v->notify, dir->ino);
+}
+
 /* Takes n out and, with it, the directories that only led to it. */
 static void tree_remove(struct sysfs_view *v, struct fs_node *n) {
         while (n && n != v->tree.root) {
                 struct fs_node *parent = n->parent;
 
-                (void) fs_notify_add_delete(&v->notify, parent->ino, n->ino, n->name);
+                queue_delete(v, parent, n);
                 fs_node_unlink(&v->tree, n);
                 n = parent;
                 if (n->children || n->kind != SYSFS_NODE_DIR)
@@ -110,7 +119,7 @@ static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *
         /* A name the device had before it was hidden and shown again. */
         n = fs_node_child(dir, name);
         if (n) {
-                (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
+                queue_delete(v, dir, n);
                 fs_node_unlink(&v->tree, n);
         }
         r = tree_new(v, dir, name, S_IFREG | 0644, v->root_uid, v->root_gid, NULL, kind, &n);
@@ -311,7 +320,7 @@ static void remove_device_files(struct sysfs_view *v, struct fs_node *n, uint64_
                         remove = (child->kind == SYSFS_NODE_UEVENT || child->kind == SYSFS_NODE_ATTR) &&
                                  f->device_id == id;
                 if (remove) {
-                        (void) fs_notify_add_delete(&v->notify, n->ino, child->ino, child->name);
+                        queue_delete(v, n, child);
                         fs_node_unlink(&v->tree, child);
                 }
         }
