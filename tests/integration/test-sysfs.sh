@@ -180,11 +180,48 @@ assert_exit 0 in_c udevadm info -q path "/sys/block/zram$z"
 echo "$z" >/sys/class/zram-control/hot_remove
 wait_until "zram$z to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/class/block/zram$z"
 
+# A directory opened while the device was visible outlives hiding
+# (docs/sysfs-view.md): it still reads, but writes nothing.
+(exec nsenter -t "$CPID" -U -m -- /usr/bin/python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+open(sys.argv[2] + "/held.ready", "w").close()
+while not os.path.exists(sys.argv[2] + "/held.go"):
+    time.sleep(0.05)
+def read(name):
+    f = os.open(name, os.O_RDONLY, dir_fd=fd)
+    try:
+        return os.read(f, 4096).decode().strip()
+    finally:
+        os.close(f)
+def write(name, text):
+    try:
+        f = os.open(name, os.O_WRONLY, dir_fd=fd)
+        try:
+            os.write(f, text.encode())
+        finally:
+            os.close(f)
+        return "written"
+    except OSError as e:
+        return "refused"
+print("size", read("size"))
+print("uevent", write("uevent", "change"))
+print("removable", write("removable", "1"))
+' "/sys/devices/virtual/block/$vis" "$TEST_TMPDIR/shared" >"$TEST_TMPDIR/held.out" 2>&1) &
+held=$!
+defer "kill $held 2>/dev/null"
+wait_until "the held directory" test -e "$TEST_TMPDIR/shared/held.ready"
 losetup -d "$VIS"
 wait_until "$vis to leave the container" sh -c "! nsenter -t $CPID -U -m test -e /sys/block/$vis"
 for p in "/sys/dev/block/$vis_mm" "/sys/class/block/$vis" "/sys/devices/virtual/block/$vis"; do
         in_c test -e "$p" && fail "$p is still there after detach"
 done
+touch "$TEST_TMPDIR/shared/held.go"
+wait "$held" || fail "the process holding $vis's directory failed: $(cat "$TEST_TMPDIR/held.out")"
+assert_eq "size 0
+uevent refused
+removable refused" "$(cat "$TEST_TMPDIR/held.out")" "through a directory held open across hiding"
+
 losetup "$VIS" "$TEST_TMPDIR/visible.img"
 wait_until "$vis back in the container" in_c test -e "/sys/block/$vis/size"
 
