@@ -195,6 +195,20 @@ assert_eq "100000" "$(jq -r '.devices[] | select(.path == "null") | .host_uid' <
 assert_exit 1 "$DEVSIEVE" attach c2 --pid 999999999
 assert_exit 1 "$DEVSIEVE" attach c2 --pid 4000000
 assert_contains "$ERR" "attach 'c2'"
+# An attach that fails half-way (netlink relay into a process in the host's
+# network namespace is refused) changes nothing: no pid, no id maps.
+"$NS_RUN" --pidfile "$TEST_TMPDIR/hostnet.pid" -- sleep 300 &
+HOSTNET_PID=$!
+defer "kill $HOSTNET_PID 2>/dev/null; wait $HOSTNET_PID 2>/dev/null"
+wait_until "the host-netns container" test -s "$TEST_TMPDIR/hostnet.pid"
+assert_exit 0 "$DEVSIEVE" create nl --policy loops --relay netlink
+assert_exit 1 "$DEVSIEVE" attach nl --pid "$(<"$TEST_TMPDIR/hostnet.pid")"
+assert_exit 0 "$DEVSIEVE" show nl --json
+assert_eq "null created" "$(jq -r '"\(.container.pid) \(.container.state)"' <<<"$OUT")" "nl after a failed attach"
+assert_eq "0" "$(jq -r '.devices[] | select(.path == "null") | .host_uid' <<<"$OUT")" \
+        "host uid of nl's /dev/null after a failed attach"
+assert_exit 0 "$DEVSIEVE" destroy nl
+kill "$HOSTNET_PID"
 kill "$NS_PID"
 wait "$NS_PID" 2>/dev/null || true
 for _ in {1..100}; do
