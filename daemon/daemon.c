@@ -21,6 +21,7 @@
 
 struct deferred_call {
         void (*fn)(struct daemon *d, void *data);
+        void (*free_data)(void *data);
         void *data;
         struct deferred_call *next;
 };
@@ -46,13 +47,15 @@ void daemon_unwatch(struct daemon *d, struct io_watch *w) {
                         d->batch[i].data.ptr = NULL;
 }
 
-int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void *data) {
+int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void (*free_data)(void *data),
+                 void *data) {
         struct deferred_call *call = calloc(1, sizeof(*call));
         uint64_t one = 1;
 
         if (!call)
                 return -ENOMEM;
         call->fn = fn;
+        call->free_data = free_data;
         call->data = data;
         pthread_mutex_lock(&d->deferred_lock);
         LL_APPEND(d->deferred, call);
@@ -341,8 +344,12 @@ struct daemon *daemon_free(struct daemon *d) {
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);
         model_free(d->model);
-        LL_FOREACH_SAFE(d->deferred, call, ctmp)
+        /* The FUSE workers are gone: nobody adds any more. */
+        LL_FOREACH_SAFE(d->deferred, call, ctmp) {
+                if (call->free_data)
+                        call->free_data(call->data);
                 free(call);
+        }
         safe_close(d->deferred_watch.fd);
         safe_close(d->signals.fd);
         safe_close(d->epoll_fd);

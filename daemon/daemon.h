@@ -98,9 +98,11 @@ int daemon_run(struct daemon *d);
 int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events);
 void daemon_unwatch(struct daemon *d, struct io_watch *w);
 
-/* From any thread: run fn(d, data) on the main loop soon. Takes ownership
- * of data only if fn frees it. */
-int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void *data);
+/* From any thread: run fn(d, data) on the main loop soon; fn owns data.
+ * A call still waiting when the daemon stops is not run: free_data(data)
+ * instead (free_data may be NULL when data owns nothing). */
+int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void (*free_data)(void *data),
+                 void *data);
 
 /* --- Containers (registry.c) ----------------------------------------- */
 

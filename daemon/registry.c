@@ -68,6 +68,14 @@ struct synthetic_event {
         char **properties;
 };
 
+static void synthetic_event_free(void *data) {
+        struct synthetic_event *e = data;
+
+        strv_free(e->properties);
+        free(e->container);
+        free(e);
+}
+
 static void deliver_synthetic_event(struct daemon *d, void *data) {
         struct synthetic_event *e = data;
         struct daemon_container *dc = daemon_find_container(d, e->container);
@@ -78,9 +86,7 @@ static void deliver_synthetic_event(struct daemon *d, void *data) {
                           strv_env_get(e->properties, "DEVPATH"), dc->relay ? "" : " (no relay: dropped)");
         if (dc && dc->relay)
                 (void) relay_inject(dc->relay, TAKE_PTR(e->properties));
-        strv_free(e->properties);
-        free(e->container);
-        free(e);
+        synthetic_event_free(e);
 }
 
 /* From a FUSE worker: the main loop owns the relay. */
@@ -95,11 +101,9 @@ static void on_synthetic_event(char **properties, void *userdata) {
                 return;
         }
         e->properties = properties;
-        if (daemon_defer(dc->daemon, deliver_synthetic_event, e) < 0) {
+        if (daemon_defer(dc->daemon, deliver_synthetic_event, synthetic_event_free, e) < 0) {
                 log_error("%s: out of memory, a synthetic event is lost.", dc->container->name);
-                strv_free(e->properties);
-                free(e->container);
-                free(e);
+                synthetic_event_free(e);
         }
 }
 

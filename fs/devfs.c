@@ -552,13 +552,22 @@ static int make_device(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const
         return -EPERM;
 }
 
-static void reply_made(fuse_req_t req, int r, const struct fuse_entry_param *e, struct fuse_file_info *fi) {
-        if (r < 0)
+/* Under the lock, as for LOOKUP: the reference make_own counted is the
+ * kernel's only once the reply reached it, and a FORGET for it must not
+ * overtake the reply. */
+static void reply_made(struct devfs *v, fuse_req_t req, int r, const struct fuse_entry_param *e,
+                       struct fuse_file_info *fi) {
+        struct fs_node *n;
+
+        if (r < 0) {
                 fuse_reply_err(req, -r);
-        else if (fi)
-                fuse_reply_create(req, e, fi);
-        else
-                fuse_reply_entry(req, e);
+                return;
+        }
+        if ((fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e)) == 0)
+                return;
+        n = fs_tree_get(&v->tree, e->ino);
+        if (n)
+                fs_node_forget(&v->tree, n, 1);
 }
 
 static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
@@ -571,8 +580,8 @@ static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
                 r = make_device(v, req, parent, name, mode, rdev, &e);
         else if (S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISREG(mode))
                 r = make_own(v, req, parent, name, mode, 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
@@ -582,8 +591,8 @@ static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
@@ -593,8 +602,8 @@ static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFLNK | 0777, 0, link, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
@@ -604,8 +613,8 @@ static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFREG | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, fi);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, fi);
 }
 
 /* The container removed an entry: its own go, a device's entries are

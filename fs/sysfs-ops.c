@@ -45,10 +45,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 n = fs_node_child(dir, name);
         if (n)
                 fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
-        pthread_mutex_unlock(&v->lock);
         /* An absent name is cached too (ino 0): every name that appears
-         * later is invalidated explicitly. */
-        fuse_reply_entry(req, &e);
+         * later is invalidated explicitly. Under the lock: the reference is
+         * the kernel's only if the reply reached it, and a FORGET for it
+         * must not overtake the reply. */
+        if (fuse_reply_entry(req, &e) != 0 && n)
+                fs_node_forget(&v->tree, n, 1);
+        pthread_mutex_unlock(&v->lock);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
