@@ -165,10 +165,103 @@ static int reassign_names(struct container *c, struct delta_batch *b) {
         return 0;
 }
 
+/* --- Decisions shared by equal policies ------------------------------ */
+
+/* For one change: the policy's decision for each of the changed devices,
+ * made once for all containers whose policies have one identity. */
+struct shared_decision {
+        char *identity; /* the key: a copy, the policies may change meanwhile */
+        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
+        char **decided_by;
+        bool *made;
+        UT_hash_handle hh;
+};
+
+struct decisions {
+        struct shared_decision *table;
+        size_t n_devices;
+};
+
+static void shared_decision_free(struct shared_decision *e, size_t n_devices) {
+        if (!e)
+                return;
+        for (size_t i = 0; e->results && i < n_devices; i++) {
+                policy_result_done(&e->results[i]);
+                free(e->decided_by ? e->decided_by[i] : NULL);
+        }
+        free(e->results);
+        free(e->decided_by);
+        free(e->made);
+        free(e->identity);
+        free(e);
+}
+
+static struct shared_decision *shared_decision_new(const char *identity, size_t length, size_t n_devices) {
+        struct shared_decision *e = calloc(1, sizeof(*e));
+
+        if (!e || !(e->identity = strndup(identity, length)) ||
+            !(e->results = calloc(n_devices, sizeof(*e->results))) ||
+            !(e->decided_by = calloc(n_devices, sizeof(*e->decided_by))) ||
+            !(e->made = calloc(n_devices, sizeof(*e->made)))) {
+                shared_decision_free(e, n_devices);
+                return NULL;
+        }
+        return e;
+}
+
+static void decisions_done(struct decisions *t) {
+        struct shared_decision *e, *tmp;
+
+        HASH_ITER(hh, t->table, e, tmp) {
+                HASH_DEL(t->table, e);
+                shared_decision_free(e, t->n_devices);
+        }
+}
+
+/* c's policy's decision for devs[i] and its "FILE:LINE"; NULL with *ret_r
+ * set on failure, or when t is NULL (nothing shared: the caller evaluates
+ * itself). */
+static const struct policy_result *decision_for(struct decisions *t, const struct container *c,
+                                                struct device *const *devs, size_t i, const char **ret_decided_by,
+                                                int *ret_r) {
+        struct shared_decision *e;
+        const char *identity;
+        size_t length;
+        unsigned hash;
+
+        *ret_r = 0;
+        identity = t ? policy_identity(c->policy, &length, &hash) : NULL;
+        if (!identity)
+                return NULL;
+        HASH_FIND_BYHASHVALUE(hh, t->table, identity, length, hash, e);
+        if (!e) {
+                e = shared_decision_new(identity, length, t->n_devices);
+                if (!e) {
+                        *ret_r = -ENOMEM;
+                        return NULL;
+                }
+                HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->table, e->identity, length, hash, e);
+        }
+        if (!e->made[i]) {
+                *ret_r = policy_evaluate(c->policy, &devs[i]->pd, &e->results[i], NULL);
+                if (*ret_r >= 0)
+                        *ret_r = policy_result_decided_by(&e->results[i], &e->decided_by[i]);
+                if (*ret_r < 0) {
+                        policy_result_done(&e->results[i]);
+                        return NULL;
+                }
+                e->results[i].decided_by = NULL;
+                e->made[i] = true;
+        }
+        *ret_decided_by = e->decided_by[i];
+        return &e->results[i];
+}
+
 /* Evaluates devs for c and delivers the resulting deltas. event belongs to
- * devs[0]; hide forces devs[0] hidden (it is leaving the host). */
+ * devs[0]; hide forces devs[0] hidden (it is leaving the host). shared may
+ * be NULL. */
 static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
-                                  const struct uevent *event, bool hide) {
+                                  const struct uevent *event, bool hide, struct decisions *shared) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
         bool names_dirty = false;
         int r;
@@ -177,7 +270,13 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                 struct visible_device *v = NULL;
 
                 if (!(hide && i == 0)) {
-                        r = visible_device_compute(c, devs[i], &v);
+                        const char *decided_by = NULL;
+                        const struct policy_result *decision = decision_for(shared, c, devs, i, &decided_by, &r);
+
+                        if (r < 0)
+                                return r;
+                        r = decision ? visible_device_compute_from(c, devs[i], decision, decided_by, &v)
+                                     : visible_device_compute(c, devs[i], &v);
                         if (r < 0)
                                 return r;
                 }
@@ -195,13 +294,14 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
 
 static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
                             bool hide) {
+        _cleanup_(decisions_done) struct decisions shared = { .n_devices = n };
         struct container *c, *tmp;
         int r, ret = 0;
 
         /* One container's failure (out of memory) must not keep the others
          * from hearing of the change. */
         HASH_ITER(hh, m->containers, c, tmp) {
-                r = evaluate_for_container(m, c, devs, n, event, hide);
+                r = evaluate_for_container(m, c, devs, n, event, hide, &shared);
                 if (r < 0 && ret == 0)
                         ret = r;
         }
@@ -508,7 +608,7 @@ int model_refresh_container(struct model *m, struct container *c) {
                 return -ENOMEM;
         HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
                 all[n++] = d;
-        return evaluate_for_container(m, c, all, n, NULL, false);
+        return evaluate_for_container(m, c, all, n, NULL, false, NULL);
 }
 
 int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
@@ -546,7 +646,7 @@ int model_set_override(struct model *m, struct container *c, struct device *d, s
                 o->device_id = d->id;
                 HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
         }
-        return evaluate_for_container(m, c, &d, 1, NULL, false);
+        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL);
 }
 
 /* --- Life cycle ------------------------------------------------------ */
