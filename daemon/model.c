@@ -80,7 +80,37 @@ static int delta_batch_order(struct delta_batch *b) {
         return 0;
 }
 
-static int dispatch(struct model *m, struct container *c, struct delta_batch *b) {
+static void dispatch_first(struct model *m, struct container *c, const struct delta_batch *b) {
+        for (size_t i = 0; i < m->n_first_subscribers; i++)
+                m->first_subscribers[i].fn(c, b->deltas, b->n, m->first_subscribers[i].userdata);
+}
+
+static void dispatch_rest(struct model *m, struct container *c, const struct delta_batch *b) {
+        for (size_t i = 0; i < m->n_subscribers; i++)
+                m->subscribers[i].fn(c, b->deltas, b->n, m->subscribers[i].userdata);
+}
+
+/* One container's batch for one change, waiting for the others' first
+ * subscribers. */
+struct pending_batch {
+        struct container *container;
+        struct delta_batch batch;
+};
+
+struct pending {
+        struct pending_batch *items;
+        size_t n, allocated;
+};
+
+static void pending_done(struct pending *p) {
+        for (size_t i = 0; i < p->n; i++)
+                delta_batch_done(&p->items[i].batch);
+        free(p->items);
+}
+
+/* Delivers b to every subscriber now, or (pending given) to the first
+ * ones now and the rest in pending_flush(); takes its contents. */
+static int dispatch(struct model *m, struct container *c, struct delta_batch *b, struct pending *pending) {
         int r;
 
         if (b->n == 0)
@@ -89,9 +119,28 @@ static int dispatch(struct model *m, struct container *c, struct delta_batch *b)
         if (r < 0)
                 return r;
         m->stats.deltas += b->n;
-        for (size_t i = 0; i < m->n_subscribers; i++)
-                m->subscribers[i].fn(c, b->deltas, b->n, m->subscribers[i].userdata);
+        if (pending && m->n_first_subscribers > 0) {
+                if (pending->n == pending->allocated) {
+                        size_t more = pending->allocated * 2 + 8;
+                        struct pending_batch *grown = realloc(pending->items, more * sizeof(*grown));
+                        if (!grown)
+                                return -ENOMEM;
+                        pending->items = grown;
+                        pending->allocated = more;
+                }
+                dispatch_first(m, c, b);
+                pending->items[pending->n++] = (struct pending_batch){ .container = c, .batch = *b };
+                *b = (struct delta_batch){};
+                return 0;
+        }
+        dispatch_first(m, c, b);
+        dispatch_rest(m, c, b);
         return 0;
+}
+
+static void pending_flush(struct model *m, struct pending *p) {
+        for (size_t i = 0; i < p->n; i++)
+                dispatch_rest(m, p->items[i].container, &p->items[i].batch);
 }
 
 /* --- Visible sets ---------------------------------------------------- */
@@ -261,7 +310,8 @@ static const struct policy_result *decision_for(struct decisions *t, const struc
  * devs[0]; hide forces devs[0] hidden (it is leaving the host). shared may
  * be NULL. */
 static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
-                                  const struct uevent *event, bool hide, struct decisions *shared) {
+                                  const struct uevent *event, bool hide, struct decisions *shared,
+                                  struct pending *pending) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
         bool names_dirty = false;
         int r;
@@ -289,22 +339,24 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                 if (r < 0)
                         return r;
         }
-        return dispatch(m, c, &b);
+        return dispatch(m, c, &b, pending);
 }
 
 static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
                             bool hide) {
         _cleanup_(decisions_done) struct decisions shared = { .n_devices = n };
+        _cleanup_(pending_done) struct pending pending = {};
         struct container *c, *tmp;
         int r, ret = 0;
 
         /* One container's failure (out of memory) must not keep the others
          * from hearing of the change. */
         HASH_ITER(hh, m->containers, c, tmp) {
-                r = evaluate_for_container(m, c, devs, n, event, hide, &shared);
+                r = evaluate_for_container(m, c, devs, n, event, hide, &shared, &pending);
                 if (r < 0 && ret == 0)
                         ret = r;
         }
+        pending_flush(m, &pending);
         return ret;
 }
 
@@ -608,7 +660,7 @@ int model_refresh_container(struct model *m, struct container *c) {
                 return -ENOMEM;
         HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
                 all[n++] = d;
-        return evaluate_for_container(m, c, all, n, NULL, false, NULL);
+        return evaluate_for_container(m, c, all, n, NULL, false, NULL, NULL);
 }
 
 int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
@@ -646,7 +698,7 @@ int model_set_override(struct model *m, struct container *c, struct device *d, s
                 o->device_id = d->id;
                 HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
         }
-        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL);
+        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL, NULL);
 }
 
 /* --- Life cycle ------------------------------------------------------ */
@@ -669,6 +721,15 @@ int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata) {
         m->subscribers[m->n_subscribers].fn = fn;
         m->subscribers[m->n_subscribers].userdata = userdata;
         m->n_subscribers++;
+        return 0;
+}
+
+int model_subscribe_first(struct model *m, model_deltas_fn fn, void *userdata) {
+        if (m->n_first_subscribers >= MODEL_SUBSCRIBERS_MAX)
+                return -ENOSPC;
+        m->first_subscribers[m->n_first_subscribers].fn = fn;
+        m->first_subscribers[m->n_first_subscribers].userdata = userdata;
+        m->n_first_subscribers++;
         return 0;
 }
 

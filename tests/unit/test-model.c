@@ -425,6 +425,37 @@ static void test_shared_decisions(void **state) {
         assert_int_equal(container_find_visible(b, model_find_device(f->model, LOOP(6)))->gid, 200000);
 }
 
+static void record_first(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
+        struct recorder *rec = userdata;
+        char *line;
+
+        assert_true(asprintf(&line, "first %s %zu", c->name, n) >= 0);
+        assert_int_equal(strv_consume(&rec->lines, line), 0);
+}
+
+/* The first subscribers hear of every container's deltas of one change
+ * before the others hear of any container's. */
+static void test_first_subscribers(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(model_subscribe_first(f->model, record_first, &f->rec), 0);
+        add_container(f, "one", "allow KERNEL==\"loop*\"\n");
+        add_container(f, "two", "allow KERNEL==\"loop*\"\n");
+        add_container(f, "blind", "allow KERNEL==\"zram*\"\n");
+        expect_lines(f, (const char *const[]){ NULL });
+
+        event(f, "add", LOOP(4), LOOP_PROPS(4), NULL);
+        expect_lines(f, (const char *const[]){ "first one 1", "first two 1",
+                                               "one VISIBLE loop4 node=loop4 uid=0 mode=0600 event=add",
+                                               "two VISIBLE loop4 node=loop4 uid=0 mode=0600 event=add", NULL });
+        /* One container's own change: both at once. */
+        assert_int_equal(model_set_policy(f->model, model_find_container(f->model, "blind"),
+                                          load("allow KERNEL==\"loop4\"\n"), "reloaded"),
+                         0);
+        expect_lines(f, (const char *const[]){ "first blind 1",
+                                               "blind VISIBLE loop4 node=loop4 uid=0 mode=0600 event=-", NULL });
+}
+
 static void test_remove_unknown_and_duplicate_add(void **state) {
         struct fixture *f = *state;
 
@@ -471,6 +502,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_remove_unknown_and_duplicate_add, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_late_parent_adopts_children, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shared_decisions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_first_subscribers, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
