@@ -32,6 +32,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * then costs no round trip. */
         if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
                 conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+        /* A uevent file is shorter than the page its size says (as in
+         * sysfs): after its first read the kernel would see the size
+         * change at the next attribute refresh and drop the cached page.
+         * Its cache is invalidated explicitly on every change instead. */
+        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -173,8 +178,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        /* Every read asks the host again: attributes are live. */
-        fi->direct_io = 1;
+        if (kind == SYSFS_NODE_UEVENT)
+                /* From the page cache: the view invalidates it whenever the
+                 * device changes (a host event, another node name). */
+                fi->keep_cache = 1;
+        else
+                /* Every read asks the host again: attributes are live. */
+                fi->direct_io = 1;
         fi->nonseekable = 0;
         fuse_reply_open(req, fi);
 }

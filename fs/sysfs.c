@@ -10,7 +10,9 @@
 
 #include "mount-tree.h"
 #include "strv.h"
+#include "fileio.h"
 #include "sysfs-internal.h"
+#include "uevent-file.h"
 
 /* What every container's /sys has, devices or not. fs/cgroup is for the
  * runtime to mount over. */
@@ -96,6 +98,23 @@ static void sysfs_file_free(struct fs_node *n) {
 
         free(f->real_path);
         free(f);
+}
+
+/* A uevent file's size is its length as the container reads it: the
+ * kernel keeps it in its page cache (op_open), and a file shorter than
+ * its size would be read again every time. Kept right by the
+ * invalidation on every change of the device (queue_uevent_changed);
+ * when the real file cannot be read, the page sysfs claims. */
+static void uevent_set_size(struct sysfs_view *v, const struct shown_device *s, struct fs_node *n) {
+        _cleanup_free_ char *path = NULL, *text = NULL, *rewritten = NULL;
+
+        if (!n)
+                return;
+        n->st.st_size = 4096;
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) >= 0 &&
+            read_small_file_at(v->sysfs_fd, path, 4096, &text) >= 0 &&
+            uevent_file_rewrite(text, s->node, &rewritten) >= 0)
+                n->st.st_size = (off_t) strlen(rewritten);
 }
 
 static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *name, enum sysfs_node_kind kind,
@@ -278,6 +297,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
         r = tree_add_file(v, dir, "uevent", SYSFS_NODE_UEVENT, s->id, uevent);
         if (r < 0)
                 return r;
+        uevent_set_size(v, s, fs_node_child(dir, "uevent"));
         STRV_FOREACH(a, s->writable) {
                 _cleanup_free_ char *real = NULL;
                 struct stat st;
@@ -634,6 +654,21 @@ static int set_node(struct shown_device *s, const char *node) {
         return 0;
 }
 
+/* The uevent file is read from the kernel's page cache (op_open): a host
+ * event may have changed the real one, a new node name DEVNAME. */
+static int queue_uevent_changed(struct sysfs_view *v, const struct shown_device *s) {
+        _cleanup_free_ char *path = NULL;
+        struct fs_node *n;
+
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) < 0)
+                return -ENOMEM;
+        n = fs_tree_find(&v->tree, path);
+        if (!n || n->kind != SYSFS_NODE_UEVENT)
+                return 0;
+        uevent_set_size(v, s, n);
+        return fs_notify_add_inode(&v->notify, n->ino);
+}
+
 void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n_deltas) {
         struct pending gone = {}, added = {};
         int r = 0;
@@ -653,6 +688,8 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                         continue;
                 if (s) {
                         r = set_node(s, delta->new->node);
+                        if (r >= 0)
+                                r = queue_uevent_changed(v, s);
                         continue;
                 }
                 r = show_begin(v, delta, &new);

@@ -5,7 +5,7 @@
 # 100000), checked with the tools people use: ls, cat, lsblk, udevadm.
 # Exactly the policy's devices, in every listing, live; nothing hidden by
 # any path; attributes read-only unless the policy says; uevent writes stay
-# in the container.
+# in the container; the (page-cached) uevent file follows a rename.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 for cmd in lsblk udevadm nsenter; do
@@ -184,6 +184,18 @@ ip link add link dssv1 name dssm0 type macvtap
 tap=$(ls /sys/class/net/dssm0/macvtap)
 wait_until "dssm0 back in the container" in_c test -e /sys/class/net/dssm0/address
 assert_eq "" "$(in_c ls -A "/sys/devices/virtual/net/dssm0/macvtap/$tap")" "the re-added hidden child's directory"
+
+# The uevent file comes from the kernel's page cache: a change of the
+# device (here its node's name) must reach it.
+log "uevent after a change"
+in_c cat "/sys/class/block/$vis/uevent" >/dev/null
+cat >>"$TEST_TMPDIR/sys.rules" <<RULES
+allow SUBSYSTEM=="block", KERNEL=="$vis", ATTR{loop/backing_file}=="*/visible*", NAME="renamed-$vis"
+RULES
+"$DEVSIEVE" --runtime-dir "$RT" reload sys >/dev/null || fail "devsieve reload"
+wait_until "DEVNAME=renamed-$vis in the container's uevent file" \
+        in_c grep -qx "DEVNAME=renamed-$vis" "/sys/class/block/$vis/uevent"
+assert_contains "$(in_c cat "/sys/class/block/$vis/uevent")" "MAJOR=7" "the uevent file after the rename"
 
 # Nothing of the view is left in the host's mount table once it is gone.
 daemon_stop "$DAEMON_PID" "$RT.log" || fail "devsieved did not stop cleanly"
