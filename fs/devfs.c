@@ -834,10 +834,9 @@ static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
                 free(h);
 }
 
-static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
-        struct devfs *v = view(req, ino);
-
+/* The listing of h's directory as of now, at the first READDIR (see
+ * devfs_opendir); false when the request was answered with an error. */
+static bool take_snapshot(struct devfs *v, fuse_req_t req, fuse_ino_t ino, struct dir_handle *h, off_t off) {
         /* The kernel serializes READDIRs of one open directory. */
         if (off == 0 || !h->snapshot) {
                 struct fs_dir_snapshot *s = NULL;
@@ -851,12 +850,33 @@ static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
                 pthread_mutex_unlock(&v->lock);
                 if (error) {
                         fuse_reply_err(req, error);
-                        return;
+                        return false;
                 }
                 fs_dir_snapshot_free(h->snapshot);
                 h->snapshot = s;
         }
-        fs_dir_snapshot_reply(req, h->snapshot, size, off);
+        return true;
+}
+
+static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
+        struct devfs *v = view(req, ino);
+
+        if (take_snapshot(v, req, ino, h, off))
+                fs_dir_snapshot_reply(req, h->snapshot, size, off);
+}
+
+/* A listing with every entry's attributes: `ls -l` of a cold /dev costs
+ * one round trip instead of one per name. */
+static void devfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
+        struct devfs *v = view(req, ino);
+
+        if (!take_snapshot(v, req, ino, h, off))
+                return;
+        pthread_mutex_lock(&v->lock);
+        fs_dir_snapshot_reply_plus(req, h->snapshot, size, off, &v->tree, FS_CACHE_TIMEOUT);
+        pthread_mutex_unlock(&v->lock);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -904,6 +924,7 @@ static const struct fuse_lowlevel_ops devfs_ops = {
         .write = devfs_write,
         .opendir = devfs_opendir,
         .readdir = devfs_readdir,
+        .readdirplus = devfs_readdirplus,
         .releasedir = devfs_releasedir,
         .statfs = devfs_statfs,
 };

@@ -275,6 +275,14 @@ static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
 
 /* Also for a removed view: what a handle holds must be freed, and the
  * class's releasedir touches nothing but fi->fh (mux.h). */
+static void mux_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        if (ino != FUSE_ROOT_ID) {
+                FORWARD(req, ino, readdirplus, ino, size, off, fi);
+                return;
+        }
+        fuse_reply_buf(req, NULL, 0);
+}
+
 static void mux_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         if (ino != FUSE_ROOT_ID)
                 MUX(req)->class->ops->releasedir(req, ino, fi);
@@ -311,6 +319,7 @@ static void make_ops(const struct fuse_lowlevel_ops *c, struct fuse_lowlevel_ops
         WRAP(read);
         WRAP(write);
         WRAP(release);
+        WRAP(readdirplus);
 #undef WRAP
         /* The root needs these whatever the views do. */
         o->lookup = mux_lookup;

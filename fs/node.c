@@ -263,3 +263,50 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
         }
         fuse_reply_buf(req, buf, used);
 }
+
+/* Removes the references fs_dir_snapshot_reply_plus() counted for a reply
+ * the kernel never got. */
+static void forget_listed(struct fs_tree *t, const fuse_ino_t *inos, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fs_tree_forget(t, inos[i], 1);
+}
+
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout) {
+        /* Zeroed: gcc cannot tell that the entries are written before use. */
+        _cleanup_free_ char *buf = calloc(1, size);
+        _cleanup_free_ fuse_ino_t *listed = calloc(s->n + 1, sizeof(*listed));
+        size_t used = 0, n_listed = 0;
+
+        if (!buf || !listed) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        for (size_t i = offset < 0 ? 0 : (size_t) offset; i < s->n; i++) {
+                const struct fs_dir_entry *d = &s->entries[i];
+                struct fs_node *n = i >= 2 ? fs_tree_get(t, d->ino) : NULL;
+                struct fuse_entry_param e = {};
+                size_t l;
+
+                /* "." and "..", and a node gone since the snapshot: a name
+                 * without attributes (inode 0), which takes no reference. */
+                if (n && fs_node_linked(t, n) && streq(n->name, d->name))
+                        fs_node_entry(n, timeout, &e);
+                else {
+                        n = NULL;
+                        e.attr.st_ino = d->ino;
+                        e.attr.st_mode = d->type;
+                }
+                l = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e, (off_t) i + 1);
+                if (l > size - used) {
+                        if (n)
+                                n->nlookup--;
+                        break;
+                }
+                used += l;
+                if (n)
+                        listed[n_listed++] = n->ino;
+        }
+        if (fuse_reply_buf(req, buf, used) != 0)
+                forget_listed(t, listed, n_listed);
+}

@@ -97,3 +97,9 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
 struct fs_dir_snapshot *fs_dir_snapshot_free(struct fs_dir_snapshot *s);
 /* Replies to READDIR from a snapshot. */
 void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset);
+/* Replies to READDIRPLUS from a snapshot: with each entry still in t its
+ * attributes (cached for timeout), which count as a lookup reference, as
+ * a LOOKUP's reply does. Call with t's lock held: a FORGET must not
+ * overtake the reply. */
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout);
