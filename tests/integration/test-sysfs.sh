@@ -17,9 +17,11 @@ done
 # always; macvtap net devices but not their character devices, which are
 # their children in sysfs (this kernel has no partition tables to make
 # children of block devices).
-cat >"$TEST_TMPDIR/sys.rules" <<'RULES'
+# Only this test's own loop devices: other test runs on the host attach
+# files called visible* too.
+cat >"$TEST_TMPDIR/sys.rules" <<RULES
 include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/visible*", \
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", \\
       WRITABLE_ATTR+="queue/read_ahead_kb"
 allow SUBSYSTEM=="block", KERNEL=="zram*"
 allow SUBSYSTEM=="net", KERNEL=="dssm*"
@@ -64,7 +66,7 @@ host_allowed() { # the devices the policy allows, as the host lists them
                 d=${d##*/}
                 case $d in
                 zram*) echo "$d" ;;
-                loop*) [[ $(cat "/sys/class/block/$d/loop/backing_file" 2>/dev/null) == */visible* ]] && echo "$d" ;;
+                loop*) [[ $(cat "/sys/class/block/$d/loop/backing_file" 2>/dev/null) == "$TEST_TMPDIR"/visible* ]] && echo "$d" ;;
                 esac
         done | sort
 }
@@ -190,7 +192,7 @@ assert_eq "" "$(in_c ls -A "/sys/devices/virtual/net/dssm0/macvtap/$tap")" "the 
 log "uevent after a change"
 in_c cat "/sys/class/block/$vis/uevent" >/dev/null
 cat >>"$TEST_TMPDIR/sys.rules" <<RULES
-allow SUBSYSTEM=="block", KERNEL=="$vis", ATTR{loop/backing_file}=="*/visible*", NAME="renamed-$vis"
+allow SUBSYSTEM=="block", KERNEL=="$vis", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", NAME="renamed-$vis"
 RULES
 "$DEVSIEVE" --runtime-dir "$RT" reload sys >/dev/null || fail "devsieve reload"
 wait_until "DEVNAME=renamed-$vis in the container's uevent file" \
