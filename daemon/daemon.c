@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -75,16 +76,24 @@ static void on_fuse_exited(struct io_watch *w, uint32_t events) {
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
-/* The one subscriber of the model: views first, then the relay, so that a
- * container hears of a device only once its node and /sys entry exist. */
+/* Every container's /dev first: a node costs microseconds, a /sys view's
+ * device mounts a fraction of a millisecond, and one container's /dev
+ * need not wait for the others' /sys. */
+static void dispatch_dev_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
+        struct daemon_container *dc = daemon_container_of(c);
+
+        if (dc && dc->dev)
+                devfs_apply(dc->dev, deltas, n);
+}
+
+/* Then, container by container, /sys and the relay, so that a container
+ * hears of a device only once its node and /sys entry exist. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
         struct daemon *d = userdata;
 
         if (!dc)
                 return;
-        if (dc->dev)
-                devfs_apply(dc->dev, deltas, n);
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
         control_monitor_deltas(d->control, c, deltas, n);
@@ -137,6 +146,47 @@ static int make_dir(const char *path, mode_t mode) {
         return chmod(path, mode) < 0 ? negative_errno() : 0;
 }
 
+/* The two connections every container's views are served from. Their
+ * directory is a private mount of its own: the connections' mounts (all
+ * containers' views) must not be copied into the namespaces that share
+ * the runtime directory's propagation (a slave /run in every service). */
+static int setup_views(struct daemon *d) {
+        _cleanup_free_ char *dev = NULL, *sys = NULL;
+        int r;
+
+        if (asprintf(&d->views_dir, "%s/views", d->runtime_dir) < 0 || asprintf(&dev, "%s/dev", d->views_dir) < 0 ||
+            asprintf(&sys, "%s/sys", d->views_dir) < 0)
+                return -ENOMEM;
+        r = make_dir(d->views_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", d->views_dir);
+        if (mount(d->views_dir, d->views_dir, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(errno, "Failed to bind %s onto itself: %m", d->views_dir);
+        d->views_mounted = true;
+        if (mount(NULL, d->views_dir, NULL, MS_PRIVATE, NULL) < 0)
+                return log_error_errno(errno, "Failed to make %s a private mount: %m", d->views_dir);
+        r = make_dir(dev, 0700);
+        if (r >= 0)
+                r = make_dir(sys, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the directories in %s: %m", d->views_dir);
+        r = devfs_mux_new(d->fuse, dev, &d->dev_mux);
+        if (r < 0)
+                return log_error_errno(r, "Failed to mount the /dev views' connection at %s: %m", dev);
+        r = sysfs_view_mux_new(d->fuse, sys, &d->sys_mux);
+        if (r < 0)
+                return log_error_errno(r, "Failed to mount the /sys views' connection at %s: %m", sys);
+        return 0;
+}
+
+static void free_views(struct daemon *d) {
+        d->dev_mux = fs_mux_free(d->dev_mux);
+        d->sys_mux = fs_mux_free(d->sys_mux);
+        if (d->views_mounted && umount2(d->views_dir, MNT_DETACH) < 0)
+                log_warning_errno(errno, "Failed to unmount %s: %m", d->views_dir);
+        d->views_mounted = false;
+}
+
 static int setup_signals(struct daemon *d) {
         sigset_t mask;
 
@@ -164,6 +214,9 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         if (sysfs_fd < 0)
                 return log_error_errno(errno, "Failed to open /sys: %m");
         r = model_new(sysfs_fd, &d->model);
+        if (r < 0)
+                return r;
+        r = model_subscribe_first(d->model, dispatch_dev_deltas, d);
         if (r < 0)
                 return r;
         r = model_subscribe(d->model, dispatch_deltas, d);
@@ -227,6 +280,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = loop_watch(d->loop, &d->fuse_exited, EPOLLIN);
         if (r < 0)
                 return r;
+        r = setup_views(d);
+        if (r < 0)
+                return r;
 
         r = setup_devices(d, o);
         if (r < 0)
@@ -261,12 +317,14 @@ struct daemon *daemon_free(struct daemon *d) {
         if (d->model)
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_destroy_container(d, daemon_container_of(c));
+        free_views(d);
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);
         model_free(d->model);
         safe_close(d->signals.fd);
         loop_free(d->loop);
         free(d->containers_dir);
+        free(d->views_dir);
         free(d->runtime_dir);
         free(d->policy_dir);
         free(d);

@@ -27,6 +27,7 @@ struct sysfs_view;
 struct relay;
 struct udev_source;
 struct fuse_pool;
+struct fs_mux;
 struct control;
 
 /* The daemon's side of one container: the model's record, the views
@@ -64,6 +65,12 @@ struct daemon {
         struct udev_source *udev;
         struct model *model;
         struct fuse_pool *fuse;
+        /* One FUSE connection per kind of view, serving every container
+         * (fs/mux.h), mounted in views_dir, a private mount. */
+        char *views_dir;      /* RUNTIME/views, 0700 */
+        bool views_mounted;
+        struct fs_mux *dev_mux;
+        struct fs_mux *sys_mux;
         struct control *control;
         uint64_t started_usec;
         bool exiting;

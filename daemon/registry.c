@@ -273,7 +273,7 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (mkdir(dev, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
         /* Owned by host root until attached: then by the container's root. */
-        r = devfs_new(d->fuse, dev, dc->container->name, 0, 0, &dc->dev);
+        r = devfs_new(d->dev_mux, dev, 0, 0, &dc->dev);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
 
@@ -281,7 +281,7 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
                 return -ENOMEM;
         if (mkdir(sys, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
-        r = sysfs_view_new(d->fuse, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
+        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
         expose_policy_paths(dc);

@@ -3,6 +3,7 @@
  * FUSE requests that read and (like a tmpfs) write it. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mount.h>
 #include <sys/param.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -12,7 +13,7 @@
 #include "devfs.h"
 #include "notify.h"
 #include "policy/policy.h"
-#include "session.h"
+#include "mux.h"
 #include "strv.h"
 
 /* What a container may keep in its /dev: tmpfs gives a container half the
@@ -52,7 +53,9 @@ struct devfs {
 
         /* Main loop only: filled under the lock, sent after it. */
         struct fs_notify_queue notify;
-        struct fs_session *session;
+        struct fs_mux *mux;
+        uint64_t slot; /* 0 until it is in the mux */
+        char *mountpoint;
 };
 
 /* --- Devices ------------------------------------------------------------ */
@@ -279,7 +282,7 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
                         (void) place(v, d);
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
@@ -302,7 +305,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
         v->root_gid = gid;
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
@@ -328,8 +331,8 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
 
 /* --- Requests ----------------------------------------------------------- */
 
-static struct devfs *view(fuse_req_t req) {
-        return fuse_req_userdata(req);
+static struct devfs *view(fuse_req_t req, fuse_ino_t ino) {
+        return fs_mux_data(req, ino);
 }
 
 /* A node the container may still address. Entries the daemon took out
@@ -353,7 +356,7 @@ static struct fs_node *get_dir(struct devfs *v, fuse_ino_t ino, int *error) {
 }
 
 static void devfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         struct fuse_entry_param e = {};
         struct fs_node *dir, *n;
         int error;
@@ -379,27 +382,24 @@ static void devfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         pthread_mutex_unlock(&v->lock);
 }
 
-static void devfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-        struct devfs *v = view(req);
+static void devfs_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
+        struct devfs *v = data;
 
         pthread_mutex_lock(&v->lock);
         fs_tree_forget(&v->tree, ino, nlookup);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
-static void devfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
-        struct devfs *v = view(req);
+static void devfs_root_entry(void *data, struct fuse_entry_param *e) {
+        struct devfs *v = data;
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < count; i++)
-                fs_tree_forget(&v->tree, forgets[i].ino, forgets[i].nlookup);
+        fs_node_entry(v->tree.root, FS_CACHE_TIMEOUT, e);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
 static void devfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         struct fs_node *n;
         struct stat st;
 
@@ -456,7 +456,7 @@ static int set_attributes(struct devfs *v, struct fs_node *n, const struct stat 
 }
 
 static void devfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         struct fs_node *n;
         struct stat st;
         int r = -ENOENT;
@@ -475,7 +475,7 @@ static void devfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 }
 
 static void devfs_readlink(fuse_req_t req, fuse_ino_t ino) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         _cleanup_free_ char *target = NULL;
         struct fs_node *n;
         int error = 0;
@@ -571,7 +571,7 @@ static void reply_made(struct devfs *v, fuse_req_t req, int r, const struct fuse
 }
 
 static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         struct fuse_entry_param e;
         int r = -EINVAL;
 
@@ -585,7 +585,7 @@ static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 }
 
 static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         struct fuse_entry_param e;
         int r;
 
@@ -596,7 +596,7 @@ static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 }
 
 static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         struct fuse_entry_param e;
         int r;
 
@@ -607,7 +607,7 @@ static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 }
 
 static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         struct fuse_entry_param e;
         int r;
 
@@ -657,7 +657,7 @@ static int remove_entry(struct devfs *v, fuse_ino_t parent, const char *name, bo
 }
 
 static void devfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         int r;
 
         pthread_mutex_lock(&v->lock);
@@ -667,7 +667,7 @@ static void devfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void devfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         int r;
 
         pthread_mutex_lock(&v->lock);
@@ -724,7 +724,7 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
 
 static void devfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
                          unsigned int flags) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, parent);
         int r;
 
         pthread_mutex_lock(&v->lock);
@@ -739,7 +739,7 @@ static void devfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, con
 }
 
 static void devfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         struct fs_node *n;
         int error = 0;
 
@@ -765,7 +765,7 @@ static void devfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void devfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         _cleanup_free_ char *buf = malloc(size ?: 1);
         size_t n = 0;
         int error = buf ? 0 : ENOMEM;
@@ -789,7 +789,7 @@ static void devfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 
 static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                         struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         struct fs_node *n;
         ssize_t r = -ENOENT;
 
@@ -812,7 +812,7 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 }
 
 static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         int error;
 
         pthread_mutex_lock(&v->lock);
@@ -825,9 +825,17 @@ static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 }
 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off);
+        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off, false, 0);
+}
+
+/* A listing with every entry's attributes: `ls -l` of a cold /dev costs
+ * one round trip instead of one per name. */
+static void devfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        struct devfs *v = view(req, ino);
+
+        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off, true, FS_CACHE_TIMEOUT);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -835,7 +843,7 @@ static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 }
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
-        struct devfs *v = view(req);
+        struct devfs *v = view(req, ino);
         struct statvfs st = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX};
         uint64_t memory, nodes;
 
@@ -855,8 +863,6 @@ static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
  * so they can tell nothing about any device. */
 static const struct fuse_lowlevel_ops devfs_ops = {
         .lookup = devfs_lookup,
-        .forget = devfs_forget,
-        .forget_multi = devfs_forget_multi,
         .getattr = devfs_getattr,
         .setattr = devfs_setattr,
         .readlink = devfs_readlink,
@@ -873,6 +879,7 @@ static const struct fuse_lowlevel_ops devfs_ops = {
         .write = devfs_write,
         .opendir = devfs_opendir,
         .readdir = devfs_readdir,
+        .readdirplus = devfs_readdirplus,
         .releasedir = devfs_releasedir,
         .statfs = devfs_statfs,
 };
@@ -913,19 +920,36 @@ static int add_skeleton(struct devfs *v) {
         return 0;
 }
 
-int devfs_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
-              gid_t root_gid, struct devfs **ret) {
+static const struct fs_mux_class devfs_class = {
+        .ops = &devfs_ops,
+        .forget = devfs_forget,
+        .root_entry = devfs_root_entry,
+};
+
+int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret) {
+        return fs_mux_new(pool, &devfs_class, mountpoint, "devsieve-dev", "dev,nosuid,allow_other,default_permissions",
+                          ret);
+}
+
+int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t root_gid, struct devfs **ret) {
         _cleanup_(devfs_freep) struct devfs *v = NULL;
-        _cleanup_free_ char *fsname = NULL;
+        fuse_ino_t first;
         int r;
 
         v = calloc(1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
         pthread_mutex_init(&v->lock, NULL);
+        v->mux = mux;
         v->root_uid = root_uid;
         v->root_gid = root_gid;
-        r = fs_tree_init(&v->tree, 0755, root_uid, root_gid, free_node_data);
+        r = fs_mux_add(mux, v, &v->slot, &first);
+        if (r < 0) {
+                v->slot = 0;
+                return r;
+        }
+        r = fs_tree_init_at(&v->tree, first, first + FS_MUX_SLOT_INODES - 2, 0755, root_uid, root_gid,
+                            free_node_data);
         if (r < 0)
                 return r;
         v->tree.root->kind = DEVFS_KIND_SKELETON;
@@ -933,13 +957,14 @@ int devfs_new(struct fuse_pool *pool, const char *mountpoint, const char *contai
         if (r < 0)
                 return r;
 
-        /* A comma would end the option: the name is only decoration. */
-        if (asprintf(&fsname, "devsieve-dev:%s", strchr(container_name, ',') ? "-" : container_name) < 0)
-                return -ENOMEM;
-        r = fs_session_start(&devfs_ops, sizeof(devfs_ops), v, mountpoint, fsname,
-                             "dev,nosuid,allow_other,default_permissions", pool, &v->session);
+        r = fs_mux_bind(mux, v->slot, mountpoint);
         if (r < 0)
                 return r;
+        v->mountpoint = strdup(mountpoint);
+        if (!v->mountpoint) {
+                (void) umount2(mountpoint, MNT_DETACH);
+                return -ENOMEM;
+        }
         *ret = TAKE_PTR(v);
         return 0;
 }
@@ -949,8 +974,13 @@ struct devfs *devfs_free(struct devfs *v) {
 
         if (!v)
                 return NULL;
-        /* First: no worker may be inside a handler while the tree goes. */
-        fs_session_stop(v->session);
+        /* Lazy: the container may still have it bound at its /dev; its
+         * copy gets ENOTCONN from now on. */
+        if (v->mountpoint)
+                (void) umount2(v->mountpoint, MNT_DETACH);
+        /* Then no worker may be inside a handler while the tree goes. */
+        if (v->slot)
+                fs_mux_remove(v->mux, v->slot);
         HASH_ITER (hh, v->devices, d, tmp) {
                 HASH_DEL(v->devices, d);
                 devfs_device_free(d);
@@ -959,6 +989,7 @@ struct devfs *devfs_free(struct devfs *v) {
                 fs_tree_done(&v->tree);
         fs_notify_queue_done(&v->notify);
         pthread_mutex_destroy(&v->lock);
+        free(v->mountpoint);
         free(v);
         return NULL;
 }

@@ -6,6 +6,7 @@
 
 #include "daemon/model.h"
 #include "fuse-pool.h"
+#include "mux.h"
 #include "macro.h"
 
 /* A container's /dev: the OCI skeleton, a node for every visible device (as
@@ -24,12 +25,15 @@ struct devfs_stats {
         uint64_t apply_errors;  /* deltas that could not be applied (the others were) */
 };
 
-/* Mounts at mountpoint (an existing empty directory) on the host, as root:
- * a FUSE mount made inside a user namespace could never hold device nodes.
+/* The one FUSE connection every container's /dev is served from, mounted
+ * at mountpoint on the host, as root: a FUSE mount made inside a user
+ * namespace could never hold device nodes. */
+int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
+
+/* A new view in mux, bound at mountpoint (an existing empty directory).
  * root_uid/root_gid: host ids of the container's root (owner of the
  * skeleton). */
-int devfs_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
-              gid_t root_gid, struct devfs **ret);
+int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t root_gid, struct devfs **ret);
 /* Unmounts (lazily: the container may still hold it), closes the
  * connection, frees everything. */
 struct devfs *devfs_free(struct devfs *v);

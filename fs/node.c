@@ -53,10 +53,15 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
         return n;
 }
 
-int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
-        *t = (struct fs_tree){ .next_ino = FUSE_ROOT_ID, .free_data = free_data };
+int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
+                    gid_t gid, void (*free_data)(struct fs_node *n)) {
+        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .free_data = free_data };
         t->root = node_alloc(t, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
         return t->root ? 0 : -ENOMEM;
+}
+
+int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
+        return fs_tree_init_at(t, FUSE_ROOT_ID, UINT64_MAX, root_mode, uid, gid, free_data);
 }
 
 void fs_tree_done(struct fs_tree *t) {
@@ -125,6 +130,9 @@ int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t
 
         if (fs_node_child(dir, name))
                 return -EEXIST;
+        /* Numbers are never reused: a tree that used up its range is full. */
+        if (t->next_ino > t->last_ino)
+                return -ENOSPC;
         n = node_alloc(t, name, mode, uid, gid, rdev, target);
         if (!n)
                 return -ENOMEM;
@@ -256,6 +264,53 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
         fuse_reply_buf(req, buf, used);
 }
 
+/* Removes the references fs_dir_snapshot_reply_plus() counted for a reply
+ * the kernel never got. */
+static void forget_listed(struct fs_tree *t, const fuse_ino_t *inos, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fs_tree_forget(t, inos[i], 1);
+}
+
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout) {
+        /* Zeroed: gcc cannot tell that the entries are written before use. */
+        _cleanup_free_ char *buf = calloc(1, size);
+        _cleanup_free_ fuse_ino_t *listed = calloc(s->n + 1, sizeof(*listed));
+        size_t used = 0, n_listed = 0;
+
+        if (!buf || !listed) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        for (size_t i = offset < 0 ? 0 : (size_t) offset; i < s->n; i++) {
+                const struct fs_dir_entry *d = &s->entries[i];
+                struct fs_node *n = i >= 2 ? fs_tree_get(t, d->ino) : NULL;
+                struct fuse_entry_param e = {};
+                size_t l;
+
+                /* "." and "..", and a node gone since the snapshot: a name
+                 * without attributes (inode 0), which takes no reference. */
+                if (n && fs_node_linked(t, n) && streq(n->name, d->name))
+                        fs_node_entry(n, timeout, &e);
+                else {
+                        n = NULL;
+                        e.attr.st_ino = d->ino;
+                        e.attr.st_mode = d->type;
+                }
+                l = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e, (off_t) i + 1);
+                if (l > size - used) {
+                        if (n)
+                                n->nlookup--;
+                        break;
+                }
+                used += l;
+                if (n)
+                        listed[n_listed++] = n->ino;
+        }
+        if (fuse_reply_buf(req, buf, used) != 0)
+                forget_listed(t, listed, n_listed);
+}
+
 /* An open directory: its listing as of the last READDIR at offset 0. */
 struct fs_dir_handle {
         struct fs_dir_snapshot *snapshot;
@@ -275,8 +330,8 @@ void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
                 free(h);
 }
 
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, const struct fs_tree *tree,
-                 fuse_ino_t ino, size_t size, off_t offset) {
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
+                 fuse_ino_t ino, size_t size, off_t offset, bool plus, double timeout) {
         struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
 
         /* The kernel serializes READDIRs of one open directory. */
@@ -298,7 +353,13 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
                 fs_dir_snapshot_free(h->snapshot);
                 h->snapshot = s;
         }
-        fs_dir_snapshot_reply(req, h->snapshot, size, offset);
+        if (!plus) {
+                fs_dir_snapshot_reply(req, h->snapshot, size, offset);
+                return;
+        }
+        pthread_mutex_lock(lock);
+        fs_dir_snapshot_reply_plus(req, h->snapshot, size, offset, tree, timeout);
+        pthread_mutex_unlock(lock);
 }
 
 void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi) {

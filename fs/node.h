@@ -42,10 +42,15 @@ struct fs_tree {
         struct fs_node *root;
         struct fs_node *by_ino; /* every live node, hh_ino */
         fuse_ino_t next_ino;
+        fuse_ino_t last_ino; /* the highest number the tree may give */
         void (*free_data)(struct fs_node *n);
 };
 
 int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n));
+/* A tree whose root is root_ino and whose numbers stay up to last_ino (one
+ * view's range of a shared FUSE connection, fs/mux.h). */
+int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
+                    gid_t gid, void (*free_data)(struct fs_node *n));
 void fs_tree_done(struct fs_tree *t);
 
 /* In the tree or still referenced by the kernel; NULL otherwise. */
@@ -104,7 +109,14 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
  * until the kernel dropped its caches. */
 /* Replies to OPENDIR; the caller has checked that ino is a directory. */
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
-/* Replies to READDIR: ino's listing from tree (guarded by lock). */
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, const struct fs_tree *tree,
-                 fuse_ino_t ino, size_t size, off_t offset);
+/* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for
+ * timeout): ino's listing from tree (guarded by lock). */
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
+                 fuse_ino_t ino, size_t size, off_t offset, bool plus, double timeout);
 void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi);
+/* Replies to READDIRPLUS from a snapshot: with each entry still in t its
+ * attributes (cached for timeout), which count as a lookup reference, as
+ * a LOOKUP's reply does. Call with t's lock held: a FORGET must not
+ * overtake the reply. */
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout);

@@ -8,7 +8,7 @@
 
 #include "node.h"
 #include "notify.h"
-#include "session.h"
+#include "mux.h"
 #include "sysfs.h"
 
 enum sysfs_node_kind {
@@ -65,7 +65,8 @@ struct sysfs_view {
         struct sysfs_view_stats stats;
 
         /* Main loop only. */
-        struct fs_session *session;
+        struct fs_mux *mux;
+        uint64_t slot; /* 0 until it is in the mux */
         struct fs_notify_queue notify;
         struct view_mount *mounts;
         char *mountpoint;
@@ -75,6 +76,6 @@ struct sysfs_view {
         int empty_fd;     /* the empty directory cloned over hidden children */
 };
 
-extern const struct fuse_lowlevel_ops sysfs_view_ops;
+extern const struct fs_mux_class sysfs_view_class;
 
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id);

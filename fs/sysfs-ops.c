@@ -15,8 +15,8 @@
 /* A uevent file or attribute is a page in sysfs; so it is here. */
 #define SYSFS_FILE_MAX 4096
 
-static struct sysfs_view *view_of(fuse_req_t req) {
-        return fuse_req_userdata(req);
+static struct sysfs_view *view_of(fuse_req_t req, fuse_ino_t ino) {
+        return fs_mux_data(req, ino);
 }
 
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id) {
@@ -32,10 +32,15 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * then costs no round trip. */
         if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
                 conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+        /* A uevent file is shorter than the page its size says (as in
+         * sysfs): after its first read the kernel would see the size
+         * change at the next attribute refresh and drop the cached page.
+         * Its cache is invalidated explicitly on every change instead. */
+        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, parent);
         struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
         struct fs_node *dir, *n = NULL;
 
@@ -54,27 +59,24 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         pthread_mutex_unlock(&v->lock);
 }
 
-static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-        struct sysfs_view *v = view_of(req);
+static void op_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
+        struct sysfs_view *v = data;
 
         pthread_mutex_lock(&v->lock);
         fs_tree_forget(&v->tree, ino, nlookup);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
-static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
-        struct sysfs_view *v = view_of(req);
+static void op_root_entry(void *data, struct fuse_entry_param *e) {
+        struct sysfs_view *v = data;
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < count; i++)
-                fs_tree_forget(&v->tree, forgets[i].ino, forgets[i].nlookup);
+        fs_node_entry(v->tree.root, FS_CACHE_TIMEOUT, e);
         pthread_mutex_unlock(&v->lock);
-        fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_node *n;
         struct stat st;
 
@@ -94,7 +96,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *target = NULL;
         struct fs_node *n;
 
@@ -110,7 +112,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_node *n;
         int r = -ENOENT;
 
@@ -126,9 +128,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, offset);
+        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, offset, false, 0);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -162,7 +164,7 @@ static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *r
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -173,8 +175,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        /* Every read asks the host again: attributes are live. */
-        fi->direct_io = 1;
+        if (kind == SYSFS_NODE_UEVENT)
+                /* From the page cache: the view invalidates it whenever the
+                 * device changes (a host event, another node name). */
+                fi->keep_cache = 1;
+        else
+                /* Every read asks the host again: attributes are live. */
+                fi->direct_io = 1;
         fi->nonseekable = 0;
         fuse_reply_open(req, fi);
 }
@@ -198,7 +205,7 @@ static int read_uevent(struct sysfs_view *v, uint64_t device, const char *path, 
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL, *text = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -263,7 +270,7 @@ static int write_attribute(struct sysfs_view *v, const char *path, const char *b
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t offset,
                      struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         _cleanup_free_ char *path = NULL;
         enum sysfs_node_kind kind;
         uint64_t device;
@@ -283,7 +290,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 /* Only the truncation "echo x > file" makes before it writes. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req);
+        struct sysfs_view *v = view_of(req, ino);
         struct fs_node *n;
         struct stat st;
         int r = 0;
@@ -334,11 +341,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         fuse_reply_err(req, EROFS);
 }
 
-const struct fuse_lowlevel_ops sysfs_view_ops = {
+static const struct fuse_lowlevel_ops sysfs_view_ops = {
         .init = op_init,
         .lookup = op_lookup,
-        .forget = op_forget,
-        .forget_multi = op_forget_multi,
         .getattr = op_getattr,
         .setattr = op_setattr,
         .readlink = op_readlink,
@@ -356,4 +361,10 @@ const struct fuse_lowlevel_ops sysfs_view_ops = {
         .opendir = op_opendir,
         .readdir = op_readdir,
         .releasedir = op_releasedir,
+};
+
+const struct fs_mux_class sysfs_view_class = {
+        .ops = &sysfs_view_ops,
+        .forget = op_forget,
+        .root_entry = op_root_entry,
 };

@@ -10,7 +10,9 @@
 
 #include "mount-tree.h"
 #include "strv.h"
+#include "fileio.h"
 #include "sysfs-internal.h"
+#include "uevent-file.h"
 
 /* What every container's /sys has, devices or not. fs/cgroup is for the
  * runtime to mount over. */
@@ -105,6 +107,23 @@ static void sysfs_file_free(struct fs_node *n) {
 
         free(f->real_path);
         free(f);
+}
+
+/* A uevent file's size is its length as the container reads it: the
+ * kernel keeps it in its page cache (op_open), and a file shorter than
+ * its size would be read again every time. Kept right by the
+ * invalidation on every change of the device (queue_uevent_changed);
+ * when the real file cannot be read, the page sysfs claims. */
+static void uevent_set_size(struct sysfs_view *v, const struct shown_device *s, struct fs_node *n) {
+        _cleanup_free_ char *path = NULL, *text = NULL, *rewritten = NULL;
+
+        if (!n)
+                return;
+        n->st.st_size = 4096;
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) >= 0 &&
+            read_small_file_at(v->sysfs_fd, path, 4096, &text) >= 0 &&
+            uevent_file_rewrite(text, s->node, &rewritten) >= 0)
+                n->st.st_size = (off_t) strlen(rewritten);
 }
 
 static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *name, enum sysfs_node_kind kind,
@@ -287,6 +306,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
         r = tree_add_file(v, dir, "uevent", SYSFS_NODE_UEVENT, s->id, uevent);
         if (r < 0)
                 return r;
+        uevent_set_size(v, s, fs_node_child(dir, "uevent"));
         STRV_FOREACH(a, s->writable) {
                 _cleanup_free_ char *real = NULL;
                 struct stat st;
@@ -649,6 +669,21 @@ static int set_node(struct shown_device *s, const char *node) {
         return 0;
 }
 
+/* The uevent file is read from the kernel's page cache (op_open): a host
+ * event may have changed the real one, a new node name DEVNAME. */
+static int queue_uevent_changed(struct sysfs_view *v, const struct shown_device *s) {
+        _cleanup_free_ char *path = NULL;
+        struct fs_node *n;
+
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) < 0)
+                return -ENOMEM;
+        n = fs_tree_find(&v->tree, path);
+        if (!n || n->kind != SYSFS_NODE_UEVENT)
+                return 0;
+        uevent_set_size(v, s, n);
+        return fs_notify_add_inode(&v->notify, n->ino);
+}
+
 /* Every delta is applied, whatever an earlier one's fate: one device that
  * cannot be shown must not keep the next one shown after it was hidden.
  * Failures are counted (status). */
@@ -683,7 +718,8 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                 if (delta->kind == DELTA_HIDDEN)
                         continue;
                 if (s) {
-                        failed += set_node(s, delta->new->node) < 0;
+                        if (set_node(s, delta->new->node) < 0 || queue_uevent_changed(v, s) < 0)
+                                failed++;
                         continue;
                 }
                 if (show_begin(v, delta, &new) < 0) {
@@ -694,7 +730,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
         }
         v->stats.apply_errors += failed;
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 
         for (size_t i = 0; i < gone.n; i++)
                 unmount_device(v, gone.items[i]->devpath);
@@ -716,7 +752,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                         (void) add_links(v, s);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
         free(gone.items);
         free(added.items);
 }
@@ -765,7 +801,7 @@ static int expose(struct sysfs_view *v, const char *path) {
         if (r >= 0 && anchor->kind == SYSFS_NODE_DIR)
                 anchor->kind = SYSFS_NODE_ANCHOR;
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
         if (r < 0)
                 return r;
 
@@ -794,7 +830,7 @@ static void unexpose(struct sysfs_view *v, const char *path) {
                         tree_remove(v, anchor);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
@@ -846,10 +882,17 @@ static void node_data_free(struct fs_node *n) {
                 sysfs_file_free(n);
 }
 
-int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
+int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret) {
+        /* Not "ro": the uevent files cloned from it take writes. The
+         * container cannot make anything (every such request gets EROFS). */
+        return fs_mux_new(pool, &sysfs_view_class, mountpoint, "devsieve-sys",
+                          "nosuid,nodev,noexec,allow_other,default_permissions", ret);
+}
+
+int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
                    gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
-        _cleanup_free_ char *fsname = NULL;
+        fuse_ino_t first;
         int r;
 
         v = calloc(1, sizeof(*v));
@@ -861,10 +904,15 @@ int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *c
         v->root_gid = root_gid;
         v->on_event = on_event;
         v->userdata = userdata;
-        if (!(v->mountpoint = strdup(mountpoint)) || !(v->name = strdup(container_name)) ||
-            asprintf(&fsname, "devsieve-sys-%s", container_name) < 0)
+        if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
-        r = fs_tree_init(&v->tree, 0755, 0, 0, node_data_free);
+        v->mux = mux;
+        r = fs_mux_add(mux, v, &v->slot, &first);
+        if (r < 0) {
+                v->slot = 0;
+                return r;
+        }
+        r = fs_tree_init_at(&v->tree, first, first + FS_MUX_SLOT_INODES - 2, 0755, 0, 0, node_data_free);
         if (r < 0)
                 return r;
         r = make_skeleton(v);
@@ -877,12 +925,15 @@ int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *c
         if (r < 0)
                 return r;
 
-        /* Not "ro": the uevent files cloned from it take writes. The
-         * container cannot make anything (every such request gets EROFS). */
-        r = fs_session_start(&sysfs_view_ops, sizeof(sysfs_view_ops), v, mountpoint, fsname,
-                             "nosuid,nodev,noexec,allow_other,default_permissions", pool, &v->session);
+        r = fs_mux_bind(mux, v->slot, mountpoint);
         if (r < 0)
                 return r;
+        /* Set only once mounted: free unmounts what has a mountpoint. */
+        v->mountpoint = strdup(mountpoint);
+        if (!v->mountpoint) {
+                (void) umount2(mountpoint, MNT_DETACH);
+                return -ENOMEM;
+        }
         /* What is mounted below the view later must reach the copies a
          * container already holds. */
         if (mount(NULL, mountpoint, NULL, MS_SHARED, NULL) < 0)
@@ -906,7 +957,10 @@ struct sysfs_view *sysfs_view_free(struct sysfs_view *v) {
         safe_close(v->fuse_root_fd);
         safe_close(v->empty_fd);
         /* The lazy unmount takes every device mount below along. */
-        fs_session_stop(v->session);
+        if (v->mountpoint)
+                (void) umount2(v->mountpoint, MNT_DETACH);
+        if (v->slot)
+                fs_mux_remove(v->mux, v->slot);
         HASH_ITER(hh, v->mounts, m, mtmp) {
                 HASH_DEL(v->mounts, m);
                 free(m->path);
@@ -942,7 +996,7 @@ void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid) {
                         (void) fs_notify_add_inode(&v->notify, n->ino);
                 }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, v->session->se);
+        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 }
 
 void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret) {

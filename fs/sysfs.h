@@ -6,6 +6,7 @@
 
 #include "daemon/model.h"
 #include "fuse-pool.h"
+#include "mux.h"
 #include "macro.h"
 
 /* A container's /sys: the visible devices, their ancestors and the
@@ -36,11 +37,15 @@ struct sysfs_view_stats {
         uint64_t apply_errors;     /* deltas that could not be applied (the others were) */
 };
 
-/* Mounts at mountpoint (an existing empty directory) as a shared mount, so
- * that what is later mounted below it reaches the copies containers hold.
- * root_uid/root_gid: host ids of the container's root, owner of the
- * uevent files. */
-int sysfs_view_new(struct fuse_pool *pool, const char *mountpoint, const char *container_name, uid_t root_uid,
+/* The one FUSE connection every container's /sys skeleton is served from,
+ * mounted at mountpoint. */
+int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
+
+/* A new view in mux, bound at mountpoint (an existing empty directory) as a
+ * shared mount, so that what is later mounted below it reaches the copies
+ * containers hold. root_uid/root_gid: host ids of the container's root,
+ * owner of the uevent files. */
+int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
                    gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret);
 struct sysfs_view *sysfs_view_free(struct sysfs_view *v);
 DEFINE_POINTER_CLEANUP(struct sysfs_view, sysfs_view_free);

@@ -99,6 +99,9 @@ wait_in_container() {
 }
 
 wait_in_container '[[ -c /dev/null ]]' >/dev/null
+# --container shows the devices at once, --attach maps their owners after
+# that: until then they belong to host root, "nobody" in here.
+wait_in_container '[[ $(stat -c %u /dev/null) == 0 ]]' >/dev/null
 daemon_alive
 
 # The listing as "mode owner group name [-> target]" lines.

@@ -5,9 +5,10 @@
 # 100000), checked with the tools people use: ls, cat, lsblk, udevadm.
 # Exactly the policy's devices, in every listing, live; nothing hidden by
 # any path; attributes read-only unless the policy says; uevent writes stay
-# in the container. Other test runs may hot-plug devices on this host
-# meanwhile: the policy names this test's devices, and the zram devices it
-# allows are checked by this test's own only.
+# in the container; the (page-cached) uevent file follows a rename. Other
+# test runs may hot-plug devices on this host meanwhile: the policy names
+# this test's devices, and the zram devices it allows are checked by this
+# test's own only.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 for cmd in lsblk udevadm nsenter; do
@@ -283,6 +284,18 @@ assert_eq "$(printf '%s\n' "$vis_mm" "${kept_mm[@]}" | sort)" "$(in_c ls /sys/de
 for z in "${zs[@]}"; do
         [[ -e /sys/block/zram$z ]] && echo "$z" >/sys/class/zram-control/hot_remove
 done
+
+# The uevent file comes from the kernel's page cache: a change of the
+# device (here its node's name) must reach it.
+log "uevent after a change"
+in_c cat "/sys/class/block/$vis/uevent" >/dev/null
+cat >>"$TEST_TMPDIR/sys.rules" <<RULES
+allow SUBSYSTEM=="block", KERNEL=="$vis", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", NAME="renamed-$vis"
+RULES
+"$DEVSIEVE" --runtime-dir "$RT" reload sys >/dev/null || fail "devsieve reload"
+wait_until "DEVNAME=renamed-$vis in the container's uevent file" \
+        in_c grep -qx "DEVNAME=renamed-$vis" "/sys/class/block/$vis/uevent"
+assert_contains "$(in_c cat "/sys/class/block/$vis/uevent")" "MAJOR=7" "the uevent file after the rename"
 
 # Nothing of the view is left in the host's mount table once it is gone.
 daemon_stop "$DAEMON_PID" "$RT.log" || fail "devsieved did not stop cleanly"

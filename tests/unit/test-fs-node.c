@@ -104,11 +104,33 @@ static void test_find_and_forget(void **state) {
         fs_tree_done(&t);
 }
 
+/* A view of a shared connection numbers its nodes in its own range; a
+ * range used up refuses new nodes rather than reuse a number. */
+static void test_range(void **state) {
+        const fuse_ino_t first = (fuse_ino_t) 7 << 32 | 1;
+        struct fs_tree t;
+        struct fs_node *a, *b;
+
+        assert_int_equal(fs_tree_init_at(&t, first, first + 2, 0755, 0, 0, NULL), 0);
+        assert_int_equal(t.root->ino, first);
+        assert_int_equal(t.root->st.st_ino, first);
+        assert_int_equal(fs_node_new(&t, t.root, "a", S_IFREG | 0644, 0, 0, 0, NULL, &a), 0);
+        assert_int_equal(a->ino, first + 1);
+        assert_int_equal(fs_node_new(&t, t.root, "b", S_IFREG | 0644, 0, 0, 0, NULL, &b), 0);
+        assert_int_equal(b->ino, first + 2);
+        assert_ptr_equal(fs_tree_get(&t, first + 2), b);
+        fs_node_unlink(&t, a);
+        assert_int_equal(fs_node_new(&t, t.root, "c", S_IFREG | 0644, 0, 0, 0, NULL, NULL), -ENOSPC);
+        assert_null(fs_node_child(t.root, "c"));
+        fs_tree_done(&t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifetime),
                 cmocka_unit_test(test_move_and_snapshot),
                 cmocka_unit_test(test_find_and_forget),
+                cmocka_unit_test(test_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

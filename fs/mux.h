@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "session.h"
+
+/* One FUSE connection serving one kind of view (/dev or /sys) for every
+ * container, as lxcfs serves all containers from one mount: libfuse takes a
+ * pthread key per session and glibc has 1024, so a session per view would
+ * stop at 512 containers. docs/fuse-sessions.md has the design.
+ *
+ * Each view gets a slot; its inode numbers are (slot << FS_MUX_SLOT_SHIFT) |
+ * n, so the inode number of every request says whose it is. The
+ * connection's root (inode 1) is the daemon's: mode 0700, lists nothing,
+ * and its entry "SLOT" (decimal) is the root of that view, which is bound
+ * at the view's mountpoint. Slots are never reused, so an inode the kernel
+ * still holds of a destroyed view can never come to mean another's file.
+ *
+ * Requests for a view are answered by its class's ops with the view's
+ * inode numbers; the ops find their view with fs_mux_data(). Requests for
+ * a removed view get ENOTCONN. */
+
+#define FS_MUX_SLOT_SHIFT 32
+#define FS_MUX_SLOT_INODES ((fuse_ino_t) 1 << FS_MUX_SLOT_SHIFT)
+
+struct fs_mux;
+
+/* What the views of one kind have in common. */
+struct fs_mux_class {
+        /* forget and forget_multi are not used: the kernel batches forgets
+         * of several views in one request. releasedir is called for a
+         * removed view too (the kernel releases a directory a container
+         * still had open later): it may only free what fi->fh holds, and
+         * must not call fs_mux_data(). */
+        const struct fuse_lowlevel_ops *ops;
+        /* The kernel dropped nlookup references to ino. */
+        void (*forget)(void *data, fuse_ino_t ino, uint64_t nlookup);
+        /* Fills e for the view's root and counts the reference it gives
+         * the kernel. */
+        void (*root_entry)(void *data, struct fuse_entry_param *e);
+};
+
+/* Mounts the connection at mountpoint (an existing directory; the caller
+ * keeps it from propagating) with options in mount(8) syntax. */
+int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
+               const char *options, struct fs_mux **ret);
+/* Every view must have been removed. Unmounts lazily. */
+struct fs_mux *fs_mux_free(struct fs_mux *m);
+DEFINE_POINTER_CLEANUP(struct fs_mux, fs_mux_free);
+
+/* A new view with data handed to the class's callbacks; its inode numbers
+ * start at *ret_first_ino (its root) and stay below *ret_first_ino +
+ * FS_MUX_SLOT_INODES - 1. Then fs_mux_bind() puts it into place. */
+int fs_mux_add(struct fs_mux *m, void *data, uint64_t *ret_slot, fuse_ino_t *ret_first_ino);
+/* Bind-mounts the view's root at mountpoint (an existing directory). */
+int fs_mux_bind(struct fs_mux *m, uint64_t slot, const char *mountpoint);
+/* From then on requests for the view get ENOTCONN; returns once no worker
+ * is inside one of the view's handlers. Its entry in the connection's root
+ * is dropped from the kernel's cache. */
+void fs_mux_remove(struct fs_mux *m, uint64_t slot);
+
+/* In a handler of the class's ops: the data of the view ino belongs to. */
+void *fs_mux_data(fuse_req_t req, fuse_ino_t ino);
+/* For notifications (main loop only, see fuse-pool.h). */
+struct fuse_session *fs_mux_session(const struct fs_mux *m);
