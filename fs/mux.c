@@ -362,10 +362,15 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
 }
 
 struct fs_mux *fs_mux_free(struct fs_mux *m) {
+        struct mux_slot *s, *tmp;
+
         if (!m)
                 return NULL;
         fs_session_stop(m->session);
-        HASH_CLEAR(hh, m->slots);
+        HASH_ITER(hh, m->slots, s, tmp) {
+                HASH_DEL(m->slots, s);
+                free(s);
+        }
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);
         free(m->mountpoint);
