@@ -20,6 +20,9 @@
  * RAM; a /dev holds sockets, locks and the odd file, not data. */
 #define DEVFS_MEMORY_MAX (64u << 20)
 #define DEVFS_NODES_MAX 65536u
+/* What one entry of the container's costs the daemon besides its name and
+ * symlink target: the node, its file record, the hash handles. */
+#define DEVFS_ENTRY_COST 256u
 
 /* The view's copy of one visible device: what its entries must show. */
 struct devfs_device {
@@ -493,6 +496,10 @@ static void devfs_readlink(fuse_req_t req, fuse_ino_t ino) {
                 fuse_reply_readlink(req, target);
 }
 
+static uint64_t entry_cost(const char *name, const char *target) {
+        return DEVFS_ENTRY_COST + strlen(name) + 1 + (target ? strlen(target) + 1 : 0);
+}
+
 /* Makes an entry of the container's own in parent. */
 static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev,
                     const char *target, struct fuse_entry_param *e) {
@@ -505,6 +512,9 @@ static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const ch
         dir = get_dir(v, parent, &error);
         if (!dir)
                 return -error;
+        /* The kernel passes names up to FUSE's own limit (1024). */
+        if (strlen(name) > NAME_MAX)
+                return -ENAMETOOLONG;
         if (HASH_CNT(hh_ino, v->tree.by_ino) >= DEVFS_NODES_MAX)
                 return -ENOSPC;
         /* Set-group-ID directories hand their group down, as on any
@@ -518,12 +528,14 @@ static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const ch
         if (r < 0)
                 return r;
         n->kind = DEVFS_KIND_USER;
-        if (S_ISREG(mode)) {
-                r = devfs_file_new(&v->memory, DEVFS_MEMORY_MAX, (struct devfs_file **) &n->data);
-                if (r < 0) {
-                        fs_node_unlink(&v->tree, n);
-                        return r;
-                }
+        /* Every entry, not only files, is counted against the container's
+         * memory: names and symlink targets cost too. */
+        r = devfs_file_new(&v->memory, DEVFS_MEMORY_MAX, (struct devfs_file **) &n->data);
+        if (r >= 0)
+                r = devfs_file_set_overhead(n->data, entry_cost(name, target));
+        if (r < 0) {
+                fs_node_unlink(&v->tree, n);
+                return r;
         }
         fs_node_entry(n, FS_CACHE_TIMEOUT, e);
         return 0;
@@ -686,7 +698,7 @@ static bool is_below(const struct fs_node *n, const struct fs_node *dir) {
 static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
                       unsigned flags) {
         struct fs_node *dir, *newdir, *n, *old;
-        int error;
+        int error, r;
 
         if (flags & ~RENAME_NOREPLACE)
                 return -EINVAL;
@@ -703,6 +715,8 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
                 return -EPERM;
         if (S_ISDIR(n->st.st_mode) && is_below(newdir, n))
                 return -EINVAL;
+        if (strlen(newname) > NAME_MAX)
+                return -ENAMETOOLONG;
         old = fs_node_child(newdir, newname);
         if (old == n)
                 return 0;
@@ -717,9 +731,19 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
                         return -EISDIR;
                 if (old->children)
                         return -ENOTEMPTY;
-                fs_node_unlink(&v->tree, old);
         }
-        return fs_node_move(n, newdir, newname);
+        /* The new name is counted instead of the old one. */
+        if (n->kind == DEVFS_KIND_USER && n->data) {
+                r = devfs_file_set_overhead(n->data, entry_cost(newname, n->symlink));
+                if (r < 0)
+                        return r;
+        }
+        if (old)
+                fs_node_unlink(&v->tree, old);
+        r = fs_node_move(n, newdir, newname);
+        if (r < 0 && n->kind == DEVFS_KIND_USER && n->data)
+                (void) devfs_file_set_overhead(n->data, entry_cost(n->name, n->symlink));
+        return r;
 }
 
 static void devfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,

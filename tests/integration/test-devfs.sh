@@ -217,6 +217,39 @@ assert_eq "2020-01-02" "$(in_container 'stat -c %y /dev/dir' | cut -c1-10)" "uti
 in_container ': >/dev/dir/sub/moved' && assert_eq 0 "$(in_container 'stat -c %s /dev/dir/sub/moved')" "truncated"
 assert_exit 1 in_container 'rmdir /dev/dir'
 in_container 'rm -r /dev/dir /dev/link /dev/fifo /dev/log' || fail "removing the container's entries failed"
+# What the container makes is bounded and counted: names longer than
+# NAME_MAX are refused; names and symlink targets count against the view's
+# memory (64 MiB), which statvfs reports.
+in_container '/usr/bin/python3 -c "
+import errno, os
+def err(f, *a):
+    try:
+        f(*a)
+        return \"ok\"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(\"long\", err(os.symlink, \"x\", \"/dev/\" + \"n\" * 300))
+free0 = os.statvfs(\"/dev\").f_bfree
+os.mkdir(\"/dev/many\")
+n, last = 0, \"ok\"
+while n < 20000 and last == \"ok\":
+    last = err(os.symlink, \"t\" * 4000, \"/dev/many/%d\" % n)
+    n += last == \"ok\"
+free1 = os.statvfs(\"/dev\").f_bfree
+print(\"stopped\", last, \"bounded\" if n < 20000 else n)
+print(\"counted\", free0 - free1 >= n * 4000 // 4096)
+for i in range(n):
+    os.unlink(\"/dev/many/%d\" % i)
+os.rmdir(\"/dev/many\")
+print(\"free0\", free0)
+"' >"$TEST_TMPDIR/bounds.out" 2>&1 || fail "the bounds check failed: $(cat "$TEST_TMPDIR/bounds.out")"
+assert_eq "long ENAMETOOLONG
+stopped ENOSPC bounded
+counted True" "$(head -3 "$TEST_TMPDIR/bounds.out")" "entries beyond the view's bounds"
+# Given back once the kernel forgets the entries.
+free0=$(sed -n 's/^free0 //p' "$TEST_TMPDIR/bounds.out")
+wait_until "the entries' memory to be given back" sh -c \
+        "[ \"\$(nsenter -t $CPID -U -m stat -f -c %f /dev)\" -ge $free0 ]"
 # Devices and what the daemon made cannot be changed or moved...
 assert_exit 1 in_container 'chmod 600 /dev/null'
 assert_exit 1 in_container 'mv /dev/zero /dev/zero2'
