@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "device-cgroup.h"
 #include "model.h"
 #include "policy/policy.h"
 
@@ -53,6 +54,8 @@ struct daemon_container {
         pid_t pid;                   /* 0 until attached, and after the process exited */
         bool exited;                 /* the attached process exited */
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
+        bool device_cgroup;          /* false: the runtime manages the device cgroup itself */
+        struct device_cgroup *cgroup; /* set up at attach; NULL before and after the process */
 };
 
 struct daemon_options {
@@ -61,12 +64,14 @@ struct daemon_options {
         unsigned fuse_workers; /* 0: default */
         bool kernel_events;    /* always follow the kernel's uevents, even with a udevd */
         gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
+        enum device_cgroup_mode device_cgroup; /* how containers' device cgroups follow their views */
 };
 
 struct daemon {
         char *runtime_dir;
         char *containers_dir; /* RUNTIME/containers, 0700 */
         char *policy_dir;
+        enum device_cgroup_mode device_cgroup;
         int epoll_fd;
         struct io_watch signals;
         struct io_watch udev_watch;
@@ -109,8 +114,10 @@ int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), voi
 int daemon_load_policy(struct daemon *d, const char *source, const char *root, bool unknown_names_are_errors,
                        struct policy **ret, struct policy_diagnostics *diags);
 
+/* device_cgroup false: leave the container's device cgroup to its runtime. */
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, struct policy_diagnostics *diags, struct daemon_container **ret);
+                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
+                            struct daemon_container **ret);
 /* Takes the container's pid: its id maps (ownership), netns (relay) and
  * lifetime (when it exits the relay stops). */
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
