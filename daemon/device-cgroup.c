@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 #include "cgroup-internal.h"
@@ -45,35 +47,28 @@ unsigned cgroup_baseline_access(const struct device_cgroup *g, const struct devi
 /* --- Finding the cgroup ------------------------------------------------ */
 
 /* Where a hierarchy is mounted: the cgroup v1 one with controller (NULL:
- * the cgroup2 one), from our own mountinfo. */
+ * the cgroup2 one). The places systemd mounts them, checked by their
+ * filesystem type: mountinfo would be read in several calls, and a mount
+ * elsewhere (frequent on a container host) between two of them can make
+ * the kernel skip a line. */
 static int find_hierarchy(const char *controller, char **ret) {
-        _cleanup_free_ char *text = NULL;
-        char *line, *save = NULL;
-        int r;
+        static const char *const v2[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+        struct statfs sf;
 
-        r = read_small_file_at(AT_FDCWD, "/proc/self/mountinfo", 1024 * 1024, &text);
-        if (r < 0)
-                return r;
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char mountpoint[4096], fstype[64], superopts[1024];
-                const char *sep = strstr(line, " - ");
-
-                if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1 ||
-                    sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
-                        continue;
-                if (controller ? !streq(fstype, "cgroup") : !streq(fstype, "cgroup2"))
-                        continue;
-                if (controller) {
-                        bool found = false;
-                        char *opt, *osave = NULL;
-                        for (opt = strtok_r(superopts, ",", &osave); opt && !found; opt = strtok_r(NULL, ",", &osave))
-                                found = streq(opt, controller);
-                        if (!found)
-                                continue;
-                }
-                *ret = strdup(mountpoint);
-                return *ret ? 0 : -ENOMEM;
+        if (controller) {
+                if (asprintf(ret, "/sys/fs/cgroup/%s", controller) < 0)
+                        return -ENOMEM;
+                if (statfs(*ret, &sf) >= 0 && sf.f_type == CGROUP_SUPER_MAGIC)
+                        return 0;
+                free(*ret);
+                *ret = NULL;
+                return -ENOENT;
         }
+        for (size_t i = 0; i < ELEMENTSOF(v2); i++)
+                if (statfs(v2[i], &sf) >= 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+                        *ret = strdup(v2[i]);
+                        return *ret ? 0 : -ENOMEM;
+                }
         return -ENOENT;
 }
 
@@ -94,7 +89,7 @@ static int find_process_cgroup(pid_t pid, const char *controller, char **ret) {
                 if (!controllers || !(path = strchr(controllers + 1, ':')))
                         continue;
                 *path++ = '\0';
-                controllers++;
+                *controllers++ = '\0';
                 if (controller) {
                         bool found = false;
                         char *c, *csave = NULL;
