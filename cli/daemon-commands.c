@@ -205,7 +205,9 @@ static int render_reload(json_t *reply, const struct daemon_args *a) {
 }
 
 static int render_status(json_t *reply, const struct daemon_args *a) {
-        json_t *containers = json_object_get(reply, "containers");
+        json_t *containers = json_object_get(reply, "containers"), *c;
+        size_t i;
+        int r;
         json_int_t rss = json_integer_value(json_object_get(reply, "rss_bytes"));
 
         printf("devsieved %s, pid %" JSON_INTEGER_FORMAT ", up %.0f s\n", strempty(get_string(reply, "version")),
@@ -223,7 +225,18 @@ static int render_status(json_t *reply, const struct daemon_args *a) {
         if (json_array_size(containers) == 0)
                 return DEVSIEVE_EXIT_OK;
         putchar('\n');
-        return render_list(reply, a);
+        r = render_list(reply, a);
+        if (r < 0)
+                return r;
+        /* A container that may not open what it sees must not go unnoticed. */
+        json_array_foreach(containers, i, c) {
+                json_t *g = json_object_get(c, "device_cgroup");
+                if (get_string(g, "last_error"))
+                        printf("%s: device cgroup %s %s: %s\n", strempty(get_string(c, "name")),
+                               strempty(get_string(g, "mode")), strempty(get_string(g, "path")),
+                               get_string(g, "last_error"));
+        }
+        return r;
 }
 
 /* One monitor line, for people. */

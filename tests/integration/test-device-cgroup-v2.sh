@@ -112,5 +112,8 @@ assert_eq "true" "$(jq -r '.containers[] | select(.name == "c2") | .device_cgrou
 assert_contains "$(jq -r '.containers[] | select(.name == "c2") | .device_cgroup.last_error' <<<"$status")" \
         "another device program" "last_error in status"
 assert_contains "$(cat "$RT.log")" "another device program" "devsieved's log"
+assert_contains "$("$DEVSIEVE" --runtime-dir "$RT" status)" "c2: device cgroup v2 ${CG#"$root"}: another device program" \
+        "devsieve status"
+assert_match "$("$DEVSIEVE" --runtime-dir "$RT" show c2)" "^cgroup: +v2 ${CG#"$root"}, 1 rules, REPLACED$" "devsieve show"
 
 "$DEVSIEVE" --runtime-dir "$RT" destroy c2 >/dev/null || fail "devsieve destroy failed"
