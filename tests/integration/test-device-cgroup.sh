@@ -132,6 +132,20 @@ if in_runc dd if=/dev/zero of="/dev/$ro" bs=512 count=1 conv=notrunc status=none
 fi
 expect_eperm "$TEST_TMPDIR/exec.err" "writing /dev/$ro"
 assert_contains "$(cat "$CG/devices.list")" "b 7:${ro#loop} r" "devices.list"
+
+# reload: the policy's ACCESS changes, and the cgroup with it, both ways.
+sed -i 's/ACCESS="r"/ACCESS="rw"/' "$TEST_TMPDIR/cg.rules"
+"$DEVSIEVE" --runtime-dir "$RT" reload acc >/dev/null || fail "devsieve reload failed"
+in_runc dd if=/dev/zero of="/dev/$ro" bs=512 count=1 conv=notrunc status=none ||
+        fail "writing /dev/$ro after ACCESS=rw: $(cat "$TEST_TMPDIR/exec.err")"
+sed -i 's/ACCESS="rw"/ACCESS="r"/' "$TEST_TMPDIR/cg.rules"
+"$DEVSIEVE" --runtime-dir "$RT" reload acc >/dev/null || fail "devsieve reload failed"
+# The denial follows the delta (reload's reply comes after it).
+if in_runc dd if=/dev/zero of="/dev/$ro" bs=512 count=1 conv=notrunc status=none; then
+        fail "/dev/$ro was written after ACCESS went back to r"
+fi
+expect_eperm "$TEST_TMPDIR/exec.err" "writing /dev/$ro after ACCESS=r again"
+in_runc head -c 16 "/dev/$ro" >/dev/null || fail "reading /dev/$ro after reload: $(cat "$TEST_TMPDIR/exec.err")"
 # Hidden: not opened even by a host process in the cgroup.
 probe "$HID" read && fail "$hid is hidden but could be opened in the container's cgroup"
 expect_eperm "$TEST_TMPDIR/probe.err" "reading hidden $hid"
