@@ -42,14 +42,16 @@ struct device_cgroup {
         struct cgroup_rule *baseline;
         size_t n_baseline;
 
+        bool replaced; /* someone else rewrote the decision since */
+
         /* v2 */
         int map_fd, prog_fd;
         uint32_t prog_id;
-        bool replaced;
 };
 
-/* The access the baseline gives to a device. */
-unsigned cgroup_baseline_access(const struct device_cgroup *g, const struct device_devnum_key *k);
+/* The access rules (as in devices.list: the union of every match) give a
+ * device. */
+unsigned cgroup_rules_access(const struct cgroup_rule *rules, size_t n, const struct device_devnum_key *k);
 
 /* Both: open g->path in their hierarchy (mounted at root) and learn the
  * baseline. Errors leave a message in *ret_error. */
@@ -60,5 +62,7 @@ int cgroup_v2_open(struct device_cgroup *g, const char *root, char **ret_error);
 int cgroup_v1_set(struct device_cgroup *g, const struct device_devnum_key *k, unsigned old, unsigned new);
 int cgroup_v2_set(struct device_cgroup *g, const struct device_devnum_key *k, unsigned old, unsigned new);
 
+/* Whether devsieve's grants still hold; sets g->replaced and the error. */
+void cgroup_v1_check(struct device_cgroup *g);
 void cgroup_v2_check(struct device_cgroup *g);
 void cgroup_v2_close(struct device_cgroup *g);

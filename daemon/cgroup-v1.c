@@ -62,27 +62,31 @@ static int parse_rule(const char *line, struct cgroup_rule *ret) {
         return 0;
 }
 
-/* What the runtime allowed before devsieve came: those rules stay. */
-static int read_baseline(struct device_cgroup *g, char **ret_error) {
+/* The rules in force: devices.list. */
+static int read_rules(int dir_fd, struct cgroup_rule **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ struct cgroup_rule *rules = NULL;
         _cleanup_free_ char *text = NULL;
         char *line, *save = NULL;
         size_t n = 0;
         int r;
 
-        r = read_small_file_at(g->dir_fd, "devices.list", 1024 * 1024, &text);
+        r = read_small_file_at(dir_fd, "devices.list", 1024 * 1024, &text);
         if (r < 0)
                 return asprintf(ret_error, "cannot read devices.list: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         for (const char *p = text; *p; p++)
                 n += *p == '\n';
-        g->baseline = calloc(n + 1, sizeof(*g->baseline));
-        if (!g->baseline)
+        rules = calloc(n + 1, sizeof(*rules));
+        if (!rules)
                 return -ENOMEM;
+        n = 0;
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                r = parse_rule(line, &g->baseline[g->n_baseline]);
+                r = parse_rule(line, &rules[n]);
                 if (r < 0)
                         return asprintf(ret_error, "devices.list: cannot parse '%.64s'", line) < 0 ? -ENOMEM : r;
-                g->n_baseline++;
+                n++;
         }
+        *ret = TAKE_PTR(rules);
+        *ret_n = n;
         return 0;
 }
 
@@ -98,7 +102,8 @@ int cgroup_v1_open(struct device_cgroup *g, const char *root, char **ret_error) 
         if (faccessat(g->dir_fd, "devices.allow", W_OK, AT_EACCESS) < 0 ||
             faccessat(g->dir_fd, "devices.deny", W_OK, AT_EACCESS) < 0)
                 return asprintf(ret_error, "devices.allow/deny not writable: %m") < 0 ? -ENOMEM : negative_errno();
-        return read_baseline(g, ret_error);
+        /* What the runtime allowed before devsieve came: those rules stay. */
+        return read_rules(g->dir_fd, &g->baseline, &g->n_baseline, ret_error);
 }
 
 static int write_rule(int dir_fd, const char *file, const struct device_devnum_key *k, unsigned access) {
@@ -123,4 +128,28 @@ int cgroup_v1_set(struct device_cgroup *g, const struct device_devnum_key *k, un
         if (r >= 0 && (old & ~new))
                 r = write_rule(g->dir_fd, "devices.deny", k, old & ~new);
         return r;
+}
+
+/* A runtime or systemd that rewrites the cgroup's rules (systemd does on
+ * daemon-reload for the units it manages) drops devsieve's with them. */
+void cgroup_v1_check(struct device_cgroup *g) {
+        _cleanup_free_ struct cgroup_rule *rules = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct cgroup_grant *e, *tmp;
+        size_t n = 0;
+
+        if (g->replaced || read_rules(g->dir_fd, &rules, &n, &error) < 0)
+                return;
+        HASH_ITER(hh, g->grants, e, tmp)
+                if ((cgroup_rules_access(rules, n, &e->key) & e->access) != e->access) {
+                        free(g->last_error);
+                        if (asprintf(&g->last_error,
+                                     "devices.list lost devsieve's rule for %c %u:%u: the runtime or systemd "
+                                     "rewrote the cgroup's rules; attach again",
+                                     (char) e->key.type, e->key.major, e->key.minor) < 0)
+                                g->last_error = NULL;
+                        g->failures++;
+                        g->replaced = true;
+                        return;
+                }
 }

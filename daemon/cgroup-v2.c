@@ -244,10 +244,13 @@ static int take_over(struct device_cgroup *g, char **ret_error) {
                 return asprintf(ret_error, "cannot attach the device program: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         for (uint32_t i = 0; i < n; i++) {
                 r = detach_id(g->dir_fd, ids[i]);
-                if (r < 0 && r != -ENOENT)
+                if (r < 0 && r != -ENOENT) {
+                        /* Ours would only deny more: do not leave it behind. */
+                        (void) detach_id(g->dir_fd, g->prog_id);
                         return asprintf(ret_error, "cannot detach program %u: %s", ids[i], strerror(-r)) < 0
                                        ? -ENOMEM
                                        : r;
+                }
         }
         return 0;
 }

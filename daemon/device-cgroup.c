@@ -35,12 +35,12 @@ static bool rule_matches(const struct cgroup_rule *r, const struct device_devnum
                (r->minor == CGROUP_ANY || r->minor == k->minor);
 }
 
-unsigned cgroup_baseline_access(const struct device_cgroup *g, const struct device_devnum_key *k) {
+unsigned cgroup_rules_access(const struct cgroup_rule *rules, size_t n, const struct device_devnum_key *k) {
         unsigned access = 0;
 
-        for (size_t i = 0; i < g->n_baseline; i++)
-                if (rule_matches(&g->baseline[i], k))
-                        access |= g->baseline[i].access;
+        for (size_t i = 0; i < n; i++)
+                if (rule_matches(&rules[i], k))
+                        access |= rules[i].access;
         return access;
 }
 
@@ -272,7 +272,7 @@ static unsigned wanted_access(const struct device_cgroup *g, const struct visibl
                               const struct device_devnum_key *k) {
         unsigned access = v->access & (POLICY_ACCESS_READ | POLICY_ACCESS_WRITE | POLICY_ACCESS_MKNOD);
 
-        return access & ~cgroup_baseline_access(g, k);
+        return access & ~cgroup_rules_access(g->baseline, g->n_baseline, k);
 }
 
 /* Moves k towards v's access, only widening or only narrowing. */
@@ -323,7 +323,11 @@ int device_cgroup_revoke(struct device_cgroup *g, const struct delta *deltas, si
 }
 
 void device_cgroup_check(struct device_cgroup *g) {
-        if (active(g) && g->mode == DEVICE_CGROUP_V2)
+        if (!active(g))
+                return;
+        if (g->mode == DEVICE_CGROUP_V1)
+                cgroup_v1_check(g);
+        else
                 cgroup_v2_check(g);
 }
 

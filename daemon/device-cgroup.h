@@ -41,7 +41,7 @@ struct device_cgroup_stats {
         uint64_t updates;      /* allow/deny writes or map updates done */
         uint64_t failures;
         const char *last_error; /* NULL when none */
-        bool replaced;         /* v2: another program took over the decision */
+        bool replaced;         /* someone else rewrote the decision (device_cgroup_check) */
         const char *off_reason; /* mode "off": why */
 };
 
@@ -65,7 +65,8 @@ int device_cgroup_grant(struct device_cgroup *g, const struct delta *deltas, siz
 /* Narrowing half: hidden devices, dropped access. */
 int device_cgroup_revoke(struct device_cgroup *g, const struct delta *deltas, size_t n);
 
-/* v2: whether devsieve's program is still the one deciding (it may have
- * been replaced by a runtime or systemd since); updates stats. */
+/* Whether devsieve's decision still holds: v1, its rules are still in
+ * devices.list; v2, its program is still the only one attached. A runtime
+ * or systemd may have rewritten either since. Updates the stats. */
 void device_cgroup_check(struct device_cgroup *g);
 void device_cgroup_get_stats(const struct device_cgroup *g, struct device_cgroup_stats *ret);

@@ -91,5 +91,15 @@ assert_eq "" "$(cat "$allowed/devices.list")" "devices.list with --no-device-cgr
 "$DEVSIEVE" --runtime-dir "$RT" create managed --policy "$TEST_TMPDIR/e.rules" --pid "$runtime" >/dev/null ||
         fail "devsieve create managed failed"
 assert_contains "$(cat "$allowed/devices.list")" "b 7:${vis#loop} rw" "devices.list when managed"
+# Someone else (systemd rewriting a unit's rules) drops devsieve's rule:
+# reported once asked.
+echo "b 7:${vis#loop} rw" >"$allowed/devices.deny"
+show=$("$DEVSIEVE" --runtime-dir "$RT" show managed --json)
+assert_eq "true" "$(jq -r .container.device_cgroup.replaced <<<"$show")" "replaced after the rule was dropped"
+assert_contains "$(jq -r .container.device_cgroup.last_error <<<"$show")" \
+        "devices.list lost devsieve's rule for b 7:${vis#loop}" "last_error after the rule was dropped"
+assert_contains "$(cat "$RT.log")" "managed: device cgroup ${allowed#/sys/fs/cgroup/devices}: devices.list lost" \
+        "devsieved's log"
+echo "b 7:${vis#loop} rw" >"$allowed/devices.allow"
 "$DEVSIEVE" --runtime-dir "$RT" destroy managed >/dev/null || fail "devsieve destroy managed failed"
 assert_eq "" "$(cat "$allowed/devices.list")" "devices.list after destroy"
