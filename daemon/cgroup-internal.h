@@ -65,4 +65,8 @@ int cgroup_v2_set(struct device_cgroup *g, const struct device_devnum_key *k, un
 /* Whether devsieve's grants still hold; sets g->replaced and the error. */
 void cgroup_v1_check(struct device_cgroup *g);
 void cgroup_v2_check(struct device_cgroup *g);
+
+/* Puts devsieve's decision back after someone else rewrote it. */
+int cgroup_v1_restore(struct device_cgroup *g);
+int cgroup_v2_restore(struct device_cgroup *g, char **ret_error);
 void cgroup_v2_close(struct device_cgroup *g);

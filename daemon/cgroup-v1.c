@@ -153,3 +153,15 @@ void cgroup_v1_check(struct device_cgroup *g) {
                         return;
                 }
 }
+
+int cgroup_v1_restore(struct device_cgroup *g) {
+        struct cgroup_grant *e, *tmp;
+        int r;
+
+        HASH_ITER(hh, g->grants, e, tmp) {
+                r = write_rule(g->dir_fd, "devices.allow", &e->key, e->access);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -328,6 +328,30 @@ void cgroup_v2_check(struct device_cgroup *g) {
         g->replaced = true;
 }
 
+int cgroup_v2_restore(struct device_cgroup *g, char **ret_error) {
+        uint32_t ids[MAX_PROGS], n = MAX_PROGS, flags = 0;
+        bool ours = false;
+        int r;
+
+        r = query(g->dir_fd, ids, &n, &flags);
+        if (r < 0)
+                return r;
+        for (uint32_t i = 0; i < n; i++)
+                ours |= ids[i] == g->prog_id;
+        if (!ours)
+                return take_over(g, ret_error);
+        for (uint32_t i = 0; i < n; i++) {
+                if (ids[i] == g->prog_id)
+                        continue;
+                r = detach_id(g->dir_fd, ids[i]);
+                if (r < 0 && r != -ENOENT)
+                        return asprintf(ret_error, "cannot detach program %u: %s", ids[i], strerror(-r)) < 0
+                                       ? -ENOMEM
+                                       : r;
+        }
+        return 0;
+}
+
 void cgroup_v2_close(struct device_cgroup *g) {
         /* The program stays attached (the cgroup holds it) with the map
          * back to the baseline: the container keeps the default devices. */

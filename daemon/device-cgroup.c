@@ -331,6 +331,24 @@ void device_cgroup_check(struct device_cgroup *g) {
                 cgroup_v2_check(g);
 }
 
+int device_cgroup_restore(struct device_cgroup *g) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        if (!active(g) || !g->replaced)
+                return 0;
+        r = g->mode == DEVICE_CGROUP_V1 ? cgroup_v1_restore(g) : cgroup_v2_restore(g, &error);
+        if (r < 0) {
+                g->failures++;
+                set_error(g, "cannot restore devsieve's rules: %s", error ?: strerror(-r));
+                return r;
+        }
+        g->replaced = false;
+        free(g->last_error);
+        g->last_error = NULL;
+        return 0;
+}
+
 void device_cgroup_get_stats(const struct device_cgroup *g, struct device_cgroup_stats *ret) {
         *ret = (struct device_cgroup_stats){
                 .mode = device_cgroup_mode_to_string(g->mode),

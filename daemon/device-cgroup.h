@@ -69,4 +69,7 @@ int device_cgroup_revoke(struct device_cgroup *g, const struct delta *deltas, si
  * devices.list; v2, its program is still the only one attached. A runtime
  * or systemd may have rewritten either since. Updates the stats. */
 void device_cgroup_check(struct device_cgroup *g);
+/* After device_cgroup_check() found the decision rewritten: puts
+ * devsieve's rules (v1) or program (v2) back. */
+int device_cgroup_restore(struct device_cgroup *g);
 void device_cgroup_get_stats(const struct device_cgroup *g, struct device_cgroup_stats *ret);

@@ -153,9 +153,17 @@ static int attach_device_cgroup(struct daemon *d, struct daemon_container *dc, p
 
         if (!dc->device_cgroup)
                 return 0;
-        /* The same cgroup again (a re-attach): what was granted stays. */
-        if (dc->cgroup && device_cgroup_is_current(dc->cgroup, d->device_cgroup, pid))
+        /* The same cgroup again (a re-attach): what was granted stays, and
+         * what someone else rewrote since is put back. */
+        if (dc->cgroup && device_cgroup_is_current(dc->cgroup, d->device_cgroup, pid)) {
+                device_cgroup_check(dc->cgroup);
+                r = device_cgroup_restore(dc->cgroup);
+                device_cgroup_get_stats(dc->cgroup, &stats);
+                if (r < 0)
+                        log_error("%s: device cgroup %s: %s", dc->container->name, strempty(stats.path),
+                                  strempty(stats.last_error));
                 return 0;
+        }
         r = device_cgroup_new(d->device_cgroup, dc->container->name, pid, &g);
         if (!g)
                 return r;

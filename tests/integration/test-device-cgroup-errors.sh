@@ -100,6 +100,11 @@ assert_contains "$(jq -r .container.device_cgroup.last_error <<<"$show")" \
         "devices.list lost devsieve's rule for b 7:${vis#loop}" "last_error after the rule was dropped"
 assert_contains "$(cat "$RT.log")" "managed: device cgroup ${allowed#/sys/fs/cgroup/devices}: devices.list lost" \
         "devsieved's log"
-echo "b 7:${vis#loop} rw" >"$allowed/devices.allow"
+# Attaching again puts it back.
+"$DEVSIEVE" --runtime-dir "$RT" attach managed --pid "$runtime" >/dev/null || fail "devsieve attach again failed"
+assert_contains "$(cat "$allowed/devices.list")" "b 7:${vis#loop} rw" "devices.list after attaching again"
+show=$("$DEVSIEVE" --runtime-dir "$RT" show managed --json)
+assert_eq "false" "$(jq -r .container.device_cgroup.replaced <<<"$show")" "replaced after attaching again"
+assert_eq "null" "$(jq -r .container.device_cgroup.last_error <<<"$show")" "last_error after attaching again"
 "$DEVSIEVE" --runtime-dir "$RT" destroy managed >/dev/null || fail "devsieve destroy managed failed"
 assert_eq "" "$(cat "$allowed/devices.list")" "devices.list after destroy"

@@ -116,4 +116,11 @@ assert_contains "$("$DEVSIEVE" --runtime-dir "$RT" status)" "c2: device cgroup v
         "devsieve status"
 assert_match "$("$DEVSIEVE" --runtime-dir "$RT" show c2)" "^cgroup: +v2 ${CG#"$root"}, 1 rules, REPLACED$" "devsieve show"
 
+# Attaching again takes the decision back.
+"$DEVSIEVE" --runtime-dir "$RT" attach c2 --pid "$holder" >/dev/null || fail "devsieve attach again failed"
+assert_eq "1" "$("$DEVCG_BPF" list "$CG" | wc -l)" "device programs on $CG after attaching again"
+show=$("$DEVSIEVE" --runtime-dir "$RT" show c2 --json)
+assert_eq "false" "$(jq -r .container.device_cgroup.replaced <<<"$show")" "replaced after attaching again"
+probe "$HOT" read || fail "reading $hot after attaching again: $(cat "$TEST_TMPDIR/probe.err")"
+
 "$DEVSIEVE" --runtime-dir "$RT" destroy c2 >/dev/null || fail "devsieve destroy failed"
