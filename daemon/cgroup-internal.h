@@ -49,6 +49,8 @@ struct device_cgroup {
         uint32_t prog_id;
 };
 
+/* One devices.list line: "c 1:3 rwm", "b *:* m", "a *:* rwm". */
+int cgroup_rule_parse(const char *line, struct cgroup_rule *ret);
 /* The access rules (as in devices.list: the union of every match) give a
  * device. */
 unsigned cgroup_rules_access(const struct cgroup_rule *rules, size_t n, const struct device_devnum_key *k);

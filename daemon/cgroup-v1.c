@@ -37,7 +37,7 @@ static int parse_number(const char *s, uint32_t *ret) {
 }
 
 /* One devices.list line: "c 1:3 rwm", "b *:* m", "a *:* rwm". */
-static int parse_rule(const char *line, struct cgroup_rule *ret) {
+int cgroup_rule_parse(const char *line, struct cgroup_rule *ret) {
         char type, major[16], minor[16], access[8];
 
         if (sscanf(line, "%c %15[0-9*]:%15[0-9*] %7s", &type, major, minor, access) != 4 || !strchr("abc", type))
@@ -80,7 +80,7 @@ static int read_rules(int dir_fd, struct cgroup_rule **ret, size_t *ret_n, char 
                 return -ENOMEM;
         n = 0;
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                r = parse_rule(line, &rules[n]);
+                r = cgroup_rule_parse(line, &rules[n]);
                 if (r < 0)
                         return asprintf(ret_error, "devices.list: cannot parse '%.64s'", line) < 0 ? -ENOMEM : r;
                 n++;

@@ -54,7 +54,8 @@ static void daemon_container_free(struct daemon_container *dc) {
 static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
         struct daemon_container *dc = container_of(w, struct daemon_container, pid_watch);
 
-        log_info("%s: process %d exited; its relay stops.", dc->container->name, (int) dc->pid);
+        log_info("%s: process %d exited; its relay stops and its device cgroup grants are taken back.",
+                 dc->container->name, (int) dc->pid);
         daemon_unwatch(d, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
