@@ -9,9 +9,12 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 
-cat >"$TEST_TMPDIR/runc.rules" <<'RULES'
+# Backing files named for this run alone: other tests attach loop devices
+# with a "visible" backing file at the same time.
+tag=runc-$$-$RANDOM
+cat >"$TEST_TMPDIR/runc.rules" <<RULES
 include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/visible*", MODE="0640", GROUP="6"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/$tag-visible*", MODE="0640", GROUP="6"
 RULES
 RT=$TEST_TMPDIR/run
 daemon_start "$RT"
@@ -19,10 +22,10 @@ daemon_start "$RT"
         fail "devsieve create failed"
 loop_add VIS
 loop_add HID
-truncate -s 2M "$TEST_TMPDIR/visible.img" "$TEST_TMPDIR/hidden.img"
-losetup "$VIS" "$TEST_TMPDIR/visible.img"
+truncate -s 2M "$TEST_TMPDIR/$tag-visible.img" "$TEST_TMPDIR/$tag-hidden.img"
+losetup "$VIS" "$TEST_TMPDIR/$tag-visible.img"
 defer "losetup -d $VIS"
-losetup "$HID" "$TEST_TMPDIR/hidden.img"
+losetup "$HID" "$TEST_TMPDIR/$tag-hidden.img"
 defer "losetup -d $HID"
 vis=${VIS#/dev/}
 hid=${HID#/dev/}
