@@ -78,6 +78,33 @@ static void time_updates(struct device_cgroup *g, unsigned rounds, double *allow
         free(deny);
 }
 
+/* The look at whether someone else rewrote the cgroup, before each batch
+ * that grants (one granted device in place, as in a live container). */
+static double time_check(struct device_cgroup *g, unsigned rounds) {
+        uint64_t *v = calloc(rounds, sizeof(*v));
+        struct device dev = { .type = 'b', .devnum = makedev(7, 1048001) };
+        struct visible_device vis = { .device = &dev, .access = POLICY_ACCESS_READ };
+        struct delta shown = { .kind = DELTA_VISIBLE, .device = &dev, .new = &vis };
+        struct device_cgroup_stats s;
+        double us;
+
+        if (!v || device_cgroup_grant(g, &shown, 1) < 0)
+                die("check set-up");
+        for (unsigned i = 0; i < rounds; i++) {
+                uint64_t t = bench_now_ns();
+                device_cgroup_check(g);
+                v[i] = bench_now_ns() - t;
+        }
+        device_cgroup_get_stats(g, &s);
+        if (s.replaced) {
+                fprintf(stderr, "bench-cgroup: %s: %s\n", s.mode, strempty(s.last_error));
+                exit(EXIT_FAILURE);
+        }
+        us = bench_percentile(v, rounds, 50) / 1000.0;
+        free(v);
+        return us;
+}
+
 static double time_null_write(unsigned rounds) {
         uint64_t *v = calloc(rounds, sizeof(*v));
         int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -101,7 +128,7 @@ int main(int argc, char *argv[]) {
         unsigned rounds = argc > 1 ? (unsigned) atoi(argv[1]) : 2000;
         char v1[256], v2[256], procs[300], pid_text[32];
         struct device_cgroup *g1 = NULL, *g2 = NULL;
-        double a1, d1, a2, d2, base;
+        double a1, d1, a2, d2, c1, c2, base;
         pid_t child;
         int status;
 
@@ -147,6 +174,8 @@ int main(int argc, char *argv[]) {
         }
         time_updates(g1, rounds, &a1, &d1);
         time_updates(g2, rounds, &a2, &d2);
+        c1 = time_check(g1, rounds);
+        c2 = time_check(g2, rounds);
         base = time_null_write(rounds);
 
         printf("one device cgroup rule update per container, %u rounds (medians)\n", rounds);
@@ -155,6 +184,8 @@ int main(int argc, char *argv[]) {
         bench_print_row("v1: devices.deny write (revoke)", d1, "write(2) to /dev/null", base);
         bench_print_row("v2: BPF map update (grant)", a2, "write(2) to /dev/null", base);
         bench_print_row("v2: BPF map delete (revoke)", d2, "write(2) to /dev/null", base);
+        bench_print_row("v1: check (devices.list read)", c1, "write(2) to /dev/null", base);
+        bench_print_row("v2: check (BPF_PROG_QUERY)", c2, "write(2) to /dev/null", base);
 
         device_cgroup_free(g1);
         device_cgroup_free(g2);

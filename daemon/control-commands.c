@@ -13,7 +13,6 @@
 #include "fileio.h"
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
-#include "log.h"
 #include "policy/adapters/policy-json.h"
 #include "relay.h"
 
@@ -180,28 +179,12 @@ static json_t *run_list(struct daemon *d) {
         return with(ok_reply(NULL), "containers", TAKE_PTR(list));
 }
 
-/* A runtime or systemd may have replaced devsieve's v2 program since the
- * last look: said once in the log, and in every reply from then on. */
-static void check_device_cgroup(struct daemon_container *dc) {
-        struct device_cgroup_stats s;
-        bool was;
-
-        if (!dc->cgroup)
-                return;
-        device_cgroup_get_stats(dc->cgroup, &s);
-        was = s.replaced;
-        device_cgroup_check(dc->cgroup);
-        device_cgroup_get_stats(dc->cgroup, &s);
-        if (s.replaced && !was)
-                log_error("%s: device cgroup %s: %s", dc->container->name, strempty(s.path), strempty(s.last_error));
-}
-
 static json_t *run_show(struct daemon *d, const struct control_request *req) {
         struct daemon_container *dc = daemon_find_container(d, req->name);
 
         if (!dc)
                 return no_such_container(req->name);
-        check_device_cgroup(dc);
+        daemon_check_device_cgroup(dc);
         return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices",
                     control_json_visible_all(dc->container));
 }
@@ -471,7 +454,7 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         if (!containers || !by_action)
                 return NULL;
         HASH_ITER(hh, d->model->containers, c, tmp) {
-                check_device_cgroup(daemon_container_of(c));
+                daemon_check_device_cgroup(daemon_container_of(c));
                 if (json_array_append_new(containers, status_container(daemon_container_of(c))) < 0)
                         return NULL;
         }

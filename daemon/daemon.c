@@ -138,6 +138,9 @@ static void cgroup_deltas(struct daemon_container *dc, const struct delta *delta
 
         if (!dc->cgroup)
                 return;
+        /* A hot-plug is when a rewritten cgroup starts to hurt: say so. */
+        if (widen)
+                daemon_check_device_cgroup(dc);
         r = widen ? device_cgroup_grant(dc->cgroup, deltas, n) : device_cgroup_revoke(dc->cgroup, deltas, n);
         if (r >= 0)
                 return;

@@ -127,6 +127,9 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc);
  * stays in force. */
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags);
 struct daemon_container *daemon_find_container(struct daemon *d, const char *name);
+/* Whether a runtime or systemd rewrote dc's device cgroup since devsieved
+ * set it up (said once in the log; then in show and status). */
+void daemon_check_device_cgroup(struct daemon_container *dc);
 
 static inline struct daemon_container *daemon_container_of(const struct container *c) {
         return c->userdata;

@@ -184,6 +184,20 @@ static int attach_device_cgroup(struct daemon *d, struct daemon_container *dc, p
         return 0;
 }
 
+void daemon_check_device_cgroup(struct daemon_container *dc) {
+        struct device_cgroup_stats s;
+        bool was;
+
+        if (!dc->cgroup)
+                return;
+        device_cgroup_get_stats(dc->cgroup, &s);
+        was = s.replaced;
+        device_cgroup_check(dc->cgroup);
+        device_cgroup_get_stats(dc->cgroup, &s);
+        if (s.replaced && !was)
+                log_error("%s: device cgroup %s: %s", dc->container->name, strempty(s.path), strempty(s.last_error));
+}
+
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags) {
         _cleanup_(relay_freep) struct relay *relay = NULL;

@@ -106,6 +106,9 @@ wait_denied "$VIS" "unplugged $vis"
 
 # A runtime attaches its own program again: reported, in status and the log.
 "$DEVCG_BPF" deny-all "$CG" || fail "attaching a second deny-all program failed"
+# Noticed at the next change of a visible device, before anyone asks.
+echo change >"/sys/class/block/$hot/uevent"
+wait_long "the replaced program in devsieved's log" grep -q "c2: device cgroup .*another device program" "$RT.log"
 status=$("$DEVSIEVE" --runtime-dir "$RT" status --json)
 assert_eq "true" "$(jq -r '.containers[] | select(.name == "c2") | .device_cgroup.replaced' <<<"$status")" \
         "replaced in status"
