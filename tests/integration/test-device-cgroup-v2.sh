@@ -34,9 +34,10 @@ wait_long "the holder to join $CG" grep -qx "$holder" "$CG/cgroup.procs"
 
 # probe DEVICE read|write: a short-lived process of the cgroup opens DEVICE.
 probe() {
-        local flag=$([[ $2 == read ]] && echo "if=$1 of=/dev/null" || echo "if=/dev/zero of=$1 conv=notrunc")
-        # shellcheck disable=SC2086
-        sh -c "echo \$\$ >'$CG/cgroup.procs' && exec dd $flag bs=512 count=1 status=none" 2>"$TEST_TMPDIR/probe.err"
+        local args=("if=$1" of=/dev/null)
+        [[ $2 == write ]] && args=(if=/dev/zero "of=$1" conv=notrunc)
+        sh -c "echo \$\$ >'$CG/cgroup.procs' && exec dd \"\$@\" bs=512 count=1 status=none" sh "${args[@]}" \
+                2>"$TEST_TMPDIR/probe.err"
 }
 expect_eperm() {
         grep -q "Operation not permitted" "$TEST_TMPDIR/probe.err" ||
