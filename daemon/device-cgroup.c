@@ -176,7 +176,9 @@ int device_cgroup_new(enum device_cgroup_mode mode, const char *name, pid_t pid,
                 return -ENOMEM;
         g->mode = resolve_mode(mode);
         if (g->mode == DEVICE_CGROUP_OFF) {
-                g->off_reason = strdup(mode == DEVICE_CGROUP_OFF ? "turned off" : "no device cgroup");
+                g->off_reason = strdup("turned off (devsieved --device-cgroup=off)");
+                if (!g->off_reason)
+                        return -ENOMEM;
                 *ret = TAKE_PTR(g);
                 return 0;
         }
