@@ -48,8 +48,8 @@ __cleanup() {
                 fi
         done
         for i in "${__created_loops[@]}"; do
-                if [[ -e /sys/class/block/loop$i ]]; then
-                        echo "FAIL: loop device loop$i is left over" >&2
+                if loop_is_ours "${i%%:*}" "$([[ $i == *:* ]] && echo "${i#*:}")"; then
+                        echo "FAIL: loop device loop${i%%:*} is left over" >&2
                         [[ $rc -eq 0 ]] && rc=1
                 fi
         done
@@ -118,12 +118,13 @@ loop_add() {
         # Locals are prefixed: a nameref resolves in the innermost scope, so a
         # caller's variable named like one of ours would not be reached.
         local -n __loop_add_ret=$1
-        local __loop_add_dev __loop_add_index
+        local __loop_add_dev __loop_add_index __loop_add_seq
 
         __loop_add_dev=$("$LOOPCTL" add) || fail "loopctl add failed"
         __loop_add_index=${__loop_add_dev#/dev/loop}
-        __created_loops+=("$__loop_add_index")
-        defer "loop_remove $__loop_add_index"
+        __loop_add_seq=$(loop_diskseq "$__loop_add_index")
+        __created_loops+=("$__loop_add_index:$__loop_add_seq")
+        defer "loop_remove $__loop_add_index $__loop_add_seq"
         [[ -b $__loop_add_dev ]] || fail "$__loop_add_dev did not appear"
         __loop_add_ret=$__loop_add_dev
 }
@@ -143,12 +144,28 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
-# The kernel may still hold a just-detached device for a moment. A device
-# the test removed itself is fine.
+# loop_diskseq N: the kernel's sequence number of loopN as it is now,
+# unique per device instance (empty if there is none).
+loop_diskseq() {
+        cat "/sys/class/block/loop$1/diskseq" 2>/dev/null || true
+}
+
+# loop_is_ours N [DISKSEQ]: loopN exists and, when DISKSEQ is given, is
+# still that device. Every test creates loop devices from the same first
+# free index up: once one of ours is gone, the next test may get its
+# number.
+loop_is_ours() {
+        [[ -e /sys/class/block/loop$1 ]] || return 1
+        [[ -z ${2:-} || $(loop_diskseq "$1") == "$2" ]]
+}
+
+# loop_remove N [DISKSEQ]: the kernel may still hold a just-detached
+# device for a moment. A device the test removed itself is fine, and so is
+# another test's that took its number since.
 loop_remove() {
         local i
 
-        [[ -e /sys/class/block/loop$1 ]] || return 0
+        loop_is_ours "$1" "${2:-}" || return 0
         for i in {1..50}; do
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1
