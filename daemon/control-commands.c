@@ -120,8 +120,8 @@ static json_t *run_create(struct daemon *d, const struct control_request *req) {
         struct daemon_container *dc;
         int r;
 
-        r = daemon_create_container(d, req->name, req->policy, req->pid, relay_mode_from_request(req->relay), &diags,
-                                    &dc);
+        r = daemon_create_container(d, req->name, req->policy, req->pid, relay_mode_from_request(req->relay),
+                                    req->device_cgroup, &diags, &dc);
         if (r < 0)
                 return setup_error("create", req, r, &diags);
         return with(ok_reply(&diags), "container", control_json_container(dc));
@@ -179,6 +179,7 @@ static json_t *run_show(struct daemon *d, const struct control_request *req) {
 
         if (!dc)
                 return no_such_container(req->name);
+        daemon_check_device_cgroup(dc);
         return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices",
                     control_json_visible_all(dc->container));
 }
@@ -449,9 +450,11 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
 
         if (!containers || !by_action)
                 return NULL;
-        HASH_ITER(hh, d->model->containers, c, tmp)
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                daemon_check_device_cgroup(daemon_container_of(c));
                 if (json_array_append_new(containers, status_container(daemon_container_of(c))) < 0)
                         return NULL;
+        }
         for (int a = 0; a < _UEVENT_ACTION_MAX; a++)
                 if (json_object_set_new(by_action, uevent_action_to_string(a),
                                         json_integer((json_int_t) s->events_by_action[a])) < 0)

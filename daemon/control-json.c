@@ -90,6 +90,32 @@ static json_t *path_below(const char *dir, const char *name) {
         return policy_json_string(p);
 }
 
+/* Where the device cgroup stands: "mode" is v1, v2, off (with a
+ * "reason"), "runtime" (left to it at create) or "none" (not attached). */
+static json_t *device_cgroup_json(const struct daemon_container *dc) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        struct device_cgroup_stats s = {};
+
+        if (!o)
+                return NULL;
+        if (!dc->device_cgroup)
+                s = (struct device_cgroup_stats){ .mode = "runtime", .off_reason = "left to the runtime at create" };
+        else if (!dc->cgroup)
+                s = (struct device_cgroup_stats){ .mode = "none", .off_reason = "no process attached" };
+        else
+                device_cgroup_get_stats(dc->cgroup, &s);
+        if (policy_json_set(o, "mode", json_string(s.mode)) < 0 ||
+            policy_json_set(o, "path", policy_json_string(s.path)) < 0 ||
+            policy_json_set(o, "rules", json_integer((json_int_t) s.rules)) < 0 ||
+            policy_json_set(o, "updates", json_integer((json_int_t) s.updates)) < 0 ||
+            policy_json_set(o, "failures", json_integer((json_int_t) s.failures)) < 0 ||
+            policy_json_set(o, "replaced", json_boolean(s.replaced)) < 0 ||
+            policy_json_set(o, "reason", policy_json_string(s.off_reason)) < 0 ||
+            policy_json_set(o, "last_error", policy_json_string(s.last_error)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
@@ -105,7 +131,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
-            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0)
+            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
+            policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

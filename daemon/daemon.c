@@ -76,18 +76,41 @@ static void on_fuse_exited(struct io_watch *w, uint32_t events) {
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
+/* The device cgroup's half of a batch, on each side of the views. */
+static void cgroup_deltas(struct daemon_container *dc, const struct delta *deltas, size_t n, bool widen) {
+        struct device_cgroup_stats stats;
+        int r;
+
+        if (!dc->cgroup)
+                return;
+        /* A hot-plug is when a rewritten cgroup starts to hurt: say so. */
+        if (widen)
+                daemon_check_device_cgroup(dc);
+        r = widen ? device_cgroup_grant(dc->cgroup, deltas, n) : device_cgroup_revoke(dc->cgroup, deltas, n);
+        if (r >= 0)
+                return;
+        device_cgroup_get_stats(dc->cgroup, &stats);
+        log_error("%s: device cgroup %s: %s", dc->container->name, strempty(stats.path),
+                  stats.last_error ?: strerror(-r));
+}
+
 /* Every container's /dev first: a node costs microseconds, a /sys view's
  * device mounts a fraction of a millisecond, and one container's /dev
- * need not wait for the others' /sys. */
+ * need not wait for the others' /sys. The device cgroup grants before the
+ * node appears. */
 static void dispatch_dev_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
 
-        if (dc && dc->dev)
+        if (!dc)
+                return;
+        cgroup_deltas(dc, deltas, n, true);
+        if (dc->dev)
                 devfs_apply(dc->dev, deltas, n);
 }
 
 /* Then, container by container, /sys and the relay, so that a container
- * hears of a device only once its node and /sys entry exist. */
+ * hears of a device only once its node and /sys entry exist; the device
+ * cgroup's denials come last, once the node is gone. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
         struct daemon *d = userdata;
@@ -112,6 +135,7 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
         }
         if (dc->relay)
                 relay_apply(dc->relay, deltas, n);
+        cgroup_deltas(dc, deltas, n, false);
 }
 
 /* Host devices no container sees still matter to the /sys views: one
@@ -255,6 +279,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         d->started_usec = now_usec();
         d->runtime_dir = strdup(o->runtime_dir);
         d->policy_dir = strdup(o->policy_dir);
+        d->device_cgroup = o->device_cgroup;
         if (!d->runtime_dir || !d->policy_dir || asprintf(&d->containers_dir, "%s/containers", o->runtime_dir) < 0)
                 return -ENOMEM;
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "device-cgroup.h"
 #include "loop.h"
 #include "model.h"
 #include "relay.h"
@@ -43,6 +44,8 @@ struct daemon_container {
         pid_t pid;                   /* 0 until attached, and after the process exited */
         bool exited;                 /* the attached process exited */
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
+        bool device_cgroup;          /* false: the runtime manages the device cgroup itself */
+        struct device_cgroup *cgroup; /* set up at attach; NULL before and after the process */
 };
 
 struct daemon_options {
@@ -52,6 +55,7 @@ struct daemon_options {
         bool kernel_events;    /* always follow the kernel's uevents, even with a udevd */
         gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
         unsigned client_timeout_sec; /* idle control clients are disconnected; 0: the default */
+        enum device_cgroup_mode device_cgroup; /* how containers' device cgroups follow their views */
 };
 
 struct daemon {
@@ -59,6 +63,7 @@ struct daemon {
         char *containers_dir; /* RUNTIME/containers, 0700 */
         char *policy_dir;
         struct loop *loop;
+        enum device_cgroup_mode device_cgroup;
         struct io_watch signals;
         struct io_watch udev_watch;
         struct io_watch fuse_exited;

@@ -52,6 +52,10 @@ static void help(void) {
                "                          maps, network namespace and lifetime)\n"
                "      --fuse-threads N    FUSE worker threads (default: from the CPU count)\n"
                "      --kernel-events     follow the kernel's uevents even when a udevd runs\n"
+               "      --device-cgroup MODE\n"
+               "                          keep each attached container's device cgroup in step\n"
+               "                          with its view: auto (per container), v1, v2 or off\n"
+               "                          (default auto)\n"
                "  -h, --help              show this help\n"
                "      --version           show the version\n"
                "\n"
@@ -80,7 +84,8 @@ static int parse_group(const char *s, gid_t *ret) {
 
 static int parse_arguments(int argc, char **argv, struct arguments *a) {
         enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER, ARG_ATTACH,
-               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_CLIENT_TIMEOUT, ARG_VERSION };
+               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_CLIENT_TIMEOUT, ARG_DEVICE_CGROUP,
+               ARG_VERSION };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
@@ -92,6 +97,7 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
                 { "socket-group", required_argument, NULL, ARG_SOCKET_GROUP },
                 { "client-timeout", required_argument, NULL, ARG_CLIENT_TIMEOUT },
+                { "device-cgroup", required_argument, NULL, ARG_DEVICE_CGROUP },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -162,6 +168,14 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                                 return -EINVAL;
                         }
                         break;
+                case ARG_DEVICE_CGROUP:
+                        level = device_cgroup_mode_from_string(optarg);
+                        if (level < 0) {
+                                log_error("--device-cgroup wants auto, v1, v2 or off, got '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        a->daemon.device_cgroup = (enum device_cgroup_mode) level;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -197,7 +211,7 @@ static int create_static_containers(struct daemon *d, char **containers) {
 
                 if (!name)
                         return -ENOMEM;
-                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, &diags, NULL);
+                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create container '%s': %m", name);

@@ -55,11 +55,13 @@ static void daemon_container_free(struct daemon_container *dc) {
 static void on_pid_exit(struct io_watch *w, uint32_t events) {
         struct daemon_container *dc = container_of(w, struct daemon_container, pid_watch);
 
-        log_info("%s: process %d exited; its relay stops.", dc->container->name, (int) dc->pid);
+        log_info("%s: process %d exited; its relay stops and its device cgroup grants are taken back.",
+                 dc->container->name, (int) dc->pid);
         loop_unwatch(dc->daemon->loop, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
         dc->relay = relay_free(dc->relay);
+        dc->cgroup = device_cgroup_free(dc->cgroup);
         dc->exited = true;
 }
 
@@ -161,6 +163,60 @@ static int attach_relay(struct daemon *d, struct daemon_container *dc, struct re
         return 0;
 }
 
+/* The device cgroup of the newly attached process, granted what the
+ * container sees already (deltas from the attach itself follow). A cgroup
+ * that cannot be managed is reported, never fatal: the views still work. */
+static int attach_device_cgroup(struct daemon *d, struct daemon_container *dc, pid_t pid) {
+        _cleanup_(device_cgroup_freep) struct device_cgroup *g = NULL;
+        struct device_cgroup_stats stats;
+        int r;
+
+        if (!dc->device_cgroup)
+                return 0;
+        /* The same cgroup again (a re-attach): what was granted stays, and
+         * what someone else rewrote since is put back. */
+        if (dc->cgroup && device_cgroup_is_current(dc->cgroup, d->device_cgroup, pid)) {
+                device_cgroup_check(dc->cgroup);
+                r = device_cgroup_restore(dc->cgroup);
+                device_cgroup_get_stats(dc->cgroup, &stats);
+                if (r < 0)
+                        log_error("%s: device cgroup %s: %s", dc->container->name, strempty(stats.path),
+                                  strempty(stats.last_error));
+                return 0;
+        }
+        r = device_cgroup_new(d->device_cgroup, dc->container->name, pid, &g);
+        if (!g)
+                return r;
+        if (r >= 0)
+                r = device_cgroup_grant_visible(g, dc->container);
+        device_cgroup_get_stats(g, &stats);
+        if (r < 0)
+                log_error("%s: device cgroup %s: %s; the container may not open every device it sees.",
+                          dc->container->name, strempty(stats.path), stats.last_error ?: strerror(-r));
+        else if (stats.off_reason)
+                log_info("%s: device cgroup left alone: %s.", dc->container->name, stats.off_reason);
+        else
+                log_info("%s: device cgroup %s %s follows the view (%zu rules).", dc->container->name, stats.mode,
+                         stats.path, stats.rules);
+        device_cgroup_free(dc->cgroup);
+        dc->cgroup = TAKE_PTR(g);
+        return 0;
+}
+
+void daemon_check_device_cgroup(struct daemon_container *dc) {
+        struct device_cgroup_stats s;
+        bool was;
+
+        if (!dc->cgroup)
+                return;
+        device_cgroup_get_stats(dc->cgroup, &s);
+        was = s.replaced;
+        device_cgroup_check(dc->cgroup);
+        device_cgroup_get_stats(dc->cgroup, &s);
+        if (s.replaced && !was)
+                log_error("%s: device cgroup %s: %s", dc->container->name, strempty(s.path), strempty(s.last_error));
+}
+
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags) {
         _cleanup_(relay_freep) struct relay *relay = NULL;
@@ -208,6 +264,8 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         c->uid_map = uids;
         c->gid_map = gids;
         r = attach_relay(d, dc, &relay);
+        if (r >= 0)
+                r = attach_device_cgroup(d, dc, pid);
         if (r >= 0) {
                 old_watch = dc->pid_watch;
                 dc->pid_watch = (struct io_watch){ .fd = pidfd, .fn = on_pid_exit };
@@ -299,7 +357,8 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, struct policy_diagnostics *diags, struct daemon_container **ret) {
+                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
+                            struct daemon_container **ret) {
         _cleanup_(policy_freep) struct policy *policy = NULL;
         struct daemon_container *dc;
         struct container *c;
@@ -328,6 +387,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
         dc->container = c;
         dc->daemon = d;
         dc->relay_mode = relay;
+        dc->device_cgroup = device_cgroup;
         dc->pid_watch.fd = -EBADF;
         c->userdata = dc;
 
@@ -354,6 +414,7 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
         if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
                 (void) rmdir(dev);
         dc->sys = sysfs_view_free(dc->sys);
+        dc->cgroup = device_cgroup_free(dc->cgroup);
         if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
                 (void) rmdir(sys);
         (void) rmdir(dc->dir);

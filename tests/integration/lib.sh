@@ -156,7 +156,7 @@ loop_add() {
         # Locals are prefixed: a nameref resolves in the innermost scope, so a
         # caller's variable named like one of ours would not be reached.
         local -n __loop_add_ret=$1
-        local __loop_add_dev __loop_add_index
+        local __loop_add_dev __loop_add_index __loop_add_seq
 
         __loop_add_dev=$("$LOOPCTL" add) || fail "loopctl add failed"
         __loop_add_index=${__loop_add_dev#/dev/loop}

@@ -103,6 +103,11 @@ wait_in_container '[[ -c /dev/null ]]' >/dev/null
 # that: until then they belong to host root, "nobody" in here.
 wait_in_container '[[ $(stat -c %u /dev/null) == 0 ]]' >/dev/null
 daemon_alive
+# The view answers from its creation on, but its owners are the
+# container's only once --attach is done, which "Serving" follows (seen
+# under load: the first listing caught the view between the two).
+for _ in {1..600}; do grep -q 'Serving;' "$TEST_TMPDIR/devsieved.log" && break; sleep 0.05; done
+grep -q 'Serving;' "$TEST_TMPDIR/devsieved.log" || fail "devsieved did not finish starting within 30 s"
 
 # The listing as "mode owner group name [-> target]" lines.
 listing() {
