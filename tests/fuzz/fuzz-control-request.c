@@ -14,7 +14,7 @@ static void check_parsed(const struct control_request *req) {
         if (!control_command_to_string(req->command))
                 abort();
         /* A name reaches the file system (RUNTIME/containers/NAME). */
-        if (req->name && !control_name_is_valid(req->name))
+        if (req->name && !container_name_is_valid(req->name))
                 abort();
         if (req->pid < 0)
                 abort();
