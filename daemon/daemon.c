@@ -17,6 +17,7 @@
 #include "log.h"
 #include "relay.h"
 #include "strv.h"
+#include "udev-db.h"
 #include "udev-source.h"
 
 struct deferred_call {
@@ -131,8 +132,9 @@ static void on_fuse_exited(struct daemon *d, struct io_watch *w, uint32_t events
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
-/* The one subscriber of the model: views first, then the relay, so that a
- * container hears of a device only once its node and /sys entry exist. */
+/* The one subscriber of the model: views and the udev database first, then
+ * the relay, so that a container hears of a device only once its node, /sys
+ * entry and udev data exist (and of its removal once they are gone). */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
         struct daemon *d = userdata;
@@ -143,6 +145,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                 devfs_apply(dc->dev, deltas, n);
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
+        if (dc->udev_db)
+                udev_db_apply(dc->udev_db, deltas, n);
         control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;

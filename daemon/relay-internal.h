@@ -13,6 +13,7 @@
 /* One framed event, shared by every sink it is queued on. */
 struct relay_msg {
         unsigned refs;
+        bool udev; /* libudev's format, for netlink group 2 (udev-wire.h); else the kernel's */
         size_t size;
         char data[];
 };
@@ -40,6 +41,8 @@ struct relay {
         char *name; /* the container's, for logs */
         enum relay_mode mode;
         uint64_t seqnum; /* socket mode numbers its own events */
+        uint64_t udev_seqnum; /* the last udev event's SEQNUM */
+        bool udev_events;     /* also relay udev (group 2) events: netlink mode */
 
         /* netlink */
         struct relay_sink *netlink;
