@@ -105,7 +105,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
-            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0)
+            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
+            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -67,6 +67,13 @@ assert_match "$data" '^I:[0-9]+$' "$vis's udev data"
 assert_match "$data" '^S:disk/by-label/devsieve-vis$' "$vis's udev data"
 assert_match "$data" '^V:1$' "$vis's udev data"
 assert_not_contains "$data" "DEVNAME" "$vis's udev data"
+# What `devsieve show --udev` says is that very file.
+assert_exit 0 "$DEVSIEVE" --runtime-dir "$RT" show udevc --udev
+assert_contains "$OUT" "udev database: $DB" "devsieve show --udev"
+assert_contains "$OUT" "/dev/xvdq ($vis_id):"$'\n'"$data" "devsieve show --udev"
+assert_exit 0 "$DEVSIEVE" --runtime-dir "$RT" show udevc --json
+assert_eq "$data" "$(jq -r --arg id "$vis_id" '.devices[] | select(.udev.id == $id) | .udev.data' <<<"$OUT")" \
+        "devsieve show --json: the device's udev data"
 
 # A root file system of host binaries, read-only; the helper comes in
 # through a directory of its own (the build tree may be unreachable for
