@@ -14,6 +14,9 @@
  *                   (polled every ~50 us, so that much is resolution)
  *   container event a netlink uevent socket in the container's network
  *                   namespace receives the relayed "add@.../loopI"
+ *   container udev  a socket on udev's group 2 there receives the udev
+ *                   event (libudev's format) of the same add: what
+ *                   libudev clients (libinput, udisks) follow
  *
  * and the delay each adds after the host listener's time is printed too:
  * that part is devsieve's. PID is the container's init process; the
@@ -53,8 +56,8 @@ static void die_msg(const char *msg) {
         exit(EXIT_FAILURE);
 }
 
-static int open_uevent_socket(void) {
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+static int open_uevent_socket(unsigned group) {
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = group };
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT), size = 16 << 20;
 
         if (fd < 0)
@@ -69,6 +72,7 @@ static int open_uevent_socket(void) {
  * time it arrived; the other events of a round (bdi, remove) pass by. */
 struct listener {
         int fd;
+        bool udev; /* group 2, libudev's messages; else group 1, the kernel's */
         atomic_int index; /* the loop device to wait for, -1 for none */
         _Atomic uint64_t seen_ns;
 };
@@ -78,6 +82,15 @@ static bool is_add_of(const char *msg, size_t len, int index) {
         int n = snprintf(want, sizeof(want), "add@/devices/virtual/block/loop%d", index);
 
         return (size_t) n + 1 <= len && memcmp(msg, want, (size_t) n + 1) == 0;
+}
+
+/* A udev event: "libudev\0" and a header, then KEY=VALUE\0 pairs. */
+static bool is_udev_add_of(const char *msg, size_t len, int index) {
+        char devpath[64];
+        int n = snprintf(devpath, sizeof(devpath), "DEVPATH=/devices/virtual/block/loop%d", index);
+
+        return len > 40 && memcmp(msg, "libudev", 8) == 0 && memmem(msg + 40, len - 40, devpath, (size_t) n + 1) &&
+               memmem(msg + 40, len - 40, "ACTION=add", sizeof("ACTION=add"));
 }
 
 static void *listen_thread(void *arg) {
@@ -94,16 +107,18 @@ static void *listen_thread(void *arg) {
                         die("netlink recv");
                 }
                 buf[n] = '\0';
-                if (is_add_of(buf, (size_t) n, atomic_load(&l->index)))
+                if (l->udev ? is_udev_add_of(buf, (size_t) n, atomic_load(&l->index))
+                            : is_add_of(buf, (size_t) n, atomic_load(&l->index)))
                         atomic_store(&l->seen_ns, now);
         }
         return NULL;
 }
 
-static void listener_start(struct listener *l) {
+static void listener_start(struct listener *l, bool udev) {
         pthread_t thread;
 
-        l->fd = open_uevent_socket();
+        l->udev = udev;
+        l->fd = open_uevent_socket(udev ? 2 : 1);
         atomic_store(&l->index, -1);
         atomic_store(&l->seen_ns, 0);
         if (pthread_create(&thread, NULL, listen_thread, l) != 0)
@@ -137,6 +152,7 @@ struct probe_request {
 struct probe_result {
         uint64_t node_ns;  /* when /dev/loopI appeared, 0 if it did not */
         uint64_t event_ns; /* when its add event arrived, 0 if it did not */
+        uint64_t udev_ns;  /* when its udev add event arrived, 0 if it did not */
 };
 
 static int open_namespace(pid_t pid, const char *ns) {
@@ -171,13 +187,15 @@ static bool node_exists(int index) {
 
 /* Polls for the node while the listener thread waits for the event: both
  * run from before the ioctl, so neither misses its moment. */
-static struct probe_result probe_watch_add(struct listener *l, int index, int ready_fd) {
+static struct probe_result probe_watch_add(struct listener *l, struct listener *u, int index, int ready_fd) {
         struct probe_result r = {};
         uint64_t start;
         char ok = 1;
 
         atomic_store(&l->seen_ns, 0);
         atomic_store(&l->index, index);
+        atomic_store(&u->seen_ns, 0);
+        atomic_store(&u->index, index);
         if (node_exists(index))
                 die_msg("the loop device is visible before it was added");
         if (write(ready_fd, &ok, 1) != 1)
@@ -187,11 +205,13 @@ static struct probe_result probe_watch_add(struct listener *l, int index, int re
                 if (r.node_ns == 0 && node_exists(index))
                         r.node_ns = bench_now_ns();
                 r.event_ns = atomic_load(&l->seen_ns);
-                if (r.node_ns != 0 && r.event_ns != 0)
+                r.udev_ns = atomic_load(&u->seen_ns);
+                if (r.node_ns != 0 && r.event_ns != 0 && r.udev_ns != 0)
                         break;
                 sleep_ns(POLL_INTERVAL_NS);
         }
         atomic_store(&l->index, -1);
+        atomic_store(&u->index, -1);
         return r;
 }
 
@@ -206,16 +226,17 @@ static struct probe_result probe_wait_gone(int index) {
 }
 
 static void probe_main(pid_t container, int request_fd, int reply_fd) {
-        struct listener l;
+        struct listener l, u;
         struct probe_request req;
 
         enter_container(container);
-        listener_start(&l);
+        listener_start(&l, false);
+        listener_start(&u, true);
         while (read(request_fd, &req, sizeof(req)) == (ssize_t) sizeof(req)) {
                 struct probe_result r;
 
                 if (req.op == PROBE_WATCH_ADD)
-                        r = probe_watch_add(&l, req.index, reply_fd);
+                        r = probe_watch_add(&l, &u, req.index, reply_fd);
                 else
                         r = probe_wait_gone(req.index);
                 if (write(reply_fd, &r, sizeof(r)) != (ssize_t) sizeof(r))
@@ -266,7 +287,7 @@ static void probe_read(struct probe *p, void *buf, size_t size) {
 /* --- The rounds --------------------------------------------------------- */
 
 struct samples {
-        uint64_t *host, *node, *event, *node_after_host, *event_after_host;
+        uint64_t *host, *node, *event, *udev, *node_after_host, *event_after_host, *udev_after_host;
         size_t n;
 };
 
@@ -305,16 +326,19 @@ static void run_round(int control_fd, struct listener *host, struct probe *p, in
         }
         host_ns = listener_wait(host, start);
         probe_read(p, &r, sizeof(r));
-        if (host_ns == 0 || r.node_ns == 0 || r.event_ns == 0) {
-                fprintf(stderr, "bench-hotplug: loop%d: host event %s, container node %s, container event %s\n",
+        if (host_ns == 0 || r.node_ns == 0 || r.event_ns == 0 || r.udev_ns == 0) {
+                fprintf(stderr,
+                        "bench-hotplug: loop%d: host event %s, container node %s, container event %s, udev event %s\n",
                         *index, host_ns ? "seen" : "missing", r.node_ns ? "seen" : "missing",
-                        r.event_ns ? "seen" : "missing");
+                        r.event_ns ? "seen" : "missing", r.udev_ns ? "seen" : "missing");
                 (void) ioctl(control_fd, LOOP_CTL_REMOVE, *index);
                 exit(EXIT_FAILURE);
         }
         s->host[s->n] = since(host_ns, start);
         s->node[s->n] = since(r.node_ns, start);
         s->event[s->n] = since(r.event_ns, start);
+        s->udev[s->n] = since(r.udev_ns, start);
+        s->udev_after_host[s->n] = since(r.udev_ns, host_ns);
         s->node_after_host[s->n] = since(r.node_ns, host_ns);
         s->event_after_host[s->n] = since(r.event_ns, host_ns);
         s->n++;
@@ -389,12 +413,14 @@ int main(int argc, char *argv[]) {
         control_fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
         if (control_fd < 0)
                 die("/dev/loop-control");
-        listener_start(&host);
+        listener_start(&host, false);
         p = probe_start(container);
 
         s.host = alloc_samples(rounds);
         s.node = alloc_samples(rounds);
         s.event = alloc_samples(rounds);
+        s.udev = alloc_samples(rounds);
+        s.udev_after_host = alloc_samples(rounds);
         s.node_after_host = alloc_samples(rounds);
         s.event_after_host = alloc_samples(rounds);
         for (int i = 0; i < rounds; i++)
@@ -409,8 +435,11 @@ int main(int argc, char *argv[]) {
         print_percentiles("container /dev: node visible", s.node, "host netlink listener", baseline, s.n);
         memcpy(baseline, s.host, s.n * sizeof(*baseline));
         print_percentiles("container listener: add event", s.event, "host netlink listener", baseline, s.n);
+        memcpy(baseline, s.host, s.n * sizeof(*baseline));
+        print_percentiles("container udev listener: add event", s.udev, "host netlink listener", baseline, s.n);
         print_percentiles("  node visible after host event", s.node_after_host, NULL, NULL, s.n);
         print_percentiles("  container event after host event", s.event_after_host, NULL, NULL, s.n);
+        print_percentiles("  udev event after host event", s.udev_after_host, NULL, NULL, s.n);
 
         close(p.request_fd);
         waitpid(p.pid, NULL, 0);
@@ -418,6 +447,8 @@ int main(int argc, char *argv[]) {
         free(s.host);
         free(s.node);
         free(s.event);
+        free(s.udev);
+        free(s.udev_after_host);
         free(s.node_after_host);
         free(s.event_after_host);
         return EXIT_SUCCESS;
