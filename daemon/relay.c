@@ -147,7 +147,7 @@ static void deliver_socket(struct relay *r, struct relay_msg *m) {
         int k;
 
         DL_FOREACH_SAFE(r->clients, s, tmp) {
-                if (s->broken)
+                if (s->broken || s->udev != m->udev)
                         continue;
                 sink_push(s, m);
                 if (s->watching & EPOLLOUT)
@@ -162,6 +162,18 @@ static void deliver_socket(struct relay *r, struct relay_msg *m) {
 
 static bool has_listeners(const struct relay *r) {
         return r->mode == RELAY_NETLINK ? r->netlink != NULL : r->clients != NULL;
+}
+
+/* Socket mode builds udev events only for clients of udev.sock. */
+static bool has_udev_listeners(const struct relay *r) {
+        struct relay_sink *s;
+
+        if (r->mode == RELAY_NETLINK)
+                return r->netlink != NULL;
+        DL_FOREACH(r->clients, s)
+                if (s->udev && !s->broken)
+                        return true;
+        return false;
 }
 
 static void relay_deliver(struct relay *r, const char *buf, size_t size, bool udev) {
@@ -229,7 +241,7 @@ static void relay_view(struct relay *r, struct uevent_view *v) {
                 return;
         }
         relay_deliver(r, buf, size, false);
-        if (r->udev_events)
+        if (r->udev_events && has_udev_listeners(r))
                 relay_udev_view(r, v);
 }
 
@@ -295,7 +307,7 @@ int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mod
                 return -ENOMEM;
         r->daemon = d;
         r->mode = mode;
-        r->listener.fd = -EBADF;
+        r->listener.fd = r->udev_listener.fd = -EBADF;
         r->name = strdup(dc->container->name);
         if (!r->name)
                 return -ENOMEM;

@@ -10,7 +10,8 @@
 # - `udevadm monitor --udev --property` inside hears a hot-plugged allowed
 #   device with the container's DEVNAME, never a hidden one;
 # - `udevadm trigger` inside makes udev events for that container alone
-#   (a second container seeing the same device hears none of them).
+#   (a second container seeing the same device hears none of them);
+# - a socket-mode container's udev.sock carries the same udev events.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
@@ -150,6 +151,17 @@ nsenter -t "$other" -U -m -n "$UEVENT_LISTEN" --udev --timeout 300 --ready "$T/s
 defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
 wait_until "the second container's listener" test -e "$T/shared/other.ready"
 
+# Socket mode: a container without a process (no netns of its own), its
+# udev events on udev.sock.
+"$DEVSIEVE" --runtime-dir "$RT" create sockc --policy "$T/udev.rules" --relay socket >/dev/null ||
+        fail "devsieve create sockc failed"
+[[ -S $RT/containers/sockc/udev.sock ]] || fail "no udev.sock: $(ls "$RT/containers/sockc")"
+"$UEVENT_LISTEN" --socket "$RT/containers/sockc/udev.sock" --udev --timeout 300 --ready "$T/sock.ready" \
+        >"$T/sock.events" 2>"$T/sock.err" &
+defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
+wait_until "the socket listener" test -e "$T/sock.ready"
+wait_for "$RT.log" 'sockc: udev event listener connected' "the daemon's log"
+
 inside udevadm monitor --udev --property --subsystem-match=block >"$T/monitor" 2>&1 &
 defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
 # Ready once it hears something: a host change of the visible device, made
@@ -171,7 +183,8 @@ losetup "$HID2" "$T/hid2.img"
 defer "losetup -d $HID2"
 loop_add HOT
 losetup "$HOT" "$T/hot.img"
-defer "losetup -d $HOT"
+# Detached by the test itself at the end, unless it fails before.
+defer "losetup -d $HOT 2>/dev/null || true"
 hot=${HOT#/dev/}
 hid2=${HID2#/dev/}
 wait_for "$T/monitor" '^DEVNAME=/dev/xvdr$' "udevadm monitor --udev inside"
@@ -184,6 +197,11 @@ assert_not_contains "$mon" "/$hid2" "udevadm monitor (a hidden device)"
 assert_not_contains "$mon" "/$hid " "udevadm monitor (a hidden device)"
 assert_not_contains "$mon" "DEVNAME=/dev/$hot" "udevadm monitor (the host's name)"
 [[ -e $DB/data/b7:${hot#loop} ]] || fail "no udev data for the hot-plugged $hot"
+# The socket-mode container heard the same, framed as libudev's.
+wait_for "$T/sock.events" "^add /devices/virtual/block/$hot .*DEVNAME=/dev/xvdr" "udev.sock"
+sock=$(<"$T/sock.events")
+assert_match "$sock" "^add /devices/virtual/block/$hot .* USEC_INITIALIZED=[0-9]+ SEQNUM=[0-9]+\$" "udev.sock"
+assert_not_contains "$sock" "/$hid2 " "udev.sock (a hidden device)"
 [[ ! -e $DB/data/b7:${hid2#loop} ]] || fail "udev data for the hidden $hid2"
 
 # udevadm trigger inside: events for this container only. A host change
