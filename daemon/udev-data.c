@@ -22,6 +22,26 @@ int udev_data_id(const struct device *d, char **ret) {
         return k < 0 ? -ENOMEM : 0;
 }
 
+int udev_data_old_id(const struct device *d, const char *devpath_old, char **ret) {
+        const char *subsystem = device_subsystem(d), *slash = devpath_old ? strrchr(devpath_old, '/') : NULL;
+        _cleanup_free_ char *now = NULL, *old = NULL;
+        int r;
+
+        if (!subsystem || !slash || !slash[1])
+                return -ENOENT;
+        r = udev_data_id(d, &now);
+        if (r < 0)
+                return r;
+        if (now[0] != '+')
+                return -ENOENT;
+        if (asprintf(&old, "+%s:%s", subsystem, slash + 1) < 0)
+                return -ENOMEM;
+        if (streq(old, now))
+                return -ENOENT;
+        *ret = TAKE_PTR(old);
+        return 0;
+}
+
 bool udev_data_key_is_replaced(const char *key_value) {
         static const char *const keys[] = {
                 "ACTION=",           "SEQNUM=", "DEVNAME=", "DEVLINKS=", "TAGS=", "CURRENT_TAGS=",

@@ -19,6 +19,11 @@
  * caller frees *ret. */
 int udev_data_id(const struct device *d, char **ret);
 
+/* The id d had before a move from devpath_old, when it differs from its
+ * id now (only "+SUBSYSTEM:SYSNAME" ids follow the name); -ENOENT when it
+ * does not. */
+int udev_data_old_id(const struct device *d, const char *devpath_old, char **ret);
+
 /* Keys the container's udev does not take from the host as they are: the
  * event's number and action (ACTION, SEQNUM), the node's name and links
  * (DEVNAME, DEVLINKS: the container's), what libudev derives from the

@@ -219,6 +219,22 @@ static int remove_device(struct udev_db *db, const char *id) {
         return r;
 }
 
+/* A renamed device whose id follows its name leaves nothing under the old
+ * one. */
+static void forget_old_name(struct udev_db *db, const struct delta *d) {
+        _cleanup_free_ char *old = NULL;
+        int r;
+
+        if (udev_data_old_id(d->device, d->event->devpath_old, &old) < 0)
+                return;
+        r = remove_device(db, old);
+        if (r < 0) {
+                db->stats.failed++;
+                log_warning_errno(r, "%s: failed to remove the udev database entry %s/data/%s of %s (renamed): %m",
+                                  db->name, db->dir, old, d->device->devpath);
+        }
+}
+
 void udev_db_apply(struct udev_db *db, const struct delta *deltas, size_t n_deltas) {
         for (size_t i = 0; i < n_deltas; i++) {
                 const struct delta *d = &deltas[i];
@@ -227,6 +243,8 @@ void udev_db_apply(struct udev_db *db, const struct delta *deltas, size_t n_delt
 
                 if (udev_data_id(d->device, &id) < 0)
                         continue; /* no subsystem: udev keeps nothing for it */
+                if (d->event && d->event->action == UEVENT_MOVE)
+                        forget_old_name(db, d);
                 r = d->kind == DELTA_HIDDEN ? remove_device(db, id) : write_device(db, d->new, id);
                 if (r < 0) {
                         db->stats.failed++;

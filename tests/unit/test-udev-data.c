@@ -61,6 +61,22 @@ static void test_ids(void **state) {
         check_id(device(PROPS("DEVPATH=/devices/platform"), NULL), NULL);
 }
 
+static void test_old_id(void **state) {
+        struct device *net = device(PROPS("DEVPATH=/devices/virtual/net/eth1", "SUBSYSTEM=net", "IFINDEX=4"), NULL);
+        struct device *other = device(PROPS("DEVPATH=/devices/virtual/misc/b", "SUBSYSTEM=misc"), NULL);
+        char *id = NULL;
+
+        /* An ifindex or a devnum does not follow the name. */
+        assert_int_equal(udev_data_old_id(net, "/devices/virtual/net/eth0", &id), -ENOENT);
+        assert_int_equal(udev_data_old_id(other, "/devices/virtual/misc/a", &id), 0);
+        assert_string_equal(id, "+misc:a");
+        free(id);
+        assert_int_equal(udev_data_old_id(other, "/devices/virtual/misc/b", &id), -ENOENT);
+        assert_int_equal(udev_data_old_id(other, NULL, &id), -ENOENT);
+        device_free(net);
+        device_free(other);
+}
+
 static void test_format(void **state) {
         struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7",
                                         "MINOR=7", "DEVNAME=/dev/loop7", "DEVTYPE=disk", "DISKSEQ=3",
@@ -148,6 +164,7 @@ static void test_event_properties(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ids),
+                cmocka_unit_test(test_old_id),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_format_minimal),
                 cmocka_unit_test(test_event_properties),
