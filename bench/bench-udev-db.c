@@ -22,12 +22,12 @@
 #define ROUNDS 31
 #define BATCH 2000
 
-#define CHECK(x)                                                                           \
-        do {                                                                               \
-                if (!(x)) {                                                                \
-                        fprintf(stderr, "%s:%d: %s failed: %m\n", __FILE__, __LINE__, #x); \
-                        abort();                                                           \
-                }                                                                          \
+#define CHECK(x)                                                                                                       \
+        do {                                                                                                           \
+                if (!(x)) {                                                                                            \
+                        fprintf(stderr, "%s:%d: %s failed: %m\n", __FILE__, __LINE__, #x);                             \
+                        abort();                                                                                       \
+                }                                                                                                      \
         } while (0)
 
 static void plain_write(int dir_fd, const char *name, const char *text, size_t size) {
@@ -40,9 +40,16 @@ static void plain_write(int dir_fd, const char *name, const char *text, size_t s
 int main(int argc, char *argv[]) {
         char tmpl[] = "/dev/shm/bench-udev-db-XXXXXX", *base = argc > 1 ? argv[1] : mkdtemp(tmpl);
         static const char *const keys[] = {
-                "DEVPATH=/devices/virtual/block/loop4000", "SUBSYSTEM=block", "MAJOR=7", "MINOR=4000",
-                "DEVNAME=/dev/loop4000", "DEVTYPE=disk", "DISKSEQ=77", "ID_FS_TYPE=ext4",
-                "ID_FS_UUID=61f0df29-192c-4661-ba13-6c27b0524093", "ID_FS_USAGE=filesystem",
+                "DEVPATH=/devices/virtual/block/loop4000",
+                "SUBSYSTEM=block",
+                "MAJOR=7",
+                "MINOR=4000",
+                "DEVNAME=/dev/loop4000",
+                "DEVTYPE=disk",
+                "DISKSEQ=77",
+                "ID_FS_TYPE=ext4",
+                "ID_FS_UUID=61f0df29-192c-4661-ba13-6c27b0524093",
+                "ID_FS_USAGE=filesystem",
         };
         uint64_t db_t[ROUNDS], plain_t[ROUNDS], db_cycle_t[ROUNDS], plain_cycle_t[ROUNDS];
         char **props = NULL, **tags = NULL, *db_dir, *plain_dir, *text;
@@ -55,13 +62,13 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 CHECK(strv_extend(&props, keys[i]) >= 0);
         CHECK(strv_extend(&tags, "systemd") >= 0);
-        struct device_snapshot snap = { props, SUBSYSTEM_KIND_CLASS, tags };
+        struct device_snapshot snap = {props, SUBSYSTEM_KIND_CLASS, tags};
         CHECK(device_new(1, -1, &snap, &d) == 0);
-        char *links[] = { "disk/by-label/data", NULL };
-        struct visible_device v = { .device = d, .node = "xvdq", .symlinks = links };
-        struct delta change = { .kind = DELTA_CHANGED, .device = d, .old = &v, .new = &v };
-        struct delta hide = { .kind = DELTA_HIDDEN, .device = d, .old = &v };
-        struct delta show = { .kind = DELTA_VISIBLE, .device = d, .new = &v };
+        char *links[] = {"disk/by-label/data", NULL};
+        struct visible_device v = {.device = d, .node = "xvdq", .symlinks = links};
+        struct delta change = {.kind = DELTA_CHANGED, .device = d, .old = &v, .new = &v};
+        struct delta hide = {.kind = DELTA_HIDDEN, .device = d, .old = &v};
+        struct delta show = {.kind = DELTA_VISIBLE, .device = d, .new = &v};
 
         CHECK(asprintf(&db_dir, "%s/udev", base) > 0 && asprintf(&plain_dir, "%s/plain", base) > 0);
         CHECK(udev_db_new(db_dir, "bench", &db) == 0);

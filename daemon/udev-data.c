@@ -134,8 +134,8 @@ static int set_tags(char ***l, const char *key, char *const *tags) {
         return strv_env_set(l, key, s);
 }
 
-int udev_data_event_properties(char *const *from, const char *action, const struct visible_device *v,
-                               uint64_t seqnum, char ***ret) {
+int udev_data_event_properties(char *const *from, const char *action, const struct visible_device *v, uint64_t seqnum,
+                               char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *devname = NULL;
         char number[32];

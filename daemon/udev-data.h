@@ -40,5 +40,5 @@ int udev_data_format(const struct visible_device *v, char **ret, size_t *ret_siz
  * --settle` waits for its SYNTH_UUID), then ACTION, DEVNAME=/dev/NODE (when v has a node),
  * DEVLINKS, TAGS, CURRENT_TAGS, USEC_INITIALIZED from v, and SEQNUM. The
  * caller frees *ret. */
-int udev_data_event_properties(char *const *from, const char *action, const struct visible_device *v,
-                               uint64_t seqnum, char ***ret);
+int udev_data_event_properties(char *const *from, const char *action, const struct visible_device *v, uint64_t seqnum,
+                               char ***ret);

@@ -38,7 +38,8 @@ static int empty_dir(int fd) {
                 if (streq(e->d_name, ".") || streq(e->d_name, ".."))
                         continue;
                 if (e->d_type == DT_DIR) {
-                        _cleanup_close_ int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        _cleanup_close_ int sub =
+                                openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                         if (sub >= 0)
                                 RET_GATHER(r, empty_dir(sub));
                         if (unlinkat(fd, e->d_name, AT_REMOVEDIR) < 0)

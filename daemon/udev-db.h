@@ -24,7 +24,7 @@ struct udev_db;
 struct udev_db_stats {
         uint64_t written; /* data files written */
         uint64_t removed; /* data files removed */
-        uint64_t failed;  /* writes or removals that failed (each logged) */
+        uint64_t failed; /* writes or removals that failed (each logged) */
 };
 
 /* Creates dir and its skeleton; whatever an earlier daemon left there goes.

@@ -58,7 +58,7 @@ uint64_t udev_wire_tag_bloom(const char *tag) {
 
 int udev_wire_build(char *const *properties, char *const *tags, char **ret, size_t *ret_size) {
         const char *subsystem = strv_env_get(properties, "SUBSYSTEM"), *devtype = strv_env_get(properties, "DEVTYPE");
-        struct header h = { .prefix = "libudev", .magic = htobe32(UDEV_WIRE_MAGIC) };
+        struct header h = {.prefix = "libudev", .magic = htobe32(UDEV_WIRE_MAGIC)};
         uint64_t bloom = 0;
         size_t len = 0;
         char *buf, *p;

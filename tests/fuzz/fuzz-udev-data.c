@@ -70,9 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 else
                         (void) strv_extend(&properties, l);
         }
-        struct device_snapshot s = { properties, SUBSYSTEM_KIND_CLASS, tags };
+        struct device_snapshot s = {properties, SUBSYSTEM_KIND_CLASS, tags};
         if (device_new(1, -1, &s, &d) >= 0) {
-                struct visible_device v = { .device = d, .node = links ? links[0] : NULL, .symlinks = links };
+                struct visible_device v = {.device = d, .node = links ? links[0] : NULL, .symlinks = links};
 
                 if (udev_data_id(d, &id) >= 0) {
                         assert(id[0] == 'b' || id[0] == 'c' || id[0] == 'n' || id[0] == '+');

@@ -25,7 +25,7 @@ static char **props(const char *first, ...) {
 #define PROPS(...) props(__VA_ARGS__, NULL)
 
 static struct device *device(char **properties, char **tags) {
-        struct device_snapshot s = { properties, SUBSYSTEM_KIND_CLASS, tags };
+        struct device_snapshot s = {properties, SUBSYSTEM_KIND_CLASS, tags};
         struct device *d;
 
         assert_int_equal(device_new(1, -1, &s, &d), 0);
@@ -48,13 +48,11 @@ static void check_id(struct device *d, const char *expected) {
 }
 
 static void test_ids(void **state) {
-        check_id(device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7", "MINOR=7"),
-                        NULL),
+        check_id(device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7", "MINOR=7"), NULL),
                  "b7:7");
         check_id(device(PROPS("DEVPATH=/devices/virtual/mem/null", "SUBSYSTEM=mem", "MAJOR=1", "MINOR=3"), NULL),
                  "c1:3");
-        check_id(device(PROPS("DEVPATH=/devices/virtual/net/lo", "SUBSYSTEM=net", "IFINDEX=1", "INTERFACE=lo"),
-                        NULL),
+        check_id(device(PROPS("DEVPATH=/devices/virtual/net/lo", "SUBSYSTEM=net", "IFINDEX=1", "INTERFACE=lo"), NULL),
                  "n1");
         check_id(device(PROPS("DEVPATH=/devices/virtual/block/loop7/queue", "SUBSYSTEM=queues"), NULL),
                  "+queues:queue");
@@ -78,13 +76,12 @@ static void test_old_id(void **state) {
 }
 
 static void test_format(void **state) {
-        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7",
-                                        "MINOR=7", "DEVNAME=/dev/loop7", "DEVTYPE=disk", "DISKSEQ=3",
-                                        "ID_FS_TYPE=ext4", "DEVLINKS=/dev/disk/by-uuid/host", "TAGS=:systemd:",
-                                        "CURRENT_TAGS=:systemd:", "USEC_INITIALIZED=1234", "DEVMODE=0660",
-                                        ".ID_FS_TYPE_NEW=ext4"),
+        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7", "MINOR=7",
+                                        "DEVNAME=/dev/loop7", "DEVTYPE=disk", "DISKSEQ=3", "ID_FS_TYPE=ext4",
+                                        "DEVLINKS=/dev/disk/by-uuid/host", "TAGS=:systemd:", "CURRENT_TAGS=:systemd:",
+                                        "USEC_INITIALIZED=1234", "DEVMODE=0660", ".ID_FS_TYPE_NEW=ext4"),
                                   PROPS("systemd"));
-        struct visible_device v = { .device = d, .node = "xvdq", .symlinks = PROPS("disk/by-label/a", "b") };
+        struct visible_device v = {.device = d, .node = "xvdq", .symlinks = PROPS("disk/by-label/a", "b")};
         char *text;
         size_t size;
 
@@ -106,10 +103,10 @@ static void test_format(void **state) {
 }
 
 static void test_format_minimal(void **state) {
-        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7",
-                                        "MINOR=7", "DEVNAME=/dev/loop7"),
+        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7", "MINOR=7",
+                                        "DEVNAME=/dev/loop7"),
                                   NULL);
-        struct visible_device v = { .device = d, .node = "loop7" };
+        struct visible_device v = {.device = d, .node = "loop7"};
         char *text, expected[64];
         size_t size;
 
@@ -123,17 +120,16 @@ static void test_format_minimal(void **state) {
 }
 
 static void test_event_properties(void **state) {
-        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7",
-                                        "MINOR=7", "DEVNAME=/dev/loop7", "USEC_INITIALIZED=99"),
+        struct device *d = device(PROPS("DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "MAJOR=7", "MINOR=7",
+                                        "DEVNAME=/dev/loop7", "USEC_INITIALIZED=99"),
                                   PROPS("systemd", "uaccess"));
-        struct visible_device v = { .device = d, .node = "xvdq", .symlinks = PROPS("disk/a", "disk/b") };
-        char **from = PROPS("ACTION=change", "DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block",
-                            "DEVNAME=loop7", "SEQNUM=12", "SYNTH_UUID=0", "DEVLINKS=/dev/host", "DEVUID=0",
-                            "ID_FS_TYPE=ext4");
-        char **expected = PROPS("ACTION=add", "DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block",
-                                "SYNTH_UUID=0", "ID_FS_TYPE=ext4", "DEVNAME=/dev/xvdq", "DEVLINKS=/dev/disk/a /dev/disk/b",
-                                "TAGS=:systemd:uaccess:", "CURRENT_TAGS=:systemd:uaccess:", "USEC_INITIALIZED=99",
-                                "SEQNUM=77");
+        struct visible_device v = {.device = d, .node = "xvdq", .symlinks = PROPS("disk/a", "disk/b")};
+        char **from = PROPS("ACTION=change", "DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "DEVNAME=loop7",
+                            "SEQNUM=12", "SYNTH_UUID=0", "DEVLINKS=/dev/host", "DEVUID=0", "ID_FS_TYPE=ext4");
+        char **expected =
+                PROPS("ACTION=add", "DEVPATH=/devices/virtual/block/loop7", "SUBSYSTEM=block", "SYNTH_UUID=0",
+                      "ID_FS_TYPE=ext4", "DEVNAME=/dev/xvdq", "DEVLINKS=/dev/disk/a /dev/disk/b",
+                      "TAGS=:systemd:uaccess:", "CURRENT_TAGS=:systemd:uaccess:", "USEC_INITIALIZED=99", "SEQNUM=77");
         char **l = NULL;
 
         assert_int_equal(udev_data_event_properties(from, "add", &v, 77, &l), 0);
