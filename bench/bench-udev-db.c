@@ -5,7 +5,9 @@
  * 1. writing one device's entry (a change: data file written to a
  *    temporary name and renamed, its tag files checked), against the least
  *    a file-based database must do: open, write and close the same bytes;
- * 2. a device hidden and shown again (unlink, then write), against the
+ * 2. the same for a device without tags (no host udevd), in a database
+ *    that has none;
+ * 3. a device hidden and shown again (unlink, then write), against the
  *    same with plain unlink and open/write/close.
  *
  *     bench-udev-db [DIR]    (default: a new directory in /dev/shm)
@@ -51,10 +53,11 @@ int main(int argc, char *argv[]) {
                 "ID_FS_UUID=61f0df29-192c-4661-ba13-6c27b0524093",
                 "ID_FS_USAGE=filesystem",
         };
-        uint64_t db_t[ROUNDS], plain_t[ROUNDS], db_cycle_t[ROUNDS], plain_cycle_t[ROUNDS];
+        uint64_t db_t[ROUNDS], plain_t[ROUNDS], untagged_t[ROUNDS], db_cycle_t[ROUNDS], plain_cycle_t[ROUNDS];
         char **props = NULL, **tags = NULL, *db_dir, *plain_dir, *text;
-        struct udev_db *db;
-        struct device *d;
+        struct udev_db *db, *untagged_db;
+        struct device *d, *untagged;
+        char *untagged_dir;
         size_t size;
         int plain_fd;
 
@@ -72,6 +75,12 @@ int main(int argc, char *argv[]) {
 
         CHECK(asprintf(&db_dir, "%s/udev", base) > 0 && asprintf(&plain_dir, "%s/plain", base) > 0);
         CHECK(udev_db_new(db_dir, "bench", &db) == 0);
+        struct device_snapshot untagged_snap = { props, SUBSYSTEM_KIND_CLASS, NULL };
+        CHECK(device_new(2, -1, &untagged_snap, &untagged) == 0);
+        struct visible_device uv = { .device = untagged, .node = "xvdq", .symlinks = links };
+        struct delta untagged_change = { .kind = DELTA_CHANGED, .device = untagged, .old = &uv, .new = &uv };
+        CHECK(asprintf(&untagged_dir, "%s/untagged", base) > 0);
+        CHECK(udev_db_new(untagged_dir, "bench-untagged", &untagged_db) == 0);
         CHECK(mkdir(plain_dir, 0755) == 0);
         plain_fd = open(plain_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK(plain_fd >= 0);
@@ -87,6 +96,10 @@ int main(int argc, char *argv[]) {
                 for (unsigned k = 0; k < BATCH; k++)
                         plain_write(plain_fd, "b7:4000", text, size);
                 plain_t[r] = bench_now_ns() - start;
+                start = bench_now_ns();
+                for (unsigned k = 0; k < BATCH; k++)
+                        udev_db_apply(untagged_db, &untagged_change, 1);
+                untagged_t[r] = bench_now_ns() - start;
 
                 start = bench_now_ns();
                 for (unsigned k = 0; k < BATCH; k++) {
@@ -110,10 +123,15 @@ int main(int argc, char *argv[]) {
         bench_print_header();
         bench_print_row("udev_db: write one device's entry", bench_percentile(db_t, ROUNDS, 50) / 1000.0 / BATCH,
                         "open+write+close", bench_percentile(plain_t, ROUNDS, 50) / 1000.0 / BATCH);
+        bench_print_row("udev_db: the same, no tags anywhere", bench_percentile(untagged_t, ROUNDS, 50) / 1000.0 / BATCH,
+                        "open+write+close", bench_percentile(plain_t, ROUNDS, 50) / 1000.0 / BATCH);
         bench_print_row("udev_db: hide + show one device", bench_percentile(db_cycle_t, ROUNDS, 50) / 1000.0 / BATCH,
                         "unlink + open+write+close", bench_percentile(plain_cycle_t, ROUNDS, 50) / 1000.0 / BATCH);
 
         udev_db_free(db);
+        udev_db_free(untagged_db);
+        device_free(untagged);
+        free(untagged_dir);
         CHECK(unlinkat(plain_fd, "b7:4000", 0) == 0);
         close(plain_fd);
         CHECK(rmdir(plain_dir) == 0);

@@ -430,7 +430,8 @@ static json_int_t rss_bytes(void) {
 }
 
 /* The per-container numbers of the container's consumers: its /dev view,
- * its /sys view and its relay (events relayed and dropped). */
+ * its /sys view, its udev database and its relay (events relayed and
+ * dropped). */
 static int status_add_consumer_stats(const struct daemon_container *dc, json_t *o) {
         if (dc->dev) {
                 struct devfs_stats s;
@@ -450,6 +451,14 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
                                                   "mounts", (json_int_t) s.mounts, "covered", (json_int_t) s.covered,
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
                                                   "mount_errors", (json_int_t) s.mount_errors)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->udev_db) {
+                struct udev_db_stats s;
+                udev_db_get_stats(dc->udev_db, &s);
+                if (json_object_set_new(o, "udev_stats",
+                                        json_pack("{s:I, s:I, s:I}", "written", (json_int_t) s.written, "removed",
+                                                  (json_int_t) s.removed, "failed", (json_int_t) s.failed)) < 0)
                         return -ENOMEM;
         }
         if (dc->relay) {

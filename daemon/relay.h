@@ -18,7 +18,8 @@ struct relay;
 
 struct relay_stats {
         const char *mode;     /* "netlink" or "socket" */
-        uint64_t relayed;     /* events handed to the container (socket mode: per listener) */
+        uint64_t relayed;     /* messages handed to the container (socket mode: per listener); an
+                               * event with a udev event after it counts twice */
         uint64_t dropped;     /* events lost to a full queue (the newest is dropped) or refused */
         uint64_t queued;      /* waiting now */
         unsigned listeners;   /* socket mode: connected clients */

@@ -15,6 +15,9 @@ struct udev_db {
         char *dir;
         char *name;
         int dir_fd, data_fd, tags_fd;
+        /* Directories made in tags/: while there are none (no host udevd,
+         * no tags), no device can have a tag file to remove. */
+        unsigned n_tag_dirs;
         struct udev_db_stats stats;
 };
 
@@ -50,16 +53,21 @@ static int empty_dir(int fd) {
         return r;
 }
 
+/* 1 when it made the directory, 0 when it was there. */
 static int open_subdir(int dir_fd, const char *name, int *ret) {
+        bool made = true;
         int fd;
 
-        if (mkdirat(dir_fd, name, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
+        if (mkdirat(dir_fd, name, 0755) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                made = false;
+        }
         fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return negative_errno();
         *ret = fd;
-        return 0;
+        return made;
 }
 
 int udev_db_new(const char *dir, const char *name, struct udev_db **ret) {
@@ -163,11 +171,14 @@ static int sync_tags(struct udev_db *db, const char *id, char *const *tags) {
                 r = open_subdir(db->tags_fd, *t, &tag_fd);
                 if (r < 0)
                         return r;
+                db->n_tag_dirs += r;
                 fd = openat(tag_fd, id, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
                 if (fd < 0)
                         return negative_errno();
         }
 
+        if (db->n_tag_dirs == 0)
+                return 0;
         dup_fd = fcntl(db->tags_fd, F_DUPFD_CLOEXEC, 3);
         if (dup_fd < 0)
                 return negative_errno();
