@@ -17,6 +17,25 @@ for __v in NS_RUN UEVENT_LISTEN; do
         [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
 done
 
+# loop_add_free VAR: like lib.sh's loop_add, at a random index far from the
+# lowest free one: that is what every other test running on this machine
+# takes next, and an index this test frees could come back as someone
+# else's device before lib.sh checks for leftovers.
+loop_add_free() {
+        local -n __loop_add_free_ret=$1
+        local i
+        for _ in {1..50}; do
+                i=$((20000 + RANDOM % 40000))
+                [[ -e /sys/block/loop$i ]] && continue
+                "$LOOPCTL" add "$i" >/dev/null 2>&1 || continue
+                __created_loops+=("$i")
+                defer "loop_remove $i"
+                __loop_add_free_ret=/dev/loop$i
+                return 0
+        done
+        fail "no free loop index found"
+}
+
 T=$TEST_TMPDIR
 chmod 0755 "$T"
 mkdir -m 0777 "$T/shared"
@@ -91,7 +110,7 @@ nsenter -t "$pid" -U -m -n "$UEVENT_LISTEN" --udev --timeout 300 --ready "$T/sha
 defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
 wait_until "the container's listener" test -e "$T/shared/c.ready"
 
-loop_add DEV
+loop_add_free DEV
 losetup "$DEV" "$T/fs.img"
 defer "losetup -d $DEV"
 dev=${DEV#/dev/}

@@ -20,6 +20,25 @@ for __v in NS_RUN UEVENT_LISTEN UDEV_ENUM; do
         [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
 done
 
+# loop_add_free VAR: like lib.sh's loop_add, at a random index far from the
+# lowest free one: that is what every other test running on this machine
+# takes next, and an index this test frees could come back as someone
+# else's device before lib.sh checks for leftovers.
+loop_add_free() {
+        local -n __loop_add_free_ret=$1
+        local i
+        for _ in {1..50}; do
+                i=$((20000 + RANDOM % 40000))
+                [[ -e /sys/block/loop$i ]] && continue
+                "$LOOPCTL" add "$i" >/dev/null 2>&1 || continue
+                __created_loops+=("$i")
+                defer "loop_remove $i"
+                __loop_add_free_ret=/dev/loop$i
+                return 0
+        done
+        fail "no free loop index found"
+}
+
 T=$TEST_TMPDIR
 # runc and the containers' root (host 100000) must pass $T.
 chmod 0755 "$T"
@@ -49,8 +68,8 @@ daemon_start "$RT"
 DB=$RT/containers/udevc/udev
 [[ -e $DB/control && -d $DB/data && -d $DB/tags ]] || fail "no udev database skeleton in $DB: $(ls -lR "$DB")"
 
-loop_add VIS
-loop_add HID
+loop_add_free VIS
+loop_add_free HID
 # The hidden device first: once the visible one's data exists, the daemon
 # has seen the hidden one's events too.
 losetup "$HID" "$T/hid.img"
@@ -180,10 +199,10 @@ wait_for "$T/other.events" "^change /devices/virtual/block/$vis .*SYNTH_ARG_PROB
 
 # Hot-plug: a hidden device first, then an allowed one; once the allowed
 # one's event is there, the hidden one's would have been too.
-loop_add HID2
+loop_add_free HID2
 losetup "$HID2" "$T/hid2.img"
 defer "losetup -d $HID2"
-loop_add HOT
+loop_add_free HOT
 losetup "$HOT" "$T/hot.img"
 # Detached by the test itself at the end, unless it fails before.
 defer "losetup -d $HOT 2>/dev/null || true"
