@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -11,9 +12,14 @@
 /* A data file is at most a few kilobytes; this bounds what show reads. */
 #define DATA_FILE_MAX (1024 * 1024)
 
+/* A database is a page per file on tmpfs: this holds thousands of devices
+ * and costs only what is used. */
+#define TMPFS_OPTIONS "mode=0755,size=64m"
+
 struct udev_db {
         char *dir;
         char *name;
+        bool mounted; /* a tmpfs of its own at dir */
         int dir_fd, data_fd, tags_fd;
         /* Directories made in tags/: while there are none (no host udevd,
          * no tags), no device can have a tag file to remove. */
@@ -70,6 +76,24 @@ static int open_subdir(int dir_fd, const char *name, int *ret) {
         return made;
 }
 
+/* A tmpfs of its own, whatever the runtime directory is on: writes never
+ * touch a disk (a runtime directory on ext4 with discard made every
+ * replaced file a synchronous discard), and destroying the database is one
+ * unmount, not an unlink per file. Without the right to mount (a test as
+ * non-root), a plain directory does the same job more slowly. */
+static int mount_tmpfs(struct udev_db *db) {
+        /* A previous daemon's, if it died without cleaning up. */
+        (void) umount2(db->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+        if (mount("devsieve-udev", db->dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, TMPFS_OPTIONS) < 0) {
+                if (errno != EPERM)
+                        return negative_errno();
+                log_debug("%s: no right to mount a tmpfs at %s: a plain directory.", db->name, db->dir);
+                return 0;
+        }
+        db->mounted = true;
+        return 0;
+}
+
 int udev_db_new(const char *dir, const char *name, struct udev_db **ret) {
         _cleanup_(udev_db_freep) struct udev_db *db = NULL;
         int fd, r;
@@ -84,6 +108,9 @@ int udev_db_new(const char *dir, const char *name, struct udev_db **ret) {
                 return -ENOMEM;
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return negative_errno();
+        r = mount_tmpfs(db);
+        if (r < 0)
+                return r;
         db->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (db->dir_fd < 0)
                 return negative_errno();
@@ -116,12 +143,18 @@ struct udev_db *udev_db_free(struct udev_db *db) {
                 /* control first: from then on libudev inside stops trusting
                  * what is left. */
                 (void) unlinkat(db->dir_fd, "control", 0);
-                (void) empty_dir(db->dir_fd);
-                (void) rmdir(db->dir);
+                if (!db->mounted)
+                        (void) empty_dir(db->dir_fd);
         }
         safe_close(db->data_fd);
         safe_close(db->tags_fd);
         safe_close(db->dir_fd);
+        /* Detached: a runtime's bind of it keeps what it had until the
+         * container goes (without "control", which libudev then misses). */
+        if (db->mounted)
+                (void) umount2(db->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+        if (db->dir)
+                (void) rmdir(db->dir);
         free(db->dir);
         free(db->name);
         free(db);

@@ -14,8 +14,9 @@
  *   data/ID            per visible device (udev-data.h), nothing for hidden ones
  *   tags/TAG/ID        empty, per tag of a visible device
  *
- * Plain files in the daemon's runtime directory, written by the main loop:
- * no FUSE session per container, and the kernel serves the reads. Each
+ * Plain files on a tmpfs the daemon mounts there (a plain directory where
+ * it may not mount), written by the main loop: no FUSE session per
+ * container, and the kernel serves the reads. Each
  * file is written to a temporary name and renamed, so a reader sees the old
  * or the new one, never half. See docs/udev.md. */
 
@@ -27,10 +28,11 @@ struct udev_db_stats {
         uint64_t failed; /* writes or removals that failed (each logged) */
 };
 
-/* Creates dir and its skeleton; whatever an earlier daemon left there goes.
+/* Creates dir (a tmpfs) and its skeleton; whatever an earlier daemon left
+ * there goes.
  * name is the container's, for logs. */
 int udev_db_new(const char *dir, const char *name, struct udev_db **ret);
-/* Removes the directory and everything in it. */
+/* Removes the directory and everything in it (control first). */
 struct udev_db *udev_db_free(struct udev_db *db);
 DEFINE_POINTER_CLEANUP(struct udev_db, udev_db_free);
 

@@ -127,11 +127,13 @@ assert_match "$ev" ' USEC_INITIALIZED=[0-9]+' "the udev event"
 assert_not_contains "$ev" "$link" "the udev event (the host's link)"
 assert_not_contains "$ev" "DEVNAME=/dev/$dev " "the udev event (the host's name)"
 
-wait_until "the udev data of $dev" grep -q '^E:ID_FS_TYPE=ext4$' "$DB/data/$id"
-data=$(<"$DB/data/$id")
+# The database is a tmpfs the daemon mounted in its (udevd's) namespace.
+indb() { nsenter -t "$UDEVD_PID" -m -- "$@"; }
+wait_until "the udev data of $dev" indb grep -q '^E:ID_FS_TYPE=ext4$' "$DB/data/$id"
+data=$(indb cat "$DB/data/$id")
 log "the container's data/$id:"$'\n'"$data"
 assert_match "$data" '^S:disk/by-label/data$' "data/$id"
 assert_match "$data" '^G:devsieve_test$' "data/$id"
 assert_match "$data" '^I:[0-9]+$' "data/$id"
 assert_not_contains "$data" "$link" "data/$id (the host's link)"
-[[ -e $DB/tags/devsieve_test/$id ]] || fail "no tags/devsieve_test/$id: $(ls -R "$DB/tags")"
+indb test -e "$DB/tags/devsieve_test/$id" || fail "no tags/devsieve_test/$id: $(indb ls -R "$DB/tags")"
