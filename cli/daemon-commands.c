@@ -23,6 +23,7 @@ enum {
         OPT_GROUP = 1 << 6,
         OPT_RESET = 1 << 7,
         OPT_NO_DEVICE_CGROUP = 1 << 8,
+        OPT_UDEV = 1 << 9,
 };
 
 struct daemon_args {
@@ -32,6 +33,7 @@ struct daemon_args {
         json_int_t pid, owner, group; /* -1: not given */
         bool reset;
         bool no_device_cgroup;
+        bool udev; /* show: each device's udev database entry too */
         char *policy_buf; /* owned: policy made absolute */
 };
 
@@ -134,6 +136,28 @@ static void print_device_cgroup(json_t *g) {
                 printf("cgroup error: %s\n", error);
 }
 
+/* show --udev: each device's file in the container's /run/udev/data, as
+ * the container reads it. */
+static void render_udev(json_t *container, json_t *devices) {
+        json_t *row;
+        size_t i;
+
+        printf("\nudev database: %s\n", strempty(get_string(container, "udev")));
+        json_array_foreach(devices, i, row) {
+                json_t *u = json_object_get(row, "udev");
+                const char *path = get_string(row, "path");
+
+                printf("\n%s%s (%s)", path ? "/dev/" : "", path ?: strempty(get_string(row, "devpath")),
+                       strempty(get_string(u, "id")));
+                if (!json_is_object(u))
+                        printf(": no udev data (no subsystem)\n");
+                else if (!get_string(u, "data"))
+                        printf(": no data file\n");
+                else
+                        printf(":\n%s", get_string(u, "data"));
+        }
+}
+
 static int render_show(json_t *reply, const struct daemon_args *a) {
         json_t *c = json_object_get(reply, "container");
         json_t *devices = json_object_get(reply, "devices"), *row;
@@ -161,6 +185,8 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
                         printf("warning: %s: %s\n", strempty(get_string(row, "devpath")),
                                strempty(json_string_value(s)));
         }
+        if (a->udev)
+                render_udev(c, devices);
         return DEVSIEVE_EXIT_OK;
 }
 
@@ -310,8 +336,19 @@ static int absolute_policy(const char *policy, char **ret) {
  * or -DEVSIEVE_EXIT_USAGE. */
 static int parse_args(const struct command *c, int argc, char *argv[], struct daemon_args *a) {
         const struct daemon_command *dc = c->data;
-        enum { ARG_JSON = 0x100, ARG_POLICY, ARG_PID, ARG_RELAY, ARG_NAME, ARG_MODE, ARG_OWNER, ARG_GROUP, ARG_RESET,
-               ARG_NO_DEVICE_CGROUP };
+        enum {
+                ARG_JSON = 0x100,
+                ARG_POLICY,
+                ARG_PID,
+                ARG_RELAY,
+                ARG_NAME,
+                ARG_MODE,
+                ARG_OWNER,
+                ARG_GROUP,
+                ARG_RESET,
+                ARG_NO_DEVICE_CGROUP,
+                ARG_UDEV,
+        };
         static const struct {
                 struct option option;
                 unsigned mask;
@@ -327,6 +364,7 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 { { "group", required_argument, NULL, ARG_GROUP }, OPT_GROUP },
                 { { "reset", no_argument, NULL, ARG_RESET }, OPT_RESET },
                 { { "no-device-cgroup", no_argument, NULL, ARG_NO_DEVICE_CGROUP }, OPT_NO_DEVICE_CGROUP },
+                { { "udev", no_argument, NULL, ARG_UDEV }, OPT_UDEV },
         };
         struct option options[ELEMENTSOF(all) + 1] = {};
         size_t n = 0;
@@ -381,6 +419,9 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                         break;
                 case ARG_NO_DEVICE_CGROUP:
                         a->no_device_cgroup = true;
+                        break;
+                case ARG_UDEV:
+                        a->udev = true;
                         break;
                 default:
                         return -command_option_error(c, opt, argv);
@@ -557,10 +598,11 @@ const struct command command_list = {
 const struct command command_show = {
         .name = "show",
         .summary = "Show the devices a container sees",
-        .synopsis = "NAME",
-        .options = OPTIONS_HELP_JSON,
+        .synopsis = "NAME [--udev]",
+        .options = "      --udev           also what the container's udev database (its /run/udev) holds\n"
+                   "                       for each device\n" OPTIONS_HELP_JSON,
         .run = run,
-        .data = &(const struct daemon_command){ "show", 0, { "NAME" }, 1, false, render_show, false },
+        .data = &(const struct daemon_command){ "show", OPT_UDEV, { "NAME" }, 1, false, render_show, false },
 };
 
 const struct command command_explain = {

@@ -14,6 +14,8 @@ packages=(
         jq runc lxcfs procps psmisc
         # test-install: man formats the installed pages
         man-db
+        # test-udev-host: an ext4 image for the host udevd to probe
+        e2fsprogs
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "deps.sh: run as root (apt-get install)" >&2; exit 1; }

@@ -17,6 +17,8 @@
 #include "policy/adapters/policy-json.h"
 #include "registry.h"
 #include "relay.h"
+#include "udev-data.h"
+#include "udev-db.h"
 
 static json_t *diagnostics_array(const struct policy_diagnostics *diags) {
         json_t *a = NULL;
@@ -174,14 +176,41 @@ static json_t *run_list(struct daemon *d) {
         return with(ok_reply(NULL), "containers", TAKE_PTR(list));
 }
 
+/* What the container's udev database holds for a row's device, as the
+ * container reads it: {"id", "data"} (data null when there is no file), or
+ * null for a device udev keeps nothing for. */
+static json_t *udev_entry(struct daemon *d, struct daemon_container *dc, json_t *row) {
+        const char *devpath = json_string_value(json_object_get(row, "devpath"));
+        struct device *dev = devpath ? model_find_device(d->model, devpath) : NULL;
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        _cleanup_free_ char *id = NULL, *data = NULL;
+
+        if (!dev || !dc->udev_db || udev_data_id(dev, &id) < 0)
+                return json_null();
+        (void) udev_db_read(dc->udev_db, id, &data);
+        o = json_object();
+        if (!o || policy_json_set(o, "id", json_string(id)) < 0 ||
+            policy_json_set(o, "data", policy_json_string(data)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 static json_t *run_show(struct daemon *d, const struct control_request *req) {
         struct daemon_container *dc = daemon_find_container(d, req->name);
+        _cleanup_(json_decrefp) json_t *rows = NULL;
+        json_t *row;
+        size_t i;
 
         if (!dc)
                 return no_such_container(req->name);
         daemon_check_device_cgroup(dc);
-        return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices",
-                    control_json_visible_all(dc->container));
+        rows = control_json_visible_all(dc->container);
+        if (!rows)
+                return NULL;
+        json_array_foreach(rows, i, row)
+                if (policy_json_set(row, "udev", udev_entry(d, dc, row)) < 0)
+                        return NULL;
+        return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices", TAKE_PTR(rows));
 }
 
 /* The model's record of a DEVICE argument. The daemon resolves it, not the
@@ -397,7 +426,8 @@ static json_int_t rss_bytes(void) {
 }
 
 /* The per-container numbers of the container's consumers: its /dev view,
- * its /sys view and its relay (events relayed and dropped). */
+ * its /sys view, its udev database and its relay (events relayed and
+ * dropped). */
 static int status_add_consumer_stats(const struct daemon_container *dc, json_t *o) {
         if (dc->dev) {
                 struct devfs_stats s;
@@ -419,6 +449,14 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
                                                   "mount_errors", (json_int_t) s.mount_errors, "apply_errors",
                                                   (json_int_t) s.apply_errors)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->udev_db) {
+                struct udev_db_stats s;
+                udev_db_get_stats(dc->udev_db, &s);
+                if (json_object_set_new(o, "udev_stats",
+                                        json_pack("{s:I, s:I, s:I}", "written", (json_int_t) s.written, "removed",
+                                                  (json_int_t) s.removed, "failed", (json_int_t) s.failed)) < 0)
                         return -ENOMEM;
         }
         if (dc->relay) {

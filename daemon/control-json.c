@@ -132,7 +132,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
             policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
-            policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0)
+            policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0 ||
+            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

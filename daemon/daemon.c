@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "relay.h"
 #include "strv.h"
+#include "udev-db.h"
 #include "udev-source.h"
 
 static void on_udev(struct io_watch *w, uint32_t events) {
@@ -108,8 +109,9 @@ static void dispatch_dev_deltas(struct container *c, const struct delta *deltas,
                 devfs_apply(dc->dev, deltas, n);
 }
 
-/* Then, container by container, /sys and the relay, so that a container
- * hears of a device only once its node and /sys entry exist; the device
+/* Then, container by container, /sys, the udev database and the relay, so
+ * that a container hears of a device only once its node, /sys entry and
+ * udev data exist (and of its removal once they are gone); the device
  * cgroup's denials come last, once the node is gone. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
@@ -119,6 +121,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                 return;
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
+        if (dc->udev_db)
+                udev_db_apply(dc->udev_db, deltas, n);
         control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;

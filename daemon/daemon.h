@@ -26,6 +26,7 @@ struct daemon;
 struct devfs;
 struct sysfs_view;
 struct relay;
+struct udev_db;
 struct udev_source;
 struct fuse_pool;
 struct fs_mux;
@@ -39,6 +40,7 @@ struct daemon_container {
         char *dir;                   /* RUNTIME/containers/NAME */
         struct devfs *dev;
         struct sysfs_view *sys;
+        struct udev_db *udev_db;     /* RUNTIME/containers/NAME/udev, for the container's /run/udev */
         struct relay *relay;
         enum relay_mode relay_mode;
         pid_t pid;                   /* 0 until attached, and after the process exited */

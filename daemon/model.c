@@ -574,7 +574,31 @@ int model_add_device(struct model *m, const struct device_snapshot *s, struct de
         return evaluate_for_all(m, &d, 1, NULL, false);
 }
 
+/* A udevd's event names the device's tags (TAGS=:a:b:); a kernel event
+ * says nothing of them: 0, and the device keeps what it had. */
+static int event_tags(const struct uevent *ev, char ***ret) {
+        const char *list = strv_env_get(ev->properties, "TAGS");
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_strv_free_ char **tags = NULL;
+        char *state = NULL;
+        int r;
+
+        if (!list)
+                return 0;
+        copy = strdup(list);
+        if (!copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ":", &state); t; t = strtok_r(NULL, ":", &state)) {
+                r = strv_extend(&tags, t);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(tags);
+        return 1;
+}
+
 static int apply_event(struct model *m, const struct uevent *ev) {
+        _cleanup_strv_free_ char **tags = NULL;
         _cleanup_free_ struct device **affected = NULL;
         struct device *d = NULL;
         size_t n_affected = 1;
@@ -598,12 +622,15 @@ static int apply_event(struct model *m, const struct uevent *ev) {
         } else
                 d = model_find_device(m, ev->devpath);
 
+        r = event_tags(ev, &tags);
+        if (r < 0)
+                return r;
         known = d;
         if (d) {
-                struct device_snapshot s = { ev->properties, ev->subsystem_kind, d->tags };
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, r > 0 ? tags : d->tags };
                 r = update_device(m, d, &s);
         } else {
-                struct device_snapshot s = { ev->properties, ev->subsystem_kind, NULL };
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, tags };
                 r = insert_device(m, &s, &d);
         }
         if (r < 0)

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "strv.h"
 #include "relay.h"
+#include "udev-db.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -72,6 +73,16 @@ struct synthetic_event {
         char **properties;
 };
 
+/* The device the container wrote to, if it still sees it: its udev event
+ * carries what its database says. */
+static const struct visible_device *synthetic_event_device(struct daemon *d, struct daemon_container *dc,
+                                                           const struct synthetic_event *e) {
+        const char *devpath = strv_env_get(e->properties, "DEVPATH");
+        struct device *device = devpath ? model_find_device(d->model, devpath) : NULL;
+
+        return device ? container_find_visible(dc->container, device) : NULL;
+}
+
 static void synthetic_event_free(void *data) {
         struct synthetic_event *e = data;
 
@@ -88,8 +99,10 @@ static void deliver_synthetic_event(void *data) {
         if (dc)
                 log_debug("%s: synthetic %s of %s%s", e->container, strv_env_get(e->properties, "ACTION"),
                           strv_env_get(e->properties, "DEVPATH"), dc->relay ? "" : " (no relay: dropped)");
-        if (dc && dc->relay)
-                (void) relay_inject(dc->relay, TAKE_PTR(e->properties));
+        if (dc && dc->relay) {
+                const struct visible_device *v = synthetic_event_device(e->daemon, dc, e);
+                (void) relay_inject_visible(dc->relay, TAKE_PTR(e->properties), v);
+        }
         synthetic_event_free(e);
 }
 
@@ -317,6 +330,20 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         return 0;
 }
 
+/* The container's /run/udev, filled by the deltas that follow. */
+static int serve_udev_db(struct daemon_container *dc) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/udev", dc->dir) < 0)
+                return -ENOMEM;
+        r = udev_db_new(path, dc->container->name, &dc->udev_db);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to create its udev database at %s: %m", dc->container->name,
+                                       path);
+        return 0;
+}
+
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
@@ -343,6 +370,10 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
         expose_policy_paths(dc);
+
+        r = serve_udev_db(dc);
+        if (r < 0)
+                return r;
 
         if (pid > 0)
                 return daemon_attach_container(d, dc, pid, diags);
@@ -413,6 +444,7 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
         dc->dev = devfs_free(dc->dev);
         if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
                 (void) rmdir(dev);
+        dc->udev_db = udev_db_free(dc->udev_db);
         dc->sys = sysfs_view_free(dc->sys);
         dc->cgroup = device_cgroup_free(dc->cgroup);
         if (asprintf(&sys, "%s/sys", dc->dir) >= 0)

@@ -86,7 +86,7 @@ static int open_socket_in(int netns_fd, int *ret) {
  * socket's namespace. The credentials name the container's root: libudev
  * drops messages whose sender is not uid 0 in its own user namespace. No
  * NLM_F_ACK: only failures come back (on_netlink_readable). */
-static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
+static int netlink_send_kernel(struct relay_sink *s, const struct relay_msg *m) {
         struct nlmsghdr header = {
                 .nlmsg_len = (uint32_t) NLMSG_LENGTH(m->size),
                 .nlmsg_type = NLMSG_MIN_TYPE,
@@ -118,6 +118,45 @@ static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
         memcpy(CMSG_DATA(c), &creds, sizeof(creds));
 
         return sendmsg(s->watch.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+}
+
+/* udevd's broadcast: the message as it is (no netlink header) to group 2
+ * of the container's namespace, which the daemon may send to as root over
+ * its user namespace. The kernel also hands the message to its own uevent
+ * socket, which ignores what is no netlink request. libudev accepts it
+ * from uid 0 of its own user namespace only: the credentials name the
+ * container's root, as for injected events. */
+static int netlink_send_udev(struct relay_sink *s, const struct relay_msg *m) {
+        struct sockaddr_nl group = { .nl_family = AF_NETLINK, .nl_groups = 2 };
+        struct iovec iov = { .iov_base = (void *) m->data, .iov_len = m->size };
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_name = &group,
+                .msg_namelen = sizeof(group),
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        struct ucred creds = { .pid = getpid(), .uid = s->relay->uid, .gid = s->relay->gid };
+        ssize_t n;
+
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_CREDENTIALS;
+        c->cmsg_len = CMSG_LEN(sizeof(creds));
+        memcpy(CMSG_DATA(c), &creds, sizeof(creds));
+
+        n = sendmsg(s->watch.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        /* No listener on group 2 is no failure: nobody missed anything. */
+        return n < 0 && errno != ECONNREFUSED ? negative_errno() : 0;
+}
+
+static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
+        return m->udev ? netlink_send_udev(s, m) : netlink_send_kernel(s, m);
 }
 
 /* The kernel's answers to failed injections (EPERM, EINVAL): the event
@@ -202,5 +241,6 @@ int relay_netlink_open(struct relay *r, const struct relay_target *t) {
                 return k;
         TAKE_FD(fd);
         r->netlink->watch.fn = on_netlink_readable;
+        r->udev_events = true;
         return relay_sink_watch(r->netlink, EPOLLIN);
 }

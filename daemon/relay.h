@@ -8,7 +8,9 @@
 #include "loop.h"
 #include "model.h"
 
-/* Relays uevents into one container, as if it had its own kernel: only
+/* Relays uevents into one container, as if it had its own kernel (and, in
+ * netlink mode, its own udevd: each event is followed by udev's processed
+ * one on netlink group 2, in libudev's format, see udev-wire.h): only
  * about devices it sees, rewritten to its view (DEVNAME follows the
  * policy's NAME), in order, through a bounded queue so a container that does
  * not read cannot slow the daemon or anyone else. */
@@ -33,7 +35,8 @@ struct relay_target {
 
 struct relay_stats {
         const char *mode;     /* "netlink" or "socket" */
-        uint64_t relayed;     /* events handed to the container (socket mode: per listener) */
+        uint64_t relayed;     /* messages handed to the container (socket mode: per listener); an
+                               * event with a udev event after it counts twice */
         uint64_t dropped;     /* events lost to a full queue (the newest is dropped) or refused */
         uint64_t queued;      /* waiting now */
         unsigned listeners;   /* socket mode: connected clients */
@@ -54,5 +57,8 @@ void relay_apply(struct relay *r, const struct delta *deltas, size_t n_deltas);
 /* Main loop only: an event the container made itself (a write to a
  * synthetic uevent file), already in its view; takes properties. */
 int relay_inject(struct relay *r, char **properties);
+/* The same for a device the container sees as visible: its udev event
+ * (netlink mode) carries the device's links, tags and initialization. */
+int relay_inject_visible(struct relay *r, char **properties, const struct visible_device *visible);
 
 void relay_get_stats(const struct relay *r, struct relay_stats *ret);

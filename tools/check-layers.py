@@ -18,12 +18,13 @@ import sys
 # Bottom to top. A role may use its own and every role before it.
 # The views (fs) read the model's delta structs but call none of its
 # functions; the registry wires them together.
-ROLES = ["util", "policy", "model", "fs", "relay", "cgroup", "registry", "control", "daemon", "cli"]
+ROLES = ["util", "policy", "model", "fs", "relay", "cgroup", "udev-db", "registry", "control", "daemon", "cli"]
 
 DAEMON_ROLES = {
-    "model": ["model", "device", "container", "names", "udev-source", "uevent", "uevent-wire"],
+    "model": ["model", "device", "container", "names", "udev-source", "uevent", "uevent-wire", "udev-data", "udev-wire"],
     "relay": ["relay", "relay-netlink", "relay-socket"],
     "cgroup": ["device-cgroup", "cgroup-v1", "cgroup-v2"],
+    "udev-db": ["udev-db"],
     "registry": ["registry"],
     "control": ["control", "control-commands", "control-json", "control-monitor", "control-request"],
     "daemon": ["daemon", "main"],
