@@ -80,6 +80,7 @@ void fs_node_touch(struct fs_node *n, bool modified); /* ctime (and mtime) = now
  * under a reader (as a snapshot of names with their inode numbers). */
 struct fs_dir_snapshot {
         size_t n;
+        size_t bytes; /* what it holds, about */
         struct fs_dir_entry {
                 char *name;
                 fuse_ino_t ino;
@@ -102,9 +103,19 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
  * taken at each READDIR at offset 0, never at OPENDIR: taken there it could
  * predate the mtime the kernel records, and the stale listing would stick
  * until the kernel dropped its caches. */
+/* What the listings of open directories may hold, in all: each handle's
+ * listing is counted in *usage (guarded by the view's lock) while the
+ * handle holds it; a READDIR that would take *usage over limit fails
+ * (ENOMEM). A container could otherwise make the daemon copy a large
+ * directory once per handle it opens. */
+struct fs_dir_budget {
+        uint64_t *usage;
+        uint64_t limit;
+};
 /* Replies to OPENDIR; the caller has checked that ino is a directory. */
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
-/* Replies to READDIR: ino's listing from tree (guarded by lock). */
+/* Replies to READDIR: ino's listing from tree (guarded by lock). budget
+ * may be NULL: listings the container cannot grow (the /sys view). */
 void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, const struct fs_tree *tree,
-                 fuse_ino_t ino, size_t size, off_t offset);
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi);
+                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset);
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock);

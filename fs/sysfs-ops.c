@@ -128,11 +128,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
         struct sysfs_view *v = view_of(req);
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, offset);
+        fs_dir_read(req, fi, &v->lock, &v->tree, NULL, ino, size, offset);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi);
+        fs_dir_release(req, fi, &view_of(req)->lock);
 }
 
 /* The file behind ino, copied: the worker then works without the lock. */
