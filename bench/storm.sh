@@ -32,7 +32,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-storm.XXXXXX")
 run=$dir/run
 pid=
 readers=()
-declare -A seq=() # diskseq of the loop devices this run made, by index
+declare -A seq=() # sysfs inode numbers of the loop devices this run made, by index (not diskseq: attaching changes it)
 
 # Its own range of loop numbers: loop${LB}00 to loop${LB}29.
 for _ in {1..100}; do
@@ -41,7 +41,7 @@ for _ in {1..100}; do
 done
 SLOTS=30
 
-mine() { [[ -n ${seq[$1]:-} && $(cat "/sys/class/block/loop$1/diskseq" 2>/dev/null) == "${seq[$1]}" ]]; }
+mine() { [[ -n ${seq[$1]:-} && $(stat -c %i "/sys/devices/virtual/block/loop$1" 2>/dev/null) == "${seq[$1]}" ]]; }
 
 cleanup() {
         set +e
@@ -98,7 +98,7 @@ step() {
         local n=$((LB * 100 + $1))
         if ! mine "$n"; then
                 "$LOOPCTL" add "$n" >/dev/null 2>&1 || return 0 # someone else's number now
-                seq[$n]=$(<"/sys/class/block/loop$n/diskseq")
+                seq[$n]=$(stat -c %i "/sys/devices/virtual/block/loop$n")
         elif [[ -z $(cat "/sys/class/block/loop$n/loop/backing_file" 2>/dev/null) ]] && ((RANDOM % 2)); then
                 losetup "/dev/loop$n" "$dir/backing"
         else

@@ -851,19 +851,23 @@ static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         struct devfs *v = view(req, ino);
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off, false, 0);
+        /* Listings count against the same memory as the container's files. */
+        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
+
+        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, false, 0);
 }
 
 /* A listing with every entry's attributes: `ls -l` of a cold /dev costs
  * one round trip instead of one per name. */
 static void devfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         struct devfs *v = view(req, ino);
+        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off, true, FS_CACHE_TIMEOUT);
+        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, true, FS_CACHE_TIMEOUT);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi);
+        fs_dir_release(req, fi, &view(req, ino)->lock);
 }
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {

@@ -211,6 +211,7 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
         s->entries = calloc(HASH_CNT(hh_child, dir->children) + 2, sizeof(*s->entries));
         if (!s->entries)
                 return -ENOMEM;
+        s->bytes = sizeof(*s) + (HASH_CNT(hh_child, dir->children) + 2) * sizeof(*s->entries);
 
         s->entries[n++] = (struct fs_dir_entry){ .name = strdup("."), .ino = dir->ino, .type = S_IFDIR };
         s->entries[n++] = (struct fs_dir_entry){ .name = strdup(".."),
@@ -222,6 +223,7 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
                 s->entries[n++] = (struct fs_dir_entry){ .name = strdup(child->name),
                                                          .ino = child->ino,
                                                          .type = child->st.st_mode & S_IFMT };
+                s->bytes += strlen(child->name) + 1;
         }
         s->n = n;
         for (size_t i = 0; i < n; i++)
@@ -314,6 +316,7 @@ void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s,
 /* An open directory: its listing as of the last READDIR at offset 0. */
 struct fs_dir_handle {
         struct fs_dir_snapshot *snapshot;
+        uint64_t *usage; /* where snapshot->bytes are counted, or NULL */
 };
 
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
@@ -331,7 +334,8 @@ void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
 }
 
 void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
-                 fuse_ino_t ino, size_t size, off_t offset, bool plus, double timeout) {
+                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
+                 double timeout) {
         struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
 
         /* The kernel serializes READDIRs of one open directory. */
@@ -345,13 +349,28 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
                 r = !dir || !fs_node_linked(tree, dir) ? -ENOENT
                     : !S_ISDIR(dir->st.st_mode)        ? -ENOTDIR
                                                        : fs_dir_snapshot_new(dir, NULL, NULL, &s);
+                if (r >= 0 && budget) {
+                        uint64_t others = *budget->usage - (h->snapshot && h->usage ? h->snapshot->bytes : 0);
+
+                        if (others > budget->limit || s->bytes > budget->limit - others)
+                                r = -ENOMEM;
+                        else {
+                                *budget->usage = others + s->bytes;
+                                h->usage = budget->usage;
+                        }
+                }
+                if (r >= 0) {
+                        struct fs_dir_snapshot *old = h->snapshot;
+                        h->snapshot = TAKE_PTR(s);
+                        s = old;
+                }
                 pthread_mutex_unlock(lock);
+                /* The replaced listing, or the new one refused. */
+                fs_dir_snapshot_free(s);
                 if (r < 0) {
                         fuse_reply_err(req, -r);
                         return;
                 }
-                fs_dir_snapshot_free(h->snapshot);
-                h->snapshot = s;
         }
         if (!plus) {
                 fs_dir_snapshot_reply(req, h->snapshot, size, offset);
@@ -362,9 +381,14 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
         pthread_mutex_unlock(lock);
 }
 
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi) {
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock) {
         struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
 
+        if (h && h->snapshot && h->usage) {
+                pthread_mutex_lock(lock);
+                *h->usage -= h->snapshot->bytes;
+                pthread_mutex_unlock(lock);
+        }
         if (h)
                 fs_dir_snapshot_free(h->snapshot);
         free(h);

@@ -130,11 +130,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
         struct sysfs_view *v = view_of(req, ino);
 
-        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, offset, false, 0);
+        fs_dir_read(req, fi, &v->lock, &v->tree, NULL, ino, size, offset, false, 0);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi);
+        fs_dir_release(req, fi, &view_of(req, ino)->lock);
 }
 
 /* The file behind ino, copied: the worker then works without the lock. */

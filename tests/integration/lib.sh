@@ -16,9 +16,10 @@ set -euo pipefail
 
 __deferred=()
 __created_loops=()
-# diskseq of each loop device this test made, by index: loop numbers are
-# reused, and another test run may have made loopN again after this one
-# removed its own.
+# The sysfs inode number of each loop device this test made, by index:
+# loop numbers are reused, and another test run may have made loopN again
+# after this one removed its own. Not diskseq: attaching and detaching a
+# file change it.
 declare -A __loop_seq=()
 
 log() {
@@ -183,14 +184,14 @@ loop_attach() {
 # loop_own N: loopN, just made by this test, is removed at exit, and must
 # be gone by then.
 loop_own() {
-        __loop_seq[$1]=$(<"/sys/class/block/loop$1/diskseq") || fail "loop$1 has no diskseq"
+        __loop_seq[$1]=$(stat -c %i "/sys/devices/virtual/block/loop$1") || fail "loop$1 is not in sysfs"
         __created_loops+=("$1")
         defer "loop_remove $1"
 }
 
 # loop_is_mine N: loopN is there and is still the device this test made.
 loop_is_mine() {
-        [[ -n ${__loop_seq[$1]:-} && $(cat "/sys/class/block/loop$1/diskseq" 2>/dev/null) == "${__loop_seq[$1]}" ]]
+        [[ -n ${__loop_seq[$1]:-} && $(stat -c %i "/sys/devices/virtual/block/loop$1" 2>/dev/null) == "${__loop_seq[$1]}" ]]
 }
 
 # The kernel may still hold a just-detached device for a moment, and a

@@ -98,10 +98,9 @@ wait_in_container() {
         echo "$out"
 }
 
-wait_in_container '[[ -c /dev/null ]]' >/dev/null
-# --container shows the devices at once, --attach maps their owners after
-# that: until then they belong to host root, "nobody" in here.
-wait_in_container '[[ $(stat -c %u /dev/null) == 0 ]]' >/dev/null
+# devsieved makes the view before it attaches the container: until then
+# its entries belong to host ids the container cannot name (nobody).
+wait_in_container '[[ -c /dev/null && $(stat -c %u:%g /dev /dev/null | sort -u) == 0:0 ]]' >/dev/null
 daemon_alive
 # The view answers from its creation on, but its owners are the
 # container's only once --attach is done, which "Serving" follows (seen
@@ -251,6 +250,34 @@ print(\"free0\", free0)
 assert_eq "long ENAMETOOLONG
 stopped ENOSPC bounded
 counted True" "$(head -3 "$TEST_TMPDIR/bounds.out")" "entries beyond the view's bounds"
+# Every open directory's listing counts too: a container that opens a
+# large directory many times (changing it between, so that the kernel
+# cannot answer from its cache) is refused before the daemon holds more
+# than the view's memory, and gets it back when it closes them.
+in_container '/usr/bin/python3 -c "
+import errno, os
+os.mkdir(\"/dev/wide\")
+for i in range(1000):
+    os.symlink(\"x\", \"/dev/wide/%04d\" % i + \"w\" * 251)
+fds, got = [], \"ok\"
+while len(fds) < 400 and got == \"ok\":
+    fds.append(os.open(\"/dev/wide\", os.O_RDONLY | os.O_DIRECTORY))
+    os.symlink(\"x\", \"/dev/wide/churn\")
+    os.unlink(\"/dev/wide/churn\")
+    try:
+        os.listdir(fds[-1])
+    except OSError as e:
+        got = errno.errorcode[e.errno]
+print(\"handles\", got, \"bounded\" if len(fds) < 400 else len(fds))
+for fd in fds:
+    os.close(fd)
+print(\"after\", len(os.listdir(\"/dev/wide\")))
+for name in os.listdir(\"/dev/wide\"):
+    os.unlink(\"/dev/wide/\" + name)
+os.rmdir(\"/dev/wide\")
+"' >>"$TEST_TMPDIR/bounds.out" 2>&1 || fail "the listing bounds check failed: $(cat "$TEST_TMPDIR/bounds.out")"
+assert_eq "handles ENOMEM bounded
+after 1000" "$(tail -2 "$TEST_TMPDIR/bounds.out")" "open listings beyond the view's bounds"
 # Given back once the kernel forgets the entries.
 free0=$(sed -n 's/^free0 //p' "$TEST_TMPDIR/bounds.out")
 wait_until "the entries' memory to be given back" sh -c \
