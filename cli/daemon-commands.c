@@ -64,6 +64,15 @@ static void print_diagnostics(json_t *diags) {
                         strempty(get_string(d, "message")));
 }
 
+/* The files a runtime binds over the container's /proc, one a line. */
+static void print_proc_binds(json_t *c, const char *indent) {
+        json_t *binds = json_object_get(c, "proc_binds"), *b;
+        size_t i;
+
+        json_array_foreach(binds, i, b)
+                printf("%s%s: %s\n", indent, strempty(get_string(b, "destination")), strempty(get_string(b, "source")));
+}
+
 static int render_container(json_t *reply, const struct daemon_args *a) {
         json_t *c = json_object_get(reply, "container");
 
@@ -71,6 +80,7 @@ static int render_container(json_t *reply, const struct daemon_args *a) {
                strempty(get_string(c, "state")), strempty(get_string(c, "policy")),
                json_integer_value(json_object_get(c, "devices")));
         printf("  /dev view: %s\n  /sys view: %s\n", strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        print_proc_binds(c, "  ");
         return DEVSIEVE_EXIT_OK;
 }
 
@@ -122,8 +132,10 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
         printf("container: %s\nstate:     %s", strempty(get_string(c, "name")), strempty(get_string(c, "state")));
         if (json_is_integer(json_object_get(c, "pid")))
                 printf(" (pid %" JSON_INTEGER_FORMAT ")", json_integer_value(json_object_get(c, "pid")));
-        printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n\n", strempty(get_string(c, "policy")),
+        printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n", strempty(get_string(c, "policy")),
                strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        print_proc_binds(c, "");
+        printf("\n");
         r = output_device_table(devices, stdout);
         if (r < 0)
                 return r;

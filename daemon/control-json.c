@@ -2,6 +2,7 @@
 #include <sys/sysmacros.h>
 
 #include "control-json.h"
+#include "fs/procfs.h"
 #include "strv.h"
 
 json_t *control_json_visible(const struct visible_device *v) {
@@ -90,6 +91,26 @@ static json_t *path_below(const char *dir, const char *name) {
         return policy_json_string(p);
 }
 
+/* What a runtime binds over the container's /proc: source and destination. */
+static json_t *proc_binds(const char *dir) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (const char *const *f = procfs_files; *f; f++) {
+                _cleanup_free_ char *source = NULL, *destination = NULL;
+                json_t *o = json_object();
+
+                if (!o || json_array_append_new(a, o) < 0)
+                        return NULL;
+                if (asprintf(&source, "%s/proc/%s", dir, *f) < 0 || asprintf(&destination, "/proc/%s", *f) < 0 ||
+                    policy_json_set(o, "source", policy_json_string(source)) < 0 ||
+                    policy_json_set(o, "destination", policy_json_string(destination)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
 json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
@@ -105,7 +126,9 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
-            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0)
+            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
+            policy_json_set(o, "proc", path_below(dc->dir, "proc")) < 0 ||
+            policy_json_set(o, "proc_binds", proc_binds(dc->dir)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -22,6 +22,8 @@
 struct daemon;
 struct devfs;
 struct sysfs_view;
+struct procfs;
+struct procfs_container;
 struct relay;
 struct udev_source;
 struct fuse_pool;
@@ -48,6 +50,7 @@ struct daemon_container {
         char *dir;                   /* RUNTIME/containers/NAME */
         struct devfs *dev;
         struct sysfs_view *sys;
+        struct procfs_container *proc; /* its directory in the daemon's /proc view */
         struct relay *relay;
         enum relay_mode relay_mode;
         pid_t pid;                   /* 0 until attached, and after the process exited */
@@ -77,6 +80,7 @@ struct daemon {
         struct udev_source *udev;
         struct model *model;
         struct fuse_pool *fuse;
+        struct procfs *procfs; /* mounted at RUNTIME/proc-fs: every container's /proc files */
         struct control *control;
         uint64_t started_usec;
         bool exiting;
