@@ -211,3 +211,57 @@ int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visi
         }
         return finish(&out, &buf, &buf_size, ret, ret_size);
 }
+
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "%02x%02x\t": bus and devfn, or -1. */
+static int pci_slot(const struct line *l) {
+        int v = 0;
+
+        if (l->len < 5 || l->start[4] != '\t')
+                return -1;
+        for (size_t i = 0; i < 4; i++) {
+                int d = hex_digit(l->start[i]);
+                if (d < 0)
+                        return -1;
+                v = v * 16 + d;
+        }
+        return v;
+}
+
+static unsigned pci_slot_count(const char *text, const char *end, int slot) {
+        const char *p = text;
+        unsigned n = 0;
+        struct line l;
+
+        while (next_line(&p, end, &l))
+                n += pci_slot(&l) == slot;
+        return n;
+}
+
+int procfs_filter_pci_devices(const char *text, size_t size, procfs_pci_visible_fn fn, void *userdata, char **ret,
+                              size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_fclose_ FILE *out = NULL;
+        const char *p = text, *end = text + size;
+        size_t buf_size = 0;
+        struct line l;
+
+        out = open_memstream(&buf, &buf_size);
+        if (!out)
+                return -ENOMEM;
+        while (next_line(&p, end, &l)) {
+                int slot = pci_slot(&l);
+
+                if (slot < 0 || !fn((unsigned) slot >> 8, (unsigned) slot & 0xff, userdata))
+                        continue;
+                /* Quadratic only in the devices a container sees. */
+                if (pci_slot_count(text, end, slot) != 1)
+                        continue;
+                if (fwrite(l.start, 1, l.len, out) != l.len)
+                        return -ENOMEM;
+        }
+        return finish(&out, &buf, &buf_size, ret, ret_size);
+}

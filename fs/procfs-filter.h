@@ -23,6 +23,10 @@ typedef const char *(*procfs_block_name_fn)(unsigned major, unsigned minor, void
  * as the block's "S: Sysfs=" line says) or one of its handlers. */
 typedef bool (*procfs_input_visible_fn)(const char *sysfs_path, void *userdata);
 
+/* Whether the container sees the PCI device at bus and devfn (domain
+ * 0000: the kernel's /proc/bus/pci/devices names no domain). */
+typedef bool (*procfs_pci_visible_fn)(unsigned bus, unsigned devfn, void *userdata);
+
 /* Each takes size bytes of text (not necessarily NUL-terminated) and
  * returns a new NUL-terminated string (owned by the caller) and its
  * length in *ret_size. Lines that are not device lines (the header, blank
@@ -36,3 +40,8 @@ int procfs_filter_diskstats(const char *text, size_t size, procfs_block_name_fn 
  * container sees are dropped whole. */
 int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visible_fn fn, void *userdata,
                                 char **ret, size_t *ret_size);
+/* /proc/bus/pci/devices: one line per device, "BBDF\t...". A line that
+ * does not start so, or whose bus and devfn the file holds more than once
+ * (devices of different domains), is dropped: it cannot be attributed. */
+int procfs_filter_pci_devices(const char *text, size_t size, procfs_pci_visible_fn fn, void *userdata, char **ret,
+                              size_t *ret_size);

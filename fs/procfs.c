@@ -27,6 +27,7 @@ enum procfs_file {
         PROCFS_BUS_INPUT,
         PROCFS_INPUT_DEVICES,
         PROCFS_BUS_PCI,
+        PROCFS_PCI_DEVICES,
         _PROCFS_FILE_MAX,
 };
 #define PROCFS_INO_SHIFT 3
@@ -44,7 +45,10 @@ static const struct {
         [PROCFS_BUS_INPUT] = { PROCFS_BUS, "input", S_IFDIR | 0555, NULL },
         [PROCFS_INPUT_DEVICES] = { PROCFS_BUS_INPUT, "devices", S_IFREG | 0444, "bus/input/devices" },
         [PROCFS_BUS_PCI] = { PROCFS_BUS, "pci", S_IFDIR | 0555, NULL },
+        /* lspci refuses a /proc/bus/pci without it. */
+        [PROCFS_PCI_DEVICES] = { PROCFS_BUS_PCI, "devices", S_IFREG | 0444, "bus/pci/devices" },
 };
+_Static_assert(_PROCFS_FILE_MAX <= 1u << PROCFS_INO_SHIFT, "a container's inodes must fit below the next one's");
 
 const char *const procfs_files[] = { "partitions", "diskstats", "bus/input/devices", "bus/pci", NULL };
 
@@ -384,6 +388,38 @@ static bool input_visible(const char *sysfs_path, void *userdata) {
         return false;
 }
 
+/* A PCI device's sysfs name is "DDDD:BB:SS.F". */
+static bool pci_visible(unsigned bus, unsigned devfn, void *userdata) {
+        struct procfs_container *c = userdata;
+        struct procfs_device *d, *tmp;
+        char want[32];
+        size_t n;
+
+        n = (size_t) snprintf(want, sizeof(want), "/0000:%02x:%02x.%x", bus, devfn >> 3, devfn & 7);
+        HASH_ITER(hh, c->devices, d, tmp) {
+                size_t len = strlen(d->devpath);
+                if (len >= n && streq(d->devpath + len - n, want))
+                        return true;
+        }
+        return false;
+}
+
+static int filter(enum procfs_file f, const char *kernel, size_t size, struct procfs_container *c,
+                  struct procfs_handle *h) {
+        switch (f) {
+        case PROCFS_PARTITIONS:
+                return procfs_filter_partitions(kernel, size, block_name, c, &h->text, &h->size);
+        case PROCFS_DISKSTATS:
+                return procfs_filter_diskstats(kernel, size, block_name, c, &h->text, &h->size);
+        case PROCFS_INPUT_DEVICES:
+                return procfs_filter_input_devices(kernel, size, input_visible, c, &h->text, &h->size);
+        case PROCFS_PCI_DEVICES:
+                return procfs_filter_pci_devices(kernel, size, pci_visible, c, &h->text, &h->size);
+        default:
+                return -EISDIR;
+        }
+}
+
 /* The kernel's text now, filtered against what the container sees now. */
 static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle *h) {
         _cleanup_free_ char *kernel = NULL, *path = NULL;
@@ -401,7 +437,7 @@ static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle 
         if (asprintf(&path, "/proc/%s", entries[f].kernel) < 0)
                 return -ENOMEM;
         size = read_small_file_at(AT_FDCWD, path, PROCFS_FILE_MAX, &kernel);
-        /* A kernel without input devices has no such file: then there is none to show. */
+        /* A kernel without input or PCI support has no such file: nothing to show. */
         if (size == -ENOENT)
                 size = 0;
         else if (size < 0)
@@ -411,12 +447,7 @@ static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle 
         /* The container may have gone while the kernel was read. */
         r = resolve(p, ino, &c, &f);
         if (r >= 0)
-                r = f == PROCFS_PARTITIONS ? procfs_filter_partitions(kernel ?: "", (size_t) size, block_name, c,
-                                                                      &h->text, &h->size)
-                    : f == PROCFS_DISKSTATS ? procfs_filter_diskstats(kernel ?: "", (size_t) size, block_name, c,
-                                                                      &h->text, &h->size)
-                                            : procfs_filter_input_devices(kernel ?: "", (size_t) size, input_visible,
-                                                                          c, &h->text, &h->size);
+                r = filter(f, kernel ?: "", (size_t) size, c, h);
         pthread_mutex_unlock(&p->lock);
         return r;
 }
@@ -452,11 +483,24 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
         const struct procfs_handle *h = (const struct procfs_handle *) (uintptr_t) fi->fh;
+        _cleanup_free_ char *copy = NULL;
+        size_t n;
 
-        if (offset < 0 || (size_t) offset >= h->size)
+        if (offset < 0 || (size_t) offset >= h->size) {
                 fuse_reply_buf(req, NULL, 0);
-        else
-                fuse_reply_buf(req, h->text + offset, MIN(size, h->size - (size_t) offset));
+                return;
+        }
+        /* Reply from a copy: once the kernel has the reply, the reader may
+         * close the file and another worker free the handle while this one
+         * is still returning from writev() (ASan checks the buffer then). */
+        n = MIN(size, h->size - (size_t) offset);
+        copy = malloc(n);
+        if (!copy) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        memcpy(copy, h->text + offset, n);
+        fuse_reply_buf(req, copy, n);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {

@@ -30,6 +30,10 @@ static bool input_some(const char *sysfs, void *userdata) {
         return strlen(sysfs) % 2 == 0;
 }
 
+static bool pci_some(unsigned bus, unsigned devfn, void *userdata) {
+        return devfn % 2 == 0;
+}
+
 static void check(int r, const char *out, size_t out_size) {
         if (r < 0)
                 return;
@@ -49,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size--;
         /* The filters take text that need not end in a NUL: no copy, so that
          * ASan sees any read past the end. */
-        switch (data[0] % 3) {
+        switch (data[0] % 4) {
         case 0:
                 r = procfs_filter_partitions(text, size, hide_all, NULL, &out, &out_size);
                 check(r, out, out_size);
@@ -65,6 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 free(out);
                 r = procfs_filter_diskstats(text, size, rename_even, NULL, &out, &out_size);
+                break;
+        case 3:
+                r = procfs_filter_pci_devices(text, size, pci_some, NULL, &out, &out_size);
+                if (r >= 0 && out_size > size)
+                        abort();
                 break;
         default:
                 r = procfs_filter_input_devices(text, size, input_none, NULL, &out, &out_size);

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs/procfs-filter.h"
@@ -143,6 +145,31 @@ static void test_input_devices_none(void **state) {
         assert_null(seen);
 }
 
+static const char pci_devices[] = "0000\t80860d57\t0\t               0\t               0\t\n"
+                                   "0008\t1af41045\t0\t      4000000004\t               0\tvirtio-pci\n"
+                                   "0010\t1af41042\t0\t      4000080004\t               0\tvirtio-pci\n"
+                                   "0110\t1af41042\t0\t      4000080004\t               0\t\n";
+
+/* 00:01.0 (devfn 0x08) and 01:02.0 (devfn 0x10) are the container's. */
+static bool pci_visible(unsigned bus, unsigned devfn, void *userdata) {
+        return (bus == 0 && devfn == 0x08) || (bus == 1 && devfn == 0x10);
+}
+
+static void test_pci_devices(void **state) {
+        _cleanup_free_ char *out = NULL, *twice = NULL, *text = NULL;
+        size_t size;
+
+        assert_int_equal(procfs_filter_pci_devices(pci_devices, strlen(pci_devices), pci_visible, NULL, &out, &size),
+                         0);
+        assert_string_equal(out, "0008\t1af41045\t0\t      4000000004\t               0\tvirtio-pci\n"
+                                 "0110\t1af41042\t0\t      4000080004\t               0\t\n");
+        /* The same slot twice (another domain's device): neither can be
+         * told apart, both go; so does a line that names no slot. */
+        assert_true(asprintf(&text, "%s0008\tffffffff\t0\t\nnot a device\n", pci_devices) > 0);
+        assert_int_equal(procfs_filter_pci_devices(text, strlen(text), pci_visible, NULL, &twice, &size), 0);
+        assert_string_equal(twice, "0110\t1af41042\t0\t      4000080004\t               0\t\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_partitions),
@@ -151,6 +178,7 @@ int main(void) {
                 cmocka_unit_test(test_odd_input),
                 cmocka_unit_test(test_input_devices),
                 cmocka_unit_test(test_input_devices_none),
+                cmocka_unit_test(test_pci_devices),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
