@@ -7,7 +7,6 @@
 #include <sys/param.h>
 #include <sys/sysmacros.h>
 
-#include "fileio.h"
 #include "node.h"
 #include "procfs-filter.h"
 #include "procfs.h"
@@ -388,6 +387,45 @@ static bool input_visible(const char *sysfs_path, void *userdata) {
         return false;
 }
 
+/* The kernel's file to EOF, in a buffer that grows as it fills: most are
+ * a few KiB, and a buffer of the largest size would cost a mapping each
+ * open. *ret is NUL-terminated; returns the size. */
+static int read_kernel_file(const char *path, char **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 4096) {
+                        char *p;
+
+                        if (allocated >= PROCFS_FILE_MAX)
+                                return -EFBIG;
+                        allocated = allocated ? allocated * 2 : 16384;
+                        p = realloc(buf, allocated + 1);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                n = read(fd, buf + size, allocated - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        buf[size] = '\0';
+        *ret = TAKE_PTR(buf);
+        return (int) size;
+}
+
 /* A PCI device's sysfs name is "DDDD:BB:SS.F". */
 static bool pci_visible(unsigned bus, unsigned devfn, void *userdata) {
         struct procfs_container *c = userdata;
@@ -436,7 +474,7 @@ static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle 
                 return -EISDIR;
         if (asprintf(&path, "/proc/%s", entries[f].kernel) < 0)
                 return -ENOMEM;
-        size = read_small_file_at(AT_FDCWD, path, PROCFS_FILE_MAX, &kernel);
+        size = read_kernel_file(path, &kernel);
         /* A kernel without input or PCI support has no such file: nothing to show. */
         if (size == -ENOENT)
                 size = 0;
