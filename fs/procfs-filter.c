@@ -177,8 +177,60 @@ static bool block_sysfs_path(const char *start, const char *end, char **ret) {
         return false;
 }
 
-int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visible_fn fn, void *userdata,
-                                char **ret, size_t *ret_size) {
+static const char handlers_key[] = "H: Handlers=";
+
+/* The "H: Handlers=" line of a kept block, each handler as the container
+ * names it. */
+static int write_handlers(FILE *out, const struct line *l, const char *sysfs, procfs_input_handler_fn fn,
+                          void *userdata) {
+        const char *p = l->start + sizeof(handlers_key) - 1, *end = l->start + l->len;
+
+        if (end > p && end[-1] == '\n')
+                end--;
+        if (fputs(handlers_key, out) < 0)
+                return -ENOMEM;
+        while (p < end) {
+                _cleanup_free_ char *handler = NULL;
+                const char *h = p, *name;
+
+                while (p < end && *p != ' ')
+                        p++;
+                if (p > h) {
+                        handler = malloc((size_t) (p - h) + 1);
+                        if (!handler)
+                                return -ENOMEM;
+                        memcpy(handler, h, (size_t) (p - h));
+                        handler[p - h] = '\0';
+                        name = fn(sysfs, handler, userdata);
+                        if (name_is_printable(name) && fprintf(out, "%s ", name) < 0)
+                                return -ENOMEM;
+                }
+                while (p < end && *p == ' ')
+                        p++;
+        }
+        return fputc('\n', out) == EOF ? -ENOMEM : 0;
+}
+
+static int write_block(FILE *out, const char *block, const char *block_end, const char *sysfs,
+                       procfs_input_handler_fn fn, void *userdata) {
+        const char *p = block;
+        struct line l;
+        int r;
+
+        while (next_line(&p, block_end, &l)) {
+                if (l.len >= sizeof(handlers_key) - 1 &&
+                    memcmp(l.start, handlers_key, sizeof(handlers_key) - 1) == 0) {
+                        r = write_handlers(out, &l, sysfs, fn, userdata);
+                        if (r < 0)
+                                return r;
+                } else if (fwrite(l.start, 1, l.len, out) != l.len)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visible_fn fn,
+                                procfs_input_handler_fn handler_fn, void *userdata, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_fclose_ FILE *out = NULL;
         const char *p = text, *end = text + size;
@@ -204,10 +256,14 @@ int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visi
                 else
                         keep = fn(sysfs, userdata);
                 /* A block naming no device (a stray empty line) says nothing. */
-                if (!keep && block_end - block == 1 && block[0] == '\n')
-                        keep = true;
-                if (keep && fwrite(block, 1, (size_t) (block_end - block), out) != (size_t) (block_end - block))
+                if (!keep && block_end - block == 1 && block[0] == '\n' &&
+                    fwrite(block, 1, 1, out) != 1)
                         return -ENOMEM;
+                if (keep) {
+                        int r = write_block(out, block, block_end, sysfs, handler_fn, userdata);
+                        if (r < 0)
+                                return r;
+                }
         }
         return finish(&out, &buf, &buf_size, ret, ret_size);
 }

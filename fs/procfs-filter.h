@@ -22,6 +22,10 @@ typedef const char *(*procfs_block_name_fn)(unsigned major, unsigned minor, void
 /* Whether the container sees the input device at sysfs_path ("/devices/...",
  * as the block's "S: Sysfs=" line says) or one of its handlers. */
 typedef bool (*procfs_input_visible_fn)(const char *sysfs_path, void *userdata);
+/* The name to show for one handler ("event3", "js0", "kbd") on the "H:
+ * Handlers=" line of a visible input device, or NULL to leave it out (a
+ * node the container does not see). */
+typedef const char *(*procfs_input_handler_fn)(const char *sysfs_path, const char *handler, void *userdata);
 
 /* Whether the container sees the PCI device at bus and devfn (domain
  * 0000: the kernel's /proc/bus/pci/devices names no domain). */
@@ -37,9 +41,11 @@ int procfs_filter_partitions(const char *text, size_t size, procfs_block_name_fn
 int procfs_filter_diskstats(const char *text, size_t size, procfs_block_name_fn fn, void *userdata, char **ret,
                             size_t *ret_size);
 /* Blocks (separated by an empty line) without a "S: Sysfs=" line the
- * container sees are dropped whole. */
-int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visible_fn fn, void *userdata,
-                                char **ret, size_t *ret_size);
+ * container sees are dropped whole; in the others, the handlers are
+ * renamed or left out as handler_fn says ("%s " each, as the kernel
+ * writes them). */
+int procfs_filter_input_devices(const char *text, size_t size, procfs_input_visible_fn fn,
+                                procfs_input_handler_fn handler_fn, void *userdata, char **ret, size_t *ret_size);
 /* /proc/bus/pci/devices: one line per device, "BBDF\t...". A line that
  * does not start so, or whose bus and devfn the file holds more than once
  * (devices of different domains), is dropped: it cannot be attributed. */

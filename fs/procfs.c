@@ -387,6 +387,24 @@ static bool input_visible(const char *sysfs_path, void *userdata) {
         return false;
 }
 
+/* A handler is a child device (input3/event3) or none of its own (kbd,
+ * sysrq, leds). The container's name for a child it sees is its node's; a
+ * node-like name ("js0") that is not the container's is left out, whether
+ * or not the host has it. */
+static const char *input_handler(const char *sysfs_path, const char *handler, void *userdata) {
+        struct procfs_container *c = userdata;
+        size_t len = strlen(sysfs_path);
+        struct procfs_device *d, *tmp;
+
+        HASH_ITER(hh, c->devices, d, tmp)
+                if (strncmp(d->devpath, sysfs_path, len) == 0 && d->devpath[len] == '/' &&
+                    streq(d->devpath + len + 1, handler)) {
+                        const char *slash = d->node ? strrchr(d->node, '/') : NULL;
+                        return slash ? slash + 1 : d->node ?: handler;
+                }
+        return handler[0] && strchr("0123456789", handler[strlen(handler) - 1]) ? NULL : handler;
+}
+
 /* The kernel's file to EOF, in a buffer that grows as it fills: most are
  * a few KiB, and a buffer of the largest size would cost a mapping each
  * open. *ret is NUL-terminated; returns the size. */
@@ -450,7 +468,7 @@ static int filter(enum procfs_file f, const char *kernel, size_t size, struct pr
         case PROCFS_DISKSTATS:
                 return procfs_filter_diskstats(kernel, size, block_name, c, &h->text, &h->size);
         case PROCFS_INPUT_DEVICES:
-                return procfs_filter_input_devices(kernel, size, input_visible, c, &h->text, &h->size);
+                return procfs_filter_input_devices(kernel, size, input_visible, input_handler, c, &h->text, &h->size);
         case PROCFS_PCI_DEVICES:
                 return procfs_filter_pci_devices(kernel, size, pci_visible, c, &h->text, &h->size);
         default:

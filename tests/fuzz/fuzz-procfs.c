@@ -8,9 +8,8 @@
 
 /* libFuzzer target: any input is kernel text for one of the /proc filters
  * (the first byte picks which). Each must return a NUL-terminated buffer
- * of the length it says, never crash, leak or read past the input; hiding every device can
- * only shorten the text, and the even devices' new name appears only on
- * lines the filter kept. */
+ * of the length it says, never crash, leak or read past the input; hiding
+ * every device can only shorten the text. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +27,10 @@ static bool input_none(const char *sysfs, void *userdata) {
 
 static bool input_some(const char *sysfs, void *userdata) {
         return strlen(sysfs) % 2 == 0;
+}
+
+static const char *handler_some(const char *sysfs, const char *handler, void *userdata) {
+        return strlen(handler) % 2 ? handler : NULL;
 }
 
 static bool pci_some(unsigned bus, unsigned devfn, void *userdata) {
@@ -76,14 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 break;
         default:
-                r = procfs_filter_input_devices(text, size, input_none, NULL, &out, &out_size);
+                r = procfs_filter_input_devices(text, size, input_none, handler_some, NULL, &out, &out_size);
                 check(r, out, out_size);
                 if (r >= 0 && out_size > size)
                         abort();
                 free(out);
-                r = procfs_filter_input_devices(text, size, input_some, NULL, &out, &out_size);
-                if (r >= 0 && out_size > size)
-                        abort();
+                /* Handlers lines are rewritten as the kernel writes them: they
+                 * may grow by the separators the input lacked. */
+                r = procfs_filter_input_devices(text, size, input_some, handler_some, NULL, &out, &out_size);
                 break;
         }
         check(r, out, out_size);
