@@ -477,7 +477,7 @@ static int run(const struct command *c, const struct cli_context *ctx, int argc,
 
 const struct command command_create = {
         .name = "create",
-        .summary = "Register a container and serve its /dev and /sys views",
+        .summary = "Register a container and serve its /dev and /sys views and /proc files",
         .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none]",
         .options = "      --policy POLICY  an absolute path or ./relative path to a policy file, a built-in\n"
                    "                       name (oci-default), or NAME for NAME.rules in the policy directory\n"
