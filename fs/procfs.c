@@ -16,8 +16,8 @@
  * few hundred KiB. */
 #define PROCFS_FILE_MAX (16u << 20)
 
-/* A container's inodes: its number shifted, plus one of these. Numbers
- * are never reused, so an inode names this container's file or nothing. */
+/* A container's fixed entries. Numbers of containers are never reused, so
+ * an inode names this container's entry or nothing. */
 enum procfs_file {
         PROCFS_DIR,
         PROCFS_PARTITIONS,
@@ -29,7 +29,9 @@ enum procfs_file {
         PROCFS_PCI_DEVICES,
         _PROCFS_FILE_MAX,
 };
-#define PROCFS_INO_SHIFT 3
+/* A container's inodes: its number shifted by this, plus a local number:
+ * a fixed entry, or a PCI entry (PCI_BUS_BASE, PCI_CONFIG_BASE). */
+#define PROCFS_INO_SHIFT 20
 
 static const struct {
         enum procfs_file parent;
@@ -47,7 +49,7 @@ static const struct {
         /* lspci refuses a /proc/bus/pci without it. */
         [PROCFS_PCI_DEVICES] = { PROCFS_BUS_PCI, "devices", S_IFREG | 0444, "bus/pci/devices" },
 };
-_Static_assert(_PROCFS_FILE_MAX <= 1u << PROCFS_INO_SHIFT, "a container's inodes must fit below the next one's");
+
 
 const char *const procfs_files[] = { "partitions", "diskstats", "bus/input/devices", "bus/pci", NULL };
 
@@ -80,10 +82,12 @@ struct procfs {
         struct fs_session *session;
 };
 
-/* An open file: the text as it was at open. */
+/* An open file: the text as it was at open, or a PCI device's
+ * configuration space. */
 struct procfs_handle {
         char *text;
         size_t size;
+        int fd; /* the host's configuration-space file, or -EBADF */
 };
 
 DEFINE_POINTER_CLEANUP(struct fs_dir_snapshot, fs_dir_snapshot_free);
@@ -205,29 +209,141 @@ void procfs_remove_container(struct procfs_container *c) {
 
 /* --- Inodes ------------------------------------------------------------- */
 
-static fuse_ino_t ino_of(uint64_t number, enum procfs_file f) {
-        return (fuse_ino_t) (number << PROCFS_INO_SHIFT) | f;
+/* Below a container's number, an inode is one of the fixed entries, a bus
+ * directory of /proc/bus/pci or a PCI device's configuration space. */
+#define PCI_BUS_BASE 0x100u    /* + bus */
+#define PCI_CONFIG_BASE 0x10000u /* + (bus << 8 | devfn) */
+
+static fuse_ino_t ino_of(uint64_t number, unsigned local) {
+        return (fuse_ino_t) (number << PROCFS_INO_SHIFT) | local;
 }
 
-/* Under the lock: the container and file an inode names; -ENOENT for a
- * container that is gone. Not for the root. */
-static int resolve(struct procfs *p, fuse_ino_t ino, struct procfs_container **ret_c, enum procfs_file *ret_f) {
+static bool is_pci_bus(unsigned local) {
+        return local >= PCI_BUS_BASE && local < PCI_BUS_BASE + 0x100;
+}
+
+static bool is_pci_config(unsigned local) {
+        return local >= PCI_CONFIG_BASE && local < PCI_CONFIG_BASE + 0x10000;
+}
+
+static mode_t local_mode(unsigned local) {
+        if (local < _PROCFS_FILE_MAX)
+                return entries[local].mode;
+        return is_pci_bus(local) ? S_IFDIR | 0555 : S_IFREG | 0444;
+}
+
+/* The bus and devfn of a PCI device of domain 0000 ("/devices/.../0000:BB:SS.F"). */
+static bool pci_slot_of(const char *devpath, unsigned *ret_bus, unsigned *ret_devfn) {
+        const char *base = strrchr(devpath, '/');
+        unsigned bus, slot, func;
+        char again[16];
+
+        base = base ? base + 1 : devpath;
+        if (strlen(base) != 12 || sscanf(base, "0000:%2x:%2x.%1x", &bus, &slot, &func) != 3 || slot > 0x1f ||
+            func > 7)
+                return false;
+        /* Exactly the kernel's spelling, nothing sscanf let through. */
+        snprintf(again, sizeof(again), "0000:%02x:%02x.%x", bus, slot, func);
+        if (!streq(again, base))
+                return false;
+        *ret_bus = bus;
+        *ret_devfn = slot << 3 | func;
+        return true;
+}
+
+static bool pci_visible(unsigned bus, unsigned devfn, void *userdata) {
+        struct procfs_container *c = userdata;
+        struct procfs_device *d, *tmp;
+        unsigned b, f;
+
+        HASH_ITER(hh, c->devices, d, tmp)
+                if (pci_slot_of(d->devpath, &b, &f) && b == bus && f == devfn)
+                        return true;
+        return false;
+}
+
+static bool pci_bus_visible(struct procfs_container *c, unsigned bus) {
+        struct procfs_device *d, *tmp;
+        unsigned b, f;
+
+        HASH_ITER(hh, c->devices, d, tmp)
+                if (pci_slot_of(d->devpath, &b, &f) && b == bus)
+                        return true;
+        return false;
+}
+
+/* Under the lock: the container and entry an inode names; -ENOENT for a
+ * container that is gone or a PCI device it no longer sees. Not for the
+ * root. */
+static int resolve(struct procfs *p, fuse_ino_t ino, struct procfs_container **ret_c, unsigned *ret_local) {
         uint64_t number = ino >> PROCFS_INO_SHIFT;
-        unsigned f = ino & ((1u << PROCFS_INO_SHIFT) - 1);
+        unsigned local = ino & ((1u << PROCFS_INO_SHIFT) - 1);
         struct procfs_container *c;
 
-        if (f >= _PROCFS_FILE_MAX)
-                return -ENOENT;
         HASH_FIND(hh_number, p->by_number, &number, sizeof(number), c);
         if (!c)
                 return -ENOENT;
+        if (local >= _PROCFS_FILE_MAX &&
+            !(is_pci_bus(local) && pci_bus_visible(c, local - PCI_BUS_BASE)) &&
+            !(is_pci_config(local) &&
+              pci_visible((local - PCI_CONFIG_BASE) >> 8, (local - PCI_CONFIG_BASE) & 0xff, c)))
+                return -ENOENT;
         *ret_c = c;
-        *ret_f = f;
+        *ret_local = local;
         return 0;
 }
 
-static void fill_stat(fuse_ino_t ino, mode_t mode, struct stat *st) {
-        *st = (struct stat){ .st_ino = ino, .st_mode = mode, .st_nlink = S_ISDIR(mode) ? 2 : 1 };
+/* Under the lock: the entry called name in directory parent. */
+static int lookup_child(struct procfs_container *c, unsigned parent, const char *name, unsigned *ret) {
+        unsigned bus, slot, func;
+        char again[16];
+
+        for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
+                if (f != PROCFS_DIR && entries[f].parent == parent && parent < _PROCFS_FILE_MAX &&
+                    streq(entries[f].name, name)) {
+                        *ret = f;
+                        return 0;
+                }
+        if (parent == PROCFS_BUS_PCI && strlen(name) == 2 && sscanf(name, "%2x", &bus) == 1) {
+                snprintf(again, sizeof(again), "%02x", bus);
+                if (streq(again, name) && pci_bus_visible(c, bus)) {
+                        *ret = PCI_BUS_BASE + bus;
+                        return 0;
+                }
+        }
+        if (is_pci_bus(parent) && strlen(name) == 4 && sscanf(name, "%2x.%1x", &slot, &func) == 2 && slot <= 0x1f &&
+            func <= 7) {
+                bus = parent - PCI_BUS_BASE;
+                snprintf(again, sizeof(again), "%02x.%x", slot, func);
+                if (streq(again, name) && pci_visible(bus, slot << 3 | func, c)) {
+                        *ret = PCI_CONFIG_BASE + (bus << 8 | slot << 3 | func);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* The host's configuration-space file of a PCI entry. */
+static int pci_config_path(unsigned local, char **ret) {
+        unsigned bus = (local - PCI_CONFIG_BASE) >> 8, devfn = (local - PCI_CONFIG_BASE) & 0xff;
+
+        return asprintf(ret, "/proc/bus/pci/%02x/%02x.%x", bus, devfn >> 3, devfn & 7) < 0 ? -ENOMEM : 0;
+}
+
+/* A configuration space is 256 or 4096 bytes, as the host's file says. */
+static int fill_stat(fuse_ino_t ino, unsigned local, struct stat *st) {
+        *st = (struct stat){ .st_ino = ino, .st_mode = local_mode(local), .st_nlink = S_ISDIR(local_mode(local)) ? 2 : 1 };
+        if (is_pci_config(local)) {
+                _cleanup_free_ char *path = NULL;
+                struct stat host;
+
+                if (pci_config_path(local, &path) < 0)
+                        return -ENOMEM;
+                if (stat(path, &host) < 0)
+                        return negative_errno();
+                st->st_size = host.st_size;
+        }
+        return 0;
 }
 
 /* --- Requests ------------------------------------------------------------- */
@@ -236,7 +352,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct procfs *p = procfs_of(req);
         struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
         struct procfs_container *c;
-        enum procfs_file pf;
+        unsigned pl, local = 0;
         int r = -ENOENT;
 
         pthread_mutex_lock(&p->lock);
@@ -248,42 +364,49 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                         e.entry_timeout = 0;
                         r = 0;
                 }
-        } else if (resolve(p, parent, &c, &pf) >= 0)
-                for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
-                        if (f != PROCFS_DIR && entries[f].parent == pf && streq(entries[f].name, name)) {
-                                e.ino = ino_of(c->number, f);
-                                r = 0;
-                        }
+        } else {
+                r = resolve(p, parent, &c, &pl);
+                if (r >= 0)
+                        r = lookup_child(c, pl, name, &local);
+                if (r >= 0)
+                        e.ino = ino_of(c->number, local);
+        }
         pthread_mutex_unlock(&p->lock);
+        /* What a PCI device's entries show comes and goes with the device:
+         * ask again each time rather than invalidate. */
+        if (is_pci_bus(local) || is_pci_config(local))
+                e.entry_timeout = e.attr_timeout = 0;
+        if (r >= 0)
+                r = fill_stat(e.ino, local, &e.attr);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        fill_stat(e.ino, entries[e.ino & ((1u << PROCFS_INO_SHIFT) - 1)].mode, &e.attr);
         fuse_reply_entry(req, &e);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct procfs *p = procfs_of(req);
         struct procfs_container *c;
-        enum procfs_file f;
+        unsigned local;
         struct stat st;
         int r;
 
         if (ino == FUSE_ROOT_ID) {
-                fill_stat(ino, S_IFDIR | 0700, &st);
+                st = (struct stat){ .st_ino = ino, .st_mode = S_IFDIR | 0700, .st_nlink = 2 };
                 fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
                 return;
         }
         pthread_mutex_lock(&p->lock);
-        r = resolve(p, ino, &c, &f);
+        r = resolve(p, ino, &c, &local);
         pthread_mutex_unlock(&p->lock);
+        if (r >= 0)
+                r = fill_stat(ino, local, &st);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        fill_stat(ino, entries[f].mode, &st);
-        fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+        fuse_reply_attr(req, &st, local < _PROCFS_FILE_MAX ? FS_CACHE_TIMEOUT : 0);
 }
 
 static int dir_snapshot_add(struct fs_dir_snapshot *s, const char *name, fuse_ino_t ino, mode_t type) {
@@ -295,24 +418,53 @@ static int dir_snapshot_add(struct fs_dir_snapshot *s, const char *name, fuse_in
         return 0;
 }
 
+/* Under the lock: the PCI entries of directory local (its buses, or a
+ * bus's devices), each once. */
+static int list_pci(struct procfs_container *c, unsigned local, struct fs_dir_snapshot *s) {
+        struct procfs_device *d, *tmp;
+        bool listed[256] = {};
+        unsigned bus, devfn;
+        char name[16];
+        int r;
+
+        HASH_ITER(hh, c->devices, d, tmp) {
+                if (!pci_slot_of(d->devpath, &bus, &devfn))
+                        continue;
+                if (local == PROCFS_BUS_PCI && !listed[bus]) {
+                        listed[bus] = true;
+                        snprintf(name, sizeof(name), "%02x", bus);
+                        r = dir_snapshot_add(s, name, ino_of(c->number, PCI_BUS_BASE + bus), S_IFDIR);
+                } else if (is_pci_bus(local) && bus == local - PCI_BUS_BASE && !listed[devfn]) {
+                        listed[devfn] = true;
+                        snprintf(name, sizeof(name), "%02x.%x", devfn >> 3, devfn & 7);
+                        r = dir_snapshot_add(s, name, ino_of(c->number, PCI_CONFIG_BASE + (bus << 8 | devfn)),
+                                             S_IFREG);
+                } else
+                        continue;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Under the lock: the listing of ino. */
 static int dir_snapshot(struct procfs *p, fuse_ino_t ino, struct fs_dir_snapshot **ret) {
         _cleanup_(fs_dir_snapshot_freep) struct fs_dir_snapshot *s = calloc(1, sizeof(*s));
         struct procfs_container *c, *tmp;
-        enum procfs_file pf;
+        unsigned local = 0;
         size_t max;
         int r;
 
         if (!s)
                 return -ENOMEM;
         if (ino != FUSE_ROOT_ID) {
-                r = resolve(p, ino, &c, &pf);
+                r = resolve(p, ino, &c, &local);
                 if (r < 0)
                         return r;
-                if (!S_ISDIR(entries[pf].mode))
+                if (!S_ISDIR(local_mode(local)))
                         return -ENOTDIR;
         }
-        max = 2 + (ino == FUSE_ROOT_ID ? HASH_CNT(hh, p->by_name) : _PROCFS_FILE_MAX);
+        max = 2 + (ino == FUSE_ROOT_ID ? HASH_CNT(hh, p->by_name) : _PROCFS_FILE_MAX + 256);
         s->entries = calloc(max, sizeof(*s->entries));
         if (!s->entries)
                 return -ENOMEM;
@@ -321,20 +473,26 @@ static int dir_snapshot(struct procfs *p, fuse_ino_t ino, struct fs_dir_snapshot
                 r = dir_snapshot_add(s, "..", FUSE_ROOT_ID, S_IFDIR);
         if (r < 0)
                 return r;
-        if (ino == FUSE_ROOT_ID)
+        if (ino == FUSE_ROOT_ID) {
                 HASH_ITER(hh, p->by_name, c, tmp) {
                         r = dir_snapshot_add(s, c->name, ino_of(c->number, PROCFS_DIR), S_IFDIR);
                         if (r < 0)
                                 return r;
                 }
-        else
-                for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
-                        if (f != PROCFS_DIR && entries[f].parent == pf) {
+        } else {
+                for (unsigned f = 0; f < _PROCFS_FILE_MAX && local < _PROCFS_FILE_MAX; f++)
+                        if (f != PROCFS_DIR && entries[f].parent == local) {
                                 r = dir_snapshot_add(s, entries[f].name, ino_of(c->number, f),
                                                      entries[f].mode & S_IFMT);
                                 if (r < 0)
                                         return r;
                         }
+                if (local == PROCFS_BUS_PCI || is_pci_bus(local)) {
+                        r = list_pci(c, local, s);
+                        if (r < 0)
+                                return r;
+                }
+        }
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -444,24 +602,7 @@ static int read_kernel_file(const char *path, char **ret) {
         return (int) size;
 }
 
-/* A PCI device's sysfs name is "DDDD:BB:SS.F". */
-static bool pci_visible(unsigned bus, unsigned devfn, void *userdata) {
-        struct procfs_container *c = userdata;
-        struct procfs_device *d, *tmp;
-        char want[32];
-        size_t n;
-
-        n = (size_t) snprintf(want, sizeof(want), "/0000:%02x:%02x.%x", bus, devfn >> 3, devfn & 7);
-        HASH_ITER(hh, c->devices, d, tmp) {
-                size_t len = strlen(d->devpath);
-                if (len >= n && streq(d->devpath + len - n, want))
-                        return true;
-        }
-        return false;
-}
-
-static int filter(enum procfs_file f, const char *kernel, size_t size, struct procfs_container *c,
-                  struct procfs_handle *h) {
+static int filter(unsigned f, const char *kernel, size_t size, struct procfs_container *c, struct procfs_handle *h) {
         switch (f) {
         case PROCFS_PARTITIONS:
                 return procfs_filter_partitions(kernel, size, block_name, c, &h->text, &h->size);
@@ -476,11 +617,24 @@ static int filter(enum procfs_file f, const char *kernel, size_t size, struct pr
         }
 }
 
+/* A device's configuration space is the host's file, read on each READ
+ * (it is live); the entry's checks ran at lookup and run again at read. */
+static int open_pci_config(unsigned local, struct procfs_handle *h) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = pci_config_path(local, &path);
+        if (r < 0)
+                return r;
+        h->fd = open(path, O_RDONLY | O_CLOEXEC);
+        return h->fd < 0 ? negative_errno() : 0;
+}
+
 /* The kernel's text now, filtered against what the container sees now. */
-static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle *h) {
+static int open_handle(struct procfs *p, fuse_ino_t ino, struct procfs_handle *h) {
         _cleanup_free_ char *kernel = NULL, *path = NULL;
         struct procfs_container *c;
-        enum procfs_file f;
+        unsigned f;
         int r, size;
 
         pthread_mutex_lock(&p->lock);
@@ -488,7 +642,9 @@ static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle 
         pthread_mutex_unlock(&p->lock);
         if (r < 0)
                 return r;
-        if (!entries[f].kernel)
+        if (is_pci_config(f))
+                return open_pci_config(f, h);
+        if (f >= _PROCFS_FILE_MAX || !entries[f].kernel)
                 return -EISDIR;
         if (asprintf(&path, "/proc/%s", entries[f].kernel) < 0)
                 return -ENOMEM;
@@ -508,8 +664,18 @@ static int read_filtered(struct procfs *p, fuse_ino_t ino, struct procfs_handle 
         return r;
 }
 
+static struct procfs_handle *procfs_handle_free(struct procfs_handle *h) {
+        if (!h)
+                return NULL;
+        safe_close(h->fd);
+        free(h->text);
+        free(h);
+        return NULL;
+}
+DEFINE_POINTER_CLEANUP(struct procfs_handle, procfs_handle_free);
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct procfs_handle *h;
+        _cleanup_(procfs_handle_freep) struct procfs_handle *h = NULL;
         int r;
 
         if ((fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -521,20 +687,47 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        r = read_filtered(procfs_of(req), ino, h);
+        h->fd = -EBADF;
+        r = open_handle(procfs_of(req), ino, h);
         if (r < 0) {
-                free(h);
                 fuse_reply_err(req, -r);
                 return;
         }
         fi->fh = (uintptr_t) h;
         /* The size is unknown until the file is read: no page cache, every
-         * read is answered from the text taken at open. */
+         * read is answered from the text taken at open (or the device). */
         fi->direct_io = 1;
-        if (fuse_reply_open(req, fi) != 0) {
-                free(h->text);
-                free(h);
+        if (fuse_reply_open(req, fi) == 0)
+                TAKE_PTR(h);
+}
+
+/* A PCI device the container stopped seeing is read no more. */
+static void read_pci_config(fuse_req_t req, fuse_ino_t ino, const struct procfs_handle *h, size_t size,
+                            off_t offset) {
+        struct procfs *p = procfs_of(req);
+        _cleanup_free_ char *buf = NULL;
+        struct procfs_container *c;
+        unsigned local;
+        ssize_t n;
+        int r;
+
+        pthread_mutex_lock(&p->lock);
+        r = resolve(p, ino, &c, &local);
+        pthread_mutex_unlock(&p->lock);
+        if (r < 0) {
+                fuse_reply_err(req, ENODEV);
+                return;
         }
+        buf = malloc(MAX(size, 1u));
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        n = pread(h->fd, buf, size, offset);
+        if (n < 0)
+                fuse_reply_err(req, errno);
+        else
+                fuse_reply_buf(req, buf, (size_t) n);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
@@ -542,6 +735,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, s
         _cleanup_free_ char *copy = NULL;
         size_t n;
 
+        if (h->fd >= 0) {
+                read_pci_config(req, ino, h, size, offset);
+                return;
+        }
         if (offset < 0 || (size_t) offset >= h->size) {
                 fuse_reply_buf(req, NULL, 0);
                 return;
@@ -560,10 +757,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, s
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct procfs_handle *h = (struct procfs_handle *) (uintptr_t) fi->fh;
-
-        free(h->text);
-        free(h);
+        procfs_handle_free((struct procfs_handle *) (uintptr_t) fi->fh);
         fuse_reply_err(req, 0);
 }
 

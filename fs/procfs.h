@@ -6,14 +6,15 @@
 #include "macro.h"
 
 /* The /proc files that name devices, as each container must see them:
- * partitions, diskstats, bus/input/devices and bus/pci/devices holding only
- * the devices the container sees, under its names.
+ * partitions, diskstats, bus/input/devices and bus/pci holding only the
+ * devices the container sees, under its names.
  *
  * One FUSE mount serves every container (libfuse takes a pthread key per
  * session and glibc has 1024: a third session per container would lower
  * the daemon's limit again), one directory per container:
  *
  *     MOUNTPOINT/NAME/{partitions,diskstats,bus/input/devices,bus/pci/devices}
+ *     MOUNTPOINT/NAME/bus/pci/BB/DD.F   (each visible PCI device's configuration space)
  *
  * The root is 0700 and root's alone; a container gets a bind mount of its
  * own directory, from which no path leads to a sibling.

@@ -106,6 +106,34 @@ assert_eq "$(tail -c +10 "$proc/partitions")" "$(dd if="$proc/partitions" bs=1 s
 assert_exit 1 bash -c "echo x >'$proc/partitions'"
 assert_contains "$ERR" "Read-only file system"
 
+# --- A container that sees one PCI device -------------------------------
+# The host's first PCI device of domain 0000, if it has one: lspci through
+# /proc (-A linux-proc) in a mount namespace whose /proc/bus/pci is the
+# view lists it exactly as it does on the host, and nothing else.
+slot=$(ls /sys/bus/pci/devices 2>/dev/null | grep -m1 '^0000:' || true)
+if [[ -n $slot ]]; then
+        bdf=${slot#0000:}
+        printf 'allow SUBSYSTEM=="pci", KERNEL=="%s"\n' "$slot" >"$TEST_TMPDIR/pci.rules"
+        "$DEVSIEVE" --runtime-dir "$RT" create pcic --policy "$TEST_TMPDIR/pci.rules" >/dev/null ||
+                fail "devsieve create pcic failed"
+        pci=$RT/containers/pcic/proc/bus/pci
+        bus=${bdf%%:*}
+        key=$(printf '%s%02x' "$bus" $(((16#${bdf:3:2} << 3) | ${bdf: -1})))
+        assert_eq "$(grep "^$key"$'\t' /proc/bus/pci/devices)" "$(cat "$pci/devices")" "pcic's /proc/bus/pci/devices"
+        assert_eq "$bus devices" "$(ls "$pci" | xargs)" "pcic's /proc/bus/pci"
+        assert_eq "${bdf#*:}" "$(ls "$pci/$bus")" "pcic's /proc/bus/pci/$bus"
+        cmp "/proc/bus/pci/$bus/${bdf#*:}" "$pci/$bus/${bdf#*:}" || fail "$bdf's configuration space differs"
+        assert_eq "$(lspci -A linux-proc -n -s "$bdf")" \
+                "$(unshare -m sh -c "mount --bind '$pci' /proc/bus/pci && exec lspci -A linux-proc -n")" \
+                "lspci through pcic's /proc/bus/pci"
+        # The oci container sees no PCI device: not even by a guessed path.
+        assert_exit 2 ls "$proc/bus/pci/$bus/${bdf#*:}"
+        assert_contains "$ERR" "No such file or directory"
+        "$DEVSIEVE" --runtime-dir "$RT" destroy pcic >/dev/null || fail "devsieve destroy pcic failed"
+else
+        log "no PCI device on this host: the PCI listing is not tested"
+fi
+
 # --- A runc container on the views --------------------------------------
 bundle=$TEST_TMPDIR/bundle
 mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
@@ -167,6 +195,7 @@ assert_eq "$(partition_records <<<"$partitions" | awk '{ print "/dev/" $2 }' | s
         "$(inside blkid -c /dev/null -o device | sort | xargs)" "blkid in the container"
 assert_eq "devices" "$(inside ls -A /proc/bus/pci)" "/proc/bus/pci in the container"
 assert_eq "" "$(inside lspci 2>&1)" "lspci in the container"
+assert_eq "" "$(inside lspci -A linux-proc 2>&1)" "lspci -A linux-proc in the container"
 assert_eq "" "$(inside cat /proc/bus/input/devices)" "/proc/bus/input/devices in the container"
 
 # --- Live: hot-plug, override, removal ----------------------------------
