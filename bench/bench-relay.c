@@ -26,11 +26,12 @@
 #include <sys/wait.h>
 
 #include "bench.h"
+#include "daemon/daemon.h"
 #include "daemon/relay-internal.h"
 #include "daemon/udev-source.h"
 #include "daemon/uevent-wire.h"
 #include "strv.h"
-#include "tests/helpers/mini-loop.h"
+#include "loop.h"
 
 #define THROUGHPUT_BATCHES 15
 #define THROUGHPUT_BATCH 20000
@@ -46,7 +47,7 @@
                 }                                                                     \
         } while (0)
 
-static struct daemon loop;
+static struct loop *loop;
 static char dir[] = "/tmp/bench-relay-XXXXXX";
 static pid_t children[FANOUT + 2]; /* throughput, fan-out, latency */
 static unsigned n_children;
@@ -135,7 +136,8 @@ static void container_init(struct bench_container *b, const char *name, pid_t pi
         CHECK(idmap_parse("0 100000 65536\n", &b->c.uid_map) == 0);
         CHECK(idmap_parse("0 100000 65536\n", &b->c.gid_map) == 0);
         b->dc = (struct daemon_container){ .container = &b->c, .dir = dir, .pid = pid, .pid_watch.fd = -EBADF };
-        CHECK(relay_new(&loop, &b->dc, RELAY_NETLINK, &b->relay) == 0);
+        CHECK(relay_new(loop, &(struct relay_target){ .name = b->c.name, .dir = dir, .pid = pid, .pidfd = -EBADF, .container = &b->c },
+                        RELAY_NETLINK, &b->relay) == 0);
         b->dc.relay = b->relay;
 }
 
@@ -390,7 +392,7 @@ int main(void) {
                 fprintf(stderr, "bench-relay needs root (network and user namespaces, loop devices).\n");
                 return 77;
         }
-        CHECK(mkdtemp(dir) && mini_loop_init(&loop) == 0);
+        CHECK(mkdtemp(dir) && loop_new(&loop) == 0);
         atexit(kill_children);
         atexit(remove_loop);
 
@@ -398,6 +400,6 @@ int main(void) {
         bench_throughput();
         bench_fanout();
         bench_latency();
-        mini_loop_done(&loop);
+        loop = loop_free(loop);
         return 0;
 }

@@ -12,6 +12,8 @@ packages=(
         fuse3 udev util-linux iproute2
         # tests, demo and benchmarks: real tools and peers
         jq runc lxcfs procps psmisc
+        # test-install: man formats the installed pages
+        man-db
         # test-procfs: lspci reads /proc/bus/pci, blkid and mkfs.ext4 check /proc/partitions
         pciutils e2fsprogs
 )

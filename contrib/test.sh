@@ -21,10 +21,10 @@ setup() { # setup DIR [meson options]
         fi
 }
 
-setup build-test
+setup build-test -Dwerror=true
 meson compile -C build-test
 meson test -C build-test --print-errorlogs
 
-CC=clang setup build-test-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+CC=clang setup build-test-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-test-sanitize
 meson test -C build-test-sanitize --print-errorlogs

@@ -1,22 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <stdio.h>
 
 #include "container.h"
+#include "container-name.h"
 #include "strv.h"
-
-/* Container names become directory names under the runtime dir and appear
- * in logs: keep them boring. */
-static bool container_name_is_valid(const char *name) {
-        size_t l = strlen(name);
-
-        if (l == 0 || l > 64 || name[0] == '.' || name[0] == '-')
-                return false;
-        for (const char *p = name; *p; p++)
-                if (!isalnum((unsigned char) *p) && !strchr("_.-", *p))
-                        return false;
-        return true;
-}
 
 int container_new(const char *name, struct policy *policy, const char *policy_source, struct container **ret) {
         _cleanup_(policy_freep) struct policy *p = policy;

@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "clock.h"
 #include "control-internal.h"
 #include "control-json.h"
 #include "control-request.h"
@@ -14,14 +15,8 @@
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
+#include "registry.h"
 #include "relay.h"
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static json_t *diagnostics_array(const struct policy_diagnostics *diags) {
         json_t *a = NULL;

@@ -73,14 +73,6 @@ const char *control_relay_to_string(enum control_relay r) {
         return r <= CONTROL_RELAY_NONE ? names[r] : NULL;
 }
 
-bool control_name_is_valid(const char *name) {
-        size_t n = strlen(name);
-
-        if (n == 0 || n > CONTROL_NAME_MAX || name[0] == '.' || name[0] == '-')
-                return false;
-        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
 _printf_(2, 3) static int fail(char **ret_error, const char *format, ...) {
         va_list ap;
         int r;
@@ -169,11 +161,11 @@ static int get_name(json_t *o, const char *command, bool required, const char **
 
         if (r < 0)
                 return r;
-        if (*ret && !control_name_is_valid(*ret))
+        if (*ret && !container_name_is_valid(*ret))
                 return fail(ret_error,
                             "%s: invalid container name \"%.64s\": 1 to %u characters of A-Z a-z 0-9 _ . -, "
                             "not starting with '.' or '-'",
-                            command, *ret, CONTROL_NAME_MAX);
+                            command, *ret, CONTAINER_NAME_MAX);
         return 0;
 }
 

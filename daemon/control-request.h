@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "container-name.h"
 #include "device-spec.h"
 #include "macro.h"
 
@@ -16,8 +17,6 @@
 
 /* Longest request line the daemon reads, newline included. */
 #define CONTROL_LINE_MAX (64U * 1024U)
-/* Container names become directory names below RUNTIME/containers. */
-#define CONTROL_NAME_MAX 64U
 
 enum control_command {
         CONTROL_CREATE,
@@ -66,10 +65,6 @@ int control_command_from_string(const char *s);
 /* Whether the command changes anything: those need a root peer. */
 bool control_command_mutates(enum control_command c);
 const char *control_relay_to_string(enum control_relay r);
-
-/* A container name: 1..CONTROL_NAME_MAX characters of [A-Za-z0-9_.-], not
- * starting with '.' or '-'. */
-bool control_name_is_valid(const char *name);
 
 /* Parses one request line (without the newline) into *ret, which borrows
  * strings from the JSON left in *ret_json (the caller decrefs it; NULL when

@@ -15,7 +15,7 @@
 static void client_free(struct control_client *cl) {
         struct control *c = cl->control;
 
-        daemon_unwatch(c->d, &cl->watch);
+        loop_unwatch(c->d->loop, &cl->watch);
         safe_close(cl->watch.fd);
         DL_DELETE(c->clients, cl);
         c->n_clients--;
@@ -37,7 +37,6 @@ static void client_break(struct control_client *cl) {
 
 static void client_update_events(struct control_client *cl) {
         uint32_t events = 0;
-        struct epoll_event ev;
 
         /* A client that is being closed, or monitors (which send nothing
          * more), is still read for EOF; one with replies queued is not read
@@ -49,8 +48,7 @@ static void client_update_events(struct control_client *cl) {
                 events |= EPOLLOUT;
         if (events == cl->events)
                 return;
-        ev = (struct epoll_event){ .events = events, .data.ptr = &cl->watch };
-        if (epoll_ctl(cl->control->d->epoll_fd, EPOLL_CTL_MOD, cl->watch.fd, &ev) >= 0)
+        if (loop_modify(cl->control->d->loop, &cl->watch, events) >= 0)
                 cl->events = events;
         else
                 client_break(cl);
@@ -182,7 +180,7 @@ static void handle_lines(struct control_client *cl) {
         cl->in_size -= start;
 }
 
-static void on_client(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_client(struct io_watch *w, uint32_t events) {
         struct control_client *cl = container_of(w, struct control_client, watch);
 
         if (events & EPOLLOUT)
@@ -253,7 +251,7 @@ static int client_new(struct control *c, int fd) {
         cl->events = EPOLLIN;
         DL_APPEND(c->clients, cl);
         c->n_clients++;
-        r = daemon_watch(c->d, &cl->watch, EPOLLIN);
+        r = loop_watch(c->d->loop, &cl->watch, EPOLLIN);
         if (r < 0) {
                 client_free(cl);
                 return r;
@@ -261,7 +259,7 @@ static int client_new(struct control *c, int fd) {
         return 0;
 }
 
-static void on_listen(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_listen(struct io_watch *w, uint32_t events) {
         struct control *c = container_of(w, struct control, listen);
 
         /* A few per wakeup: one connecting storm must not starve the
@@ -342,7 +340,7 @@ int control_new(struct daemon *d, const struct control_options *o, struct contro
         r = listen_socket(c, o);
         if (r < 0)
                 return r;
-        r = daemon_watch(d, &c->listen, EPOLLIN);
+        r = loop_watch(d->loop, &c->listen, EPOLLIN);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -357,7 +355,7 @@ struct control *control_free(struct control *c) {
         DL_FOREACH_SAFE(c->clients, cl, tmp)
                 client_free(cl);
         if (c->listen.fd >= 0) {
-                daemon_unwatch(c->d, &c->listen);
+                loop_unwatch(c->d->loop, &c->listen);
                 safe_close(c->listen.fd);
                 /* Only our own socket: the check in listen_socket() makes
                  * sure the path was not someone else's. */

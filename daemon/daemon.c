@@ -3,12 +3,11 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <utlist.h>
 
+#include "clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "fs/devfs.h"
@@ -16,71 +15,13 @@
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "registry.h"
 #include "relay.h"
 #include "strv.h"
 #include "udev-source.h"
 
-struct deferred_call {
-        void (*fn)(struct daemon *d, void *data);
-        void *data;
-        struct deferred_call *next;
-};
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-int daemon_watch(struct daemon *d, struct io_watch *w, uint32_t events) {
-        struct epoll_event ev = { .events = events, .data.ptr = w };
-
-        return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? negative_errno() : 0;
-}
-
-void daemon_unwatch(struct daemon *d, struct io_watch *w) {
-        if (w->fd >= 0)
-                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
-        for (int i = 0; i < d->n_batch; i++)
-                if (d->batch[i].data.ptr == w)
-                        d->batch[i].data.ptr = NULL;
-}
-
-int daemon_defer(struct daemon *d, void (*fn)(struct daemon *d, void *data), void *data) {
-        struct deferred_call *call = calloc(1, sizeof(*call));
-        uint64_t one = 1;
-
-        if (!call)
-                return -ENOMEM;
-        call->fn = fn;
-        call->data = data;
-        pthread_mutex_lock(&d->deferred_lock);
-        LL_APPEND(d->deferred, call);
-        pthread_mutex_unlock(&d->deferred_lock);
-        (void) write(d->deferred_watch.fd, &one, sizeof(one));
-        return 0;
-}
-
-static void on_deferred(struct daemon *d, struct io_watch *w, uint32_t events) {
-        struct deferred_call *calls, *call, *tmp;
-        uint64_t counter;
-
-        (void) read(w->fd, &counter, sizeof(counter));
-        pthread_mutex_lock(&d->deferred_lock);
-        calls = d->deferred;
-        d->deferred = NULL;
-        pthread_mutex_unlock(&d->deferred_lock);
-
-        /* In the order they were handed over: synthetic events of one
-         * container must reach it in the order it wrote them. */
-        LL_FOREACH_SAFE(calls, call, tmp) {
-                call->fn(d, call->data);
-                free(call);
-        }
-}
-
-static void on_udev(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_udev(struct io_watch *w, uint32_t events) {
+        struct daemon *d = container_of(w, struct daemon, udev_watch);
         int r = udev_source_dispatch(d->udev, d->model);
         if (r < 0)
                 log_error_errno(r, "Failed to receive device events: %m");
@@ -107,7 +48,8 @@ static void reload_all(struct daemon *d) {
         }
 }
 
-static void on_signal(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_signal(struct io_watch *w, uint32_t events) {
+        struct daemon *d = container_of(w, struct daemon, signals);
         struct signalfd_siginfo si;
 
         while (read(w->fd, &si, sizeof(si)) == sizeof(si))
@@ -128,7 +70,9 @@ static void destroy_exited_view(uint64_t id, void *userdata) {
         log_debug("FUSE session %" PRIu64 " ended.", id);
 }
 
-static void on_fuse_exited(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_fuse_exited(struct io_watch *w, uint32_t events) {
+        struct daemon *d = container_of(w, struct daemon, fuse_exited);
+
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
@@ -211,7 +155,7 @@ static int setup_signals(struct daemon *d) {
         if (d->signals.fd < 0)
                 return negative_errno();
         d->signals.fn = on_signal;
-        return daemon_watch(d, &d->signals, EPOLLIN);
+        return loop_watch(d->loop, &d->signals, EPOLLIN);
 }
 
 static int setup_devices(struct daemon *d, const struct daemon_options *o) {
@@ -246,7 +190,7 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
                  udev_source_name(d->udev));
 
         d->udev_watch = (struct io_watch){ .fd = udev_source_fd(d->udev), .fn = on_udev };
-        return daemon_watch(d, &d->udev_watch, EPOLLIN);
+        return loop_watch(d->loop, &d->udev_watch, EPOLLIN);
 }
 
 /* One mount for every container's /proc files: a session per container
@@ -273,9 +217,8 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        d->epoll_fd = d->signals.fd = d->deferred_watch.fd = -EBADF;
+        d->signals.fd = -EBADF;
         d->udev_watch.fd = d->fuse_exited.fd = -EBADF;
-        pthread_mutex_init(&d->deferred_lock, NULL);
         d->started_usec = now_usec();
         d->runtime_dir = strdup(o->runtime_dir);
         d->policy_dir = strdup(o->policy_dir);
@@ -290,25 +233,18 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
 
-        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->epoll_fd < 0)
-                return negative_errno();
+        r = loop_new(&d->loop);
+        if (r < 0)
+                return r;
         r = setup_signals(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
-
-        d->deferred_watch = (struct io_watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .fn = on_deferred };
-        if (d->deferred_watch.fd < 0)
-                return negative_errno();
-        r = daemon_watch(d, &d->deferred_watch, EPOLLIN);
-        if (r < 0)
-                return r;
 
         r = fuse_pool_new(o->fuse_workers, &d->fuse);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the FUSE workers: %m");
         d->fuse_exited = (struct io_watch){ .fd = fuse_pool_exited_fd(d->fuse), .fn = on_fuse_exited };
-        r = daemon_watch(d, &d->fuse_exited, EPOLLIN);
+        r = loop_watch(d->loop, &d->fuse_exited, EPOLLIN);
         if (r < 0)
                 return r;
 
@@ -329,29 +265,16 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
 
 int daemon_run(struct daemon *d) {
         while (!d->exiting) {
-                struct epoll_event events[16];
-                int n = epoll_wait(d->epoll_fd, events, ELEMENTSOF(events), -1);
+                int r = loop_run_once(d->loop, -1);
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_error_errno(errno, "epoll_wait failed: %m");
-                }
-                d->batch = events;
-                d->n_batch = n;
-                for (int i = 0; i < n; i++) {
-                        struct io_watch *w = events[i].data.ptr;
-                        if (w) /* else unwatched by an earlier handler */
-                                w->fn(d, w, events[i].events);
-                }
-                d->n_batch = 0;
+                if (r < 0 && r != -EINTR)
+                        return log_error_errno(r, "epoll_wait failed: %m");
         }
         return 0;
 }
 
 struct daemon *daemon_free(struct daemon *d) {
         struct container *c, *tmp;
-        struct deferred_call *call, *ctmp;
 
         if (!d)
                 return NULL;
@@ -364,12 +287,8 @@ struct daemon *daemon_free(struct daemon *d) {
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);
         model_free(d->model);
-        LL_FOREACH_SAFE(d->deferred, call, ctmp)
-                free(call);
-        safe_close(d->deferred_watch.fd);
         safe_close(d->signals.fd);
-        safe_close(d->epoll_fd);
-        pthread_mutex_destroy(&d->deferred_lock);
+        loop_free(d->loop);
         free(d->containers_dir);
         free(d->runtime_dir);
         free(d->policy_dir);

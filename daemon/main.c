@@ -6,10 +6,19 @@
 #include <grp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#if HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
+#else
+/* Built without libsystemd: no readiness notification; without
+ * --foreground the daemon detaches only once ready (Type=forking). */
+static inline int sd_notify(int unset_environment, const char *state) {
+        return 0;
+}
+#endif
 
 #include "daemon.h"
 #include "log.h"
+#include "registry.h"
 #include "strv.h"
 
 struct arguments {

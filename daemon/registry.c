@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "registry.h"
 #include "fs/devfs.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
@@ -53,11 +54,11 @@ static void daemon_container_free(struct daemon_container *dc) {
         free(dc);
 }
 
-static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_pid_exit(struct io_watch *w, uint32_t events) {
         struct daemon_container *dc = container_of(w, struct daemon_container, pid_watch);
 
         log_info("%s: process %d exited; its relay stops.", dc->container->name, (int) dc->pid);
-        daemon_unwatch(d, w);
+        loop_unwatch(dc->daemon->loop, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
         dc->relay = relay_free(dc->relay);
@@ -66,13 +67,22 @@ static void on_pid_exit(struct daemon *d, struct io_watch *w, uint32_t events) {
 
 /* An event the container wrote into a uevent file of its /sys. */
 struct synthetic_event {
+        struct daemon *daemon;
         char *container;
         char **properties;
 };
 
-static void deliver_synthetic_event(struct daemon *d, void *data) {
+static void synthetic_event_free(void *data) {
         struct synthetic_event *e = data;
-        struct daemon_container *dc = daemon_find_container(d, e->container);
+
+        strv_free(e->properties);
+        free(e->container);
+        free(e);
+}
+
+static void deliver_synthetic_event(void *data) {
+        struct synthetic_event *e = data;
+        struct daemon_container *dc = daemon_find_container(e->daemon, e->container);
 
         /* The container may be gone by now; its events go with it. */
         if (dc)
@@ -80,9 +90,7 @@ static void deliver_synthetic_event(struct daemon *d, void *data) {
                           strv_env_get(e->properties, "DEVPATH"), dc->relay ? "" : " (no relay: dropped)");
         if (dc && dc->relay)
                 (void) relay_inject(dc->relay, TAKE_PTR(e->properties));
-        strv_free(e->properties);
-        free(e->container);
-        free(e);
+        synthetic_event_free(e);
 }
 
 /* From a FUSE worker: the main loop owns the relay. */
@@ -96,12 +104,11 @@ static void on_synthetic_event(char **properties, void *userdata) {
                 free(e);
                 return;
         }
+        e->daemon = dc->daemon;
         e->properties = properties;
-        if (daemon_defer(dc->daemon, deliver_synthetic_event, e) < 0) {
+        if (loop_defer(dc->daemon->loop, deliver_synthetic_event, synthetic_event_free, e) < 0) {
                 log_error("%s: out of memory, a synthetic event is lost.", dc->container->name);
-                strv_free(e->properties);
-                free(e->container);
-                free(e);
+                synthetic_event_free(e);
         }
 }
 
@@ -122,6 +129,18 @@ static int container_root(pid_t pid, char **ret) {
         return asprintf(ret, "/proc/%d/root", (int) pid) < 0 ? -ENOMEM : 0;
 }
 
+static int relay_for(struct daemon *d, const struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+        const struct relay_target t = {
+                .name = dc->container->name,
+                .dir = dc->dir,
+                .pid = dc->pid,
+                .pidfd = dc->pid_watch.fd,
+                .container = dc->container,
+        };
+
+        return relay_new(d->loop, &t, mode, ret);
+}
+
 /* A relay for the newly attached process, into its network namespace; a
  * socket-mode relay made at creation stays (and *ret stays NULL). */
 static int attach_relay(struct daemon *d, struct daemon_container *dc, struct relay **ret) {
@@ -135,7 +154,7 @@ static int attach_relay(struct daemon *d, struct daemon_container *dc, struct re
                 if (streq(stats.mode, "socket") && dc->relay_mode != RELAY_NETLINK)
                         return 0;
         }
-        r = relay_new(d, dc, dc->relay_mode, ret);
+        r = relay_for(d, dc, dc->relay_mode, ret);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay into process %d: %m",
                                        dc->container->name, (int) dc->pid);
@@ -177,11 +196,11 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                 return r;
 
         if (dc->pid_watch.fd >= 0) {
-                daemon_unwatch(d, &dc->pid_watch);
+                loop_unwatch(d->loop, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
         dc->pid_watch = (struct io_watch){ .fd = TAKE_FD(pidfd), .fn = on_pid_exit };
-        r = daemon_watch(d, &dc->pid_watch, EPOLLIN);
+        r = loop_watch(d->loop, &dc->pid_watch, EPOLLIN);
         if (r < 0)
                 return r;
         dc->pid = pid;
@@ -290,7 +309,7 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0 || dc->relay_mode != RELAY_SOCKET)
                 return r;
         /* A socket needs no process: listeners may connect before it runs. */
-        r = relay_new(d, dc, RELAY_SOCKET, &dc->relay);
+        r = relay_for(d, dc, RELAY_SOCKET, &dc->relay);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay: %m", dc->container->name);
         return 0;
@@ -345,7 +364,7 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
 
         dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
-                daemon_unwatch(d, &dc->pid_watch);
+                loop_unwatch(d->loop, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);

@@ -36,7 +36,7 @@ struct relay_sink {
 };
 
 struct relay {
-        struct daemon *daemon;
+        struct loop *loop;
         char *name; /* the container's, for logs */
         enum relay_mode mode;
         uint64_t seqnum; /* socket mode numbers its own events */
@@ -73,8 +73,8 @@ int relay_sink_watch(struct relay_sink *s, uint32_t events);
 
 /* 1 when pid shares the daemon's network namespace. */
 int relay_netns_is_host(pid_t pid);
-int relay_netlink_open(struct relay *r, struct daemon_container *dc);
+int relay_netlink_open(struct relay *r, const struct relay_target *t);
 
-int relay_socket_open(struct relay *r, struct daemon_container *dc);
+int relay_socket_open(struct relay *r, const struct relay_target *t);
 void relay_socket_drop_client(struct relay *r, struct relay_sink *s);
 void relay_socket_close(struct relay *r);

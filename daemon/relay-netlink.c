@@ -122,7 +122,7 @@ static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
 
 /* The kernel's answers to failed injections (EPERM, EINVAL): the event
  * did not reach the container. */
-static void on_netlink_readable(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_netlink_readable(struct io_watch *w, uint32_t events) {
         struct relay_sink *s = container_of(w, struct relay_sink, watch);
         char buf[4096];
         ssize_t n;
@@ -156,24 +156,24 @@ static int root_ids(const struct container *c, uid_t *ret_uid, gid_t *ret_gid) {
         return 0;
 }
 
-int relay_netlink_open(struct relay *r, struct daemon_container *dc) {
+int relay_netlink_open(struct relay *r, const struct relay_target *t) {
         _cleanup_close_ int netns_fd = -EBADF, fd = -EBADF;
         int k;
 
-        if (dc->pid <= 0)
+        if (t->pid <= 0)
                 return -ESRCH;
-        k = netns_fd_of(dc->pid, &netns_fd);
+        k = netns_fd_of(t->pid, &netns_fd);
         if (k < 0)
                 return k;
         /* The pid is ours only while the pidfd says the process lives. */
-        if (dc->pid_watch.fd >= 0 && syscall(SYS_pidfd_send_signal, dc->pid_watch.fd, 0, NULL, 0) < 0)
+        if (t->pidfd >= 0 && syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
                 return -ESRCH;
         k = same_netns(netns_fd);
         if (k < 0)
                 return k;
         if (k > 0)
                 return -EPERM; /* every host listener would hear the container's events */
-        k = root_ids(dc->container, &r->uid, &r->gid);
+        k = root_ids(t->container, &r->uid, &r->gid);
         if (k < 0)
                 return k;
 

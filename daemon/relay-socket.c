@@ -23,7 +23,7 @@ void relay_socket_drop_client(struct relay *r, struct relay_sink *s) {
 }
 
 /* Clients only listen: whatever they send is ignored, a hang-up ends them. */
-static void on_client(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_client(struct io_watch *w, uint32_t events) {
         struct relay_sink *s = container_of(w, struct relay_sink, watch);
         struct relay *r = s->relay;
         char buf[256];
@@ -49,7 +49,7 @@ static void on_client(struct daemon *d, struct io_watch *w, uint32_t events) {
         }
 }
 
-static void on_listener(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_listener(struct io_watch *w, uint32_t events) {
         struct relay *r = container_of(w, struct relay, listener);
         struct relay_sink *s;
         int fd, k;
@@ -74,11 +74,11 @@ static void on_listener(struct daemon *d, struct io_watch *w, uint32_t events) {
         }
 }
 
-int relay_socket_open(struct relay *r, struct daemon_container *dc) {
+int relay_socket_open(struct relay *r, const struct relay_target *t) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int k;
 
-        if (asprintf(&r->socket_path, "%s/uevent.sock", dc->dir) < 0) {
+        if (asprintf(&r->socket_path, "%s/uevent.sock", t->dir) < 0) {
                 r->socket_path = NULL;
                 return -ENOMEM;
         }
@@ -98,7 +98,7 @@ int relay_socket_open(struct relay *r, struct daemon_container *dc) {
         if (chmod(r->socket_path, 0666) < 0 || listen(r->listener.fd, SOMAXCONN) < 0)
                 return negative_errno();
         r->listener.fn = on_listener;
-        k = daemon_watch(r->daemon, &r->listener, EPOLLIN);
+        k = loop_watch(r->loop, &r->listener, EPOLLIN);
         if (k < 0) {
                 r->listener.fd = safe_close(r->listener.fd);
                 return k;
@@ -112,7 +112,7 @@ void relay_socket_close(struct relay *r) {
         DL_FOREACH_SAFE(r->clients, s, tmp)
                 relay_socket_drop_client(r, s);
         if (r->listener.fd >= 0) {
-                daemon_unwatch(r->daemon, &r->listener);
+                loop_unwatch(r->loop, &r->listener);
                 r->listener.fd = safe_close(r->listener.fd);
         }
         if (r->socket_path) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <utlist.h>
 
+#include "clock.h"
 #include "log.h"
 #include "relay-internal.h"
 #include "strv.h"
@@ -15,13 +16,6 @@
 
 /* A listener that does not keep up is reported at most this often. */
 #define DROP_LOG_INTERVAL_USEC (10 * 1000000ull)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static void relay_msg_unref(struct relay_msg *m) {
         if (m && --m->refs == 0)
@@ -41,15 +35,15 @@ void relay_count_drops(struct relay *r, uint64_t n) {
 }
 
 int relay_sink_watch(struct relay_sink *s, uint32_t events) {
-        struct daemon *d = s->relay->daemon;
+        struct loop *l = s->relay->loop;
         int r;
 
         if (events == s->watching)
                 return 0;
         if (s->watching)
-                daemon_unwatch(d, &s->watch);
+                loop_unwatch(l, &s->watch);
         s->watching = 0;
-        r = daemon_watch(d, &s->watch, events);
+        r = loop_watch(l, &s->watch, events);
         if (r < 0)
                 return r;
         s->watching = events;
@@ -72,7 +66,7 @@ struct relay_sink *relay_sink_free(struct relay_sink *s) {
         if (!s)
                 return NULL;
         if (s->watching)
-                daemon_unwatch(s->relay->daemon, &s->watch);
+                loop_unwatch(s->relay->loop, &s->watch);
         safe_close(s->watch.fd);
         for (size_t i = 0; i < s->n; i++)
                 relay_msg_unref(s->queue[(s->head + i) % RELAY_QUEUE_MAX]);
@@ -230,14 +224,14 @@ void relay_get_stats(const struct relay *r, struct relay_stats *ret) {
         };
 }
 
-int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+int relay_new(struct loop *loop, const struct relay_target *t, enum relay_mode mode, struct relay **ret) {
         _cleanup_(relay_freep) struct relay *r = NULL;
         int k;
 
         if (mode == RELAY_AUTO) {
-                if (dc->pid <= 0)
+                if (t->pid <= 0)
                         return -ESRCH;
-                k = relay_netns_is_host(dc->pid);
+                k = relay_netns_is_host(t->pid);
                 if (k < 0)
                         return k;
                 mode = k ? RELAY_SOCKET : RELAY_NETLINK;
@@ -248,14 +242,14 @@ int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mod
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        r->daemon = d;
+        r->loop = loop;
         r->mode = mode;
         r->listener.fd = -EBADF;
-        r->name = strdup(dc->container->name);
+        r->name = strdup(t->name);
         if (!r->name)
                 return -ENOMEM;
 
-        k = mode == RELAY_NETLINK ? relay_netlink_open(r, dc) : relay_socket_open(r, dc);
+        k = mode == RELAY_NETLINK ? relay_netlink_open(r, t) : relay_socket_open(r, t);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(r);

@@ -4,7 +4,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon.h"
+#include "container.h"
+#include "loop.h"
 #include "model.h"
 
 /* Relays uevents into one container, as if it had its own kernel: only
@@ -13,6 +14,22 @@
  * not read cannot slow the daemon or anyone else. */
 
 struct relay;
+
+enum relay_mode {
+        RELAY_AUTO,    /* netlink for a container with its own netns, else socket */
+        RELAY_NETLINK,
+        RELAY_SOCKET,
+        RELAY_NONE,
+};
+
+/* Whom a relay serves; read by relay_new() only. */
+struct relay_target {
+        const char *name;                   /* the container's, for logs */
+        const char *dir;                    /* socket mode listens at DIR/uevent.sock */
+        pid_t pid;                          /* netlink mode: the container's process, 0 if none */
+        int pidfd;                          /* pid's pidfd or -EBADF: the pid is still ours */
+        const struct container *container;  /* its id maps give its root's host ids */
+};
 
 struct relay_stats {
         const char *mode;     /* "netlink" or "socket" */
@@ -25,8 +42,9 @@ struct relay_stats {
 /* mode RELAY_AUTO picks netlink when pid has a network namespace of its
  * own, socket otherwise. netlink into the host's own namespace is refused
  * (-EPERM): every host listener would hear the container's events. Socket
- * mode listens at DIR/uevent.sock (dc->dir). */
-int relay_new(struct daemon *d, struct daemon_container *dc, enum relay_mode mode, struct relay **ret);
+ * mode listens at DIR/uevent.sock (t->dir). The relay's sockets are
+ * watched by loop. */
+int relay_new(struct loop *loop, const struct relay_target *t, enum relay_mode mode, struct relay **ret);
 struct relay *relay_free(struct relay *r);
 DEFINE_POINTER_CLEANUP(struct relay, relay_free);
 

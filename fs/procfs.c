@@ -7,6 +7,7 @@
 #include <sys/param.h>
 #include <sys/sysmacros.h>
 
+#include "fileio.h"
 #include "node.h"
 #include "procfs-filter.h"
 #include "procfs.h"
@@ -563,41 +564,21 @@ static const char *input_handler(const char *sysfs_path, const char *handler, vo
         return handler[0] && strchr("0123456789", handler[strlen(handler) - 1]) ? NULL : handler;
 }
 
-/* The kernel's file to EOF, in a buffer that grows as it fills: most are
- * a few KiB, and a buffer of the largest size would cost a mapping each
- * open. *ret is NUL-terminated; returns the size. */
+/* The kernel's file to EOF. Most are a few KiB: the first read takes
+ * them whole, so a device coming or going cannot fall between two reads. */
 static int read_kernel_file(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
+        size_t size;
+        int r;
 
         if (fd < 0)
                 return negative_errno();
-        for (;;) {
-                ssize_t n;
-
-                if (allocated - size < 4096) {
-                        char *p;
-
-                        if (allocated >= PROCFS_FILE_MAX)
-                                return -EFBIG;
-                        allocated = allocated ? allocated * 2 : 16384;
-                        p = realloc(buf, allocated + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                n = read(fd, buf + size, allocated - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = '\0';
+        r = read_fd_bounded(fd, PROCFS_FILE_MAX + 1, 64 * 1024, &buf, &size);
+        if (r < 0)
+                return r;
+        if (size > PROCFS_FILE_MAX)
+                return -EFBIG;
         *ret = TAKE_PTR(buf);
         return (int) size;
 }

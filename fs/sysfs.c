@@ -174,7 +174,7 @@ static bool path_is_below(const char *path, const char *prefix) {
 /* Where tools look for the device, as the kernel links it: relative links
  * into devices/, so they resolve inside whatever /sys the view is bound at. */
 static int device_links(const struct device *d, const char *devpath, char ***ret) {
-        const char *subsystem = device_subsystem(d), *sysname = device_sysname(d);
+        const char *subsystem = d->pd.subsystem, *sysname = d->pd.sysname;
         _cleanup_strv_free_ char **links = NULL;
         char *link = NULL;
         int r = 0;
@@ -188,7 +188,7 @@ static int device_links(const struct device *d, const char *devpath, char ***ret
                 ADD_LINK("class/%s/%s\n../../%s", subsystem, sysname, devpath + 1);
         if (subsystem && d->subsystem_kind == SUBSYSTEM_KIND_BUS)
                 ADD_LINK("bus/%s/devices/%s\n../../../%s", subsystem, sysname, devpath + 1);
-        if (streq_ptr(subsystem, "block") && streq_ptr(device_property(d, "DEVTYPE"), "disk"))
+        if (streq_ptr(subsystem, "block") && streq_ptr(d->pd.devtype, "disk"))
                 ADD_LINK("block/%s\n../%s", sysname, devpath + 1);
         if (d->type)
                 ADD_LINK("dev/%s/%u:%u\n../../%s", d->type == 'b' ? "block" : "char", major(d->devnum),
@@ -257,7 +257,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
                 return -ENOMEM;
         s->id = d->id;
         s->depth = path_depth(d->devpath);
-        if (!(s->devpath = strdup(d->devpath)) || (device_subsystem(d) && !(s->subsystem = strdup(device_subsystem(d)))) ||
+        if (!(s->devpath = strdup(d->devpath)) || (d->pd.subsystem && !(s->subsystem = strdup(d->pd.subsystem))) ||
             (vd->node && !(s->node = strdup(vd->node))) || strv_copy(vd->writable_attributes, &s->writable) < 0) {
                 shown_device_free(s);
                 return -ENOMEM;
@@ -376,6 +376,12 @@ static void forget_mount(struct sysfs_view *v, struct view_mount *m) {
 static int compare_depth_desc(const void *a, const void *b) {
         const struct view_mount *x = *(struct view_mount *const *) a, *y = *(struct view_mount *const *) b;
         unsigned dx = path_depth(x->path), dy = path_depth(y->path);
+
+        return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+static int compare_path_depth_desc(const void *a, const void *b) {
+        unsigned dx = path_depth(*(char *const *) a), dy = path_depth(*(char *const *) b);
 
         return dx < dy ? 1 : dx > dy ? -1 : 0;
 }
@@ -747,12 +753,9 @@ static int expose(struct sysfs_view *v, const char *path) {
         return record_mount(v, path, VIEW_MOUNT_PASS);
 }
 
-static void unexpose(struct sysfs_view *v, struct view_mount *m) {
-        _cleanup_free_ char *path = strdup(m->path);
+static void unexpose(struct sysfs_view *v, const char *path) {
         struct fs_node *anchor;
 
-        if (!path)
-                return;
         unmount_below(v, path);
         pthread_mutex_lock(&v->lock);
         anchor = fs_tree_find(&v->tree, path);
@@ -766,7 +769,7 @@ static void unexpose(struct sysfs_view *v, struct view_mount *m) {
 }
 
 int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
-        _cleanup_strv_free_ char **wanted = NULL;
+        _cleanup_strv_free_ char **wanted = NULL, **unwanted = NULL;
         struct view_mount *m, *tmp;
         int r = 0;
 
@@ -778,9 +781,18 @@ int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
                 if (rel && *rel && !strv_contains(wanted, rel) && strv_extend(&wanted, rel) < 0)
                         return -ENOMEM;
         }
+        /* Unexposing one path unmounts and forgets every mount below it,
+         * which may be the next one a walk of v->mounts would visit: collect
+         * the paths first. Deepest first, so that an anchor below another
+         * is gone before the upper one checks whether it has children. */
         HASH_ITER(hh, v->mounts, m, tmp)
-                if (m->kind == VIEW_MOUNT_PASS && !strv_contains(wanted, m->path))
-                        unexpose(v, m);
+                if (m->kind == VIEW_MOUNT_PASS && !strv_contains(wanted, m->path) &&
+                    strv_extend(&unwanted, m->path) < 0)
+                        return -ENOMEM;
+        if (unwanted)
+                qsort(unwanted, strv_length(unwanted), sizeof(char *), compare_path_depth_desc);
+        STRV_FOREACH(u, unwanted)
+                unexpose(v, *u);
         STRV_FOREACH(w, wanted)
                 if (!find_mount(v, *w))
                         RET_GATHER(r, expose(v, *w));

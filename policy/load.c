@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "policy-internal.h"
 
 /* Reading policy files: the top-level entry points, includes (built-in or
@@ -20,48 +21,6 @@ static int directory_of(const char *path, char **ret) {
         if (!d)
                 return -ENOMEM;
         *ret = d;
-        return 0;
-}
-
-/* Reads at most POLICY_FILE_MAX + 1 bytes: one more than allowed is enough
- * for the parser to refuse the file, and a runaway file (or /dev/zero) is
- * never read in full. size_hint (st_size) only saves reallocations: sysfs
- * and procfs files, pipes and files that grow meanwhile report it wrong. */
-static int read_fd(int fd, size_t size_hint, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated;
-
-        allocated = (size_hint < 4096 ? 4096 : size_hint + 1);
-        if (allocated > POLICY_FILE_MAX + 2)
-                allocated = POLICY_FILE_MAX + 2;
-        buf = malloc(allocated);
-        if (!buf)
-                return -ENOMEM;
-
-        while (size < POLICY_FILE_MAX + 1) {
-                ssize_t n;
-
-                if (size + 1 >= allocated) {
-                        size_t a = allocated * 2 > POLICY_FILE_MAX + 2 ? POLICY_FILE_MAX + 2 : allocated * 2;
-                        char *b = realloc(buf, a);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                        allocated = a;
-                }
-                n = read(fd, buf + size, allocated - 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
         return 0;
 }
 
@@ -189,7 +148,9 @@ int policy_include(struct policy_parse_context *ctx, const char *file, unsigned 
                 return policy_diag(ctx, true, file, line, column, "include cycle: %s", chain);
         }
 
-        r = read_fd(fd, (size_t) st.st_size, &text, &size);
+        /* One byte more than allowed is enough for the parser to refuse the
+         * file; a runaway file (or /dev/zero) is never read in full. */
+        r = read_fd_bounded(fd, POLICY_FILE_MAX + 1, (size_t) st.st_size, &text, &size);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -232,7 +193,7 @@ int policy_load_file(const char *path, const struct policy_load_options *options
         if (fd < 0 || fstat(fd, &st) < 0)
                 r = negative_errno();
         else
-                r = read_fd(fd, (size_t) st.st_size, &text, &size); /* EISDIR for a directory */
+                r = read_fd_bounded(fd, POLICY_FILE_MAX + 1, (size_t) st.st_size, &text, &size); /* EISDIR for a directory */
         if (r < 0) {
                 int k;
 

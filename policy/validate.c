@@ -93,8 +93,13 @@ const char *policy_check_expose_path(const char *s) {
                 p += n + 1;
         }
 
-        if (streq(s, "/sys/devices"))
-                return "must not be /sys/devices itself (devsieve filters it)";
+        /* Every device directory lives below /sys/devices: exposing one
+         * shows the host's devices, hidden or not, with their attributes and
+         * uevent files. /sys/devices/system holds the CPUs, memory blocks
+         * and NUMA nodes, none of them a device node. */
+        if (path_is_at_or_below(s, "/sys/devices") && !path_is_at_or_below(s, "/sys/devices/system"))
+                return "must not be at or below /sys/devices, except /sys/devices/system (devsieve filters the "
+                       "devices)";
         for (size_t i = 0; i < ELEMENTSOF(filtered); i++)
                 if (path_is_at_or_below(s, filtered[i]))
                         return "must not be at or below /sys/class, /sys/bus, /sys/block or /sys/dev (devsieve filters "

@@ -5,6 +5,10 @@
 
 #include "macro.h"
 
+/* Reads from fd until EOF or limit bytes, into a NUL-terminated buffer
+ * (*ret, *ret_size). size_hint (e.g. st_size) sizes the first allocation. */
+int read_fd_bounded(int fd, size_t limit, size_t size_hint, char **ret, size_t *ret_size);
+
 /* Reads a small file (a sysfs attribute, a /proc file) in full into a
  * NUL-terminated string. dirfd may be AT_FDCWD or -EBADF for absolute paths.
  * Files longer than max give -EFBIG. Returns the length. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
 
+#include "fake-usb-stick.h"
 #include "policy.h"
 
 /* libFuzzer target: any input is a policy file. It must load or be refused
@@ -9,89 +10,6 @@
  * two must agree. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct kv {
-        const char *key, *value;
-};
-
-static const char *lookup(const struct kv *kv, const char *key) {
-        for (; kv->key; kv++)
-                if (streq(kv->key, key))
-                        return kv->value;
-        return NULL;
-}
-
-static const char *usb_attribute(const struct policy_device *d, const char *name) {
-        static const struct kv attributes[] = {
-                { "idVendor", "0781" },
-                { "idProduct", "5581" },
-                { "serial", "4C530001" },
-                { NULL, NULL },
-        };
-        return lookup(attributes, name);
-}
-
-static const char *disk_attribute(const struct policy_device *d, const char *name) {
-        static const struct kv attributes[] = {
-                { "size", "0" },
-                { "removable", "1" },
-                { "queue/rotational", "0" },
-                { NULL, NULL },
-        };
-        return lookup(attributes, name);
-}
-
-static const char *disk_property(const struct policy_device *d, const char *key) {
-        static const struct kv properties[] = {
-                { "ID_BUS", "usb" },
-                { "ID_FS_TYPE", "" },
-                { "DEVNAME", "/dev/sdb" },
-                { NULL, NULL },
-        };
-        return lookup(properties, key);
-}
-
-static const char *none(const struct policy_device *d, const char *key) {
-        return NULL;
-}
-
-static const struct policy_device usb = {
-        .devpath = "/devices/pci0000:00/usb1/1-1",
-        .subsystem = "usb",
-        .sysname = "1-1",
-        .devtype = "usb_device",
-        .driver = "usb",
-        .devname = "/dev/bus/usb/001/002",
-        .type = 'c',
-        .major = 189,
-        .minor = 1,
-        .property = none,
-        .attribute = usb_attribute,
-};
-
-static const struct policy_device host = {
-        .devpath = "/devices/pci0000:00/usb1/1-1/1-1:1.0/host6",
-        .subsystem = "scsi",
-        .sysname = "host6",
-        .driver = "usb-storage",
-        .parent = &usb,
-        .property = none,
-        .attribute = none,
-};
-
-static const struct policy_device disk = {
-        .devpath = "/devices/pci0000:00/usb1/1-1/1-1:1.0/host6/block/sdb",
-        .subsystem = "block",
-        .sysname = "sdb",
-        .devtype = "disk",
-        .devname = "/dev/sdb",
-        .type = 'b',
-        .major = 8,
-        .minor = 16,
-        .parent = &host,
-        .property = disk_property,
-        .attribute = disk_attribute,
-};
 
 static void evaluate(const struct policy *p, const struct policy_device *d) {
         struct policy_result fast = {}, traced = {};
@@ -141,9 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (size_t i = 0; paths[i]; i++)
                         if (paths[i][0] != '/')
                                 abort();
-                evaluate(p, &disk);
-                evaluate(p, &usb);
-                evaluate(p, &host);
+                evaluate(p, &sdb.pd);
+                evaluate(p, &stick.pd);
+                evaluate(p, &host.pd);
                 policy_free(p);
         } else if (diags.n_errors == 0)
                 abort(); /* a refusal must say why */

@@ -69,8 +69,42 @@ for __cmd in jq losetup truncate; do
 done
 unset __cmd
 
+# remove_tree DIR: detaches whatever is still mounted below DIR (a daemon
+# that crashed leaves its views mounted), then removes DIR.
+remove_tree() {
+        local m
+
+        while read -r m; do
+                umount -l "$m" 2>/dev/null
+        done < <(awk -v dir="$1/" 'index($2, dir) == 1 {print $2}' /proc/self/mounts | sort -r)
+        rm -rf "$1"
+}
+
 TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-test.XXXXXX")
-defer "rm -rf '$TEST_TMPDIR'"
+defer "remove_tree '$TEST_TMPDIR'"
+
+# A helper run inside a test's user namespace runs as the container's root
+# (host uid 100000), which cannot search a checkout below a 0700 directory
+# (root's home on Debian): such helpers, and the sanitizers' suppressions
+# they read, run from a copy in a directory everyone may search. /tmp, not
+# $TMPDIR: that one may be private too.
+HELPER_DIR=$(mktemp -d /tmp/devsieve-helpers.XXXXXX)
+defer "rm -rf '$HELPER_DIR'"
+chmod 0755 "$HELPER_DIR"
+if [[ -n ${UEVENT_LISTEN:-} ]]; then
+        install -m 0755 "$UEVENT_LISTEN" "$HELPER_DIR/uevent-listen"
+        UEVENT_LISTEN=$HELPER_DIR/uevent-listen
+fi
+if [[ ${LSAN_OPTIONS:-} =~ (^|:)suppressions=([^:]+) ]]; then
+        install -m 0644 "${BASH_REMATCH[2]}" "$HELPER_DIR/lsan.supp"
+        LSAN_OPTIONS=${LSAN_OPTIONS/"suppressions=${BASH_REMATCH[2]}"/"suppressions=$HELPER_DIR/lsan.supp"}
+        export LSAN_OPTIONS
+fi
+
+# TEST_ID: a short name of this run for what lives in a host-wide namespace
+# (network interfaces, loop device numbers): another copy of the suite may
+# run on this host at the same time.
+TEST_ID=$(printf '%04x' $(((RANDOM << 1 ^ $$) & 0xffff)))
 
 # --- Assertions --------------------------------------------------------
 
@@ -143,13 +177,14 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
-# The kernel may still hold a just-detached device for a moment. A device
-# the test removed itself is fine.
+# The kernel may still hold a just-detached device for a moment, and a
+# prober elsewhere on the host may have it open (30 s). A device the test
+# removed itself is fine.
 loop_remove() {
         local i
 
         [[ -e /sys/class/block/loop$1 ]] || return 0
-        for i in {1..50}; do
+        for i in {1..300}; do
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1
         done
@@ -169,12 +204,12 @@ daemon_start() {
         "$DEVSIEVED" --foreground --runtime-dir "$dir" --log-level debug "$@" >"$dir.log" 2>&1 &
         DAEMON_PID=$!
         defer "daemon_stop $DAEMON_PID '$dir.log'"
-        for _ in {1..100}; do
+        for _ in {1..600}; do
                 grep -q 'Serving;' "$dir.log" 2>/dev/null && return 0
                 kill -0 "$DAEMON_PID" 2>/dev/null || fail "devsieved exited:"$'\n'"$(cat "$dir.log")"
                 sleep 0.05
         done
-        fail "devsieved did not start in 5 s:"$'\n'"$(cat "$dir.log")"
+        fail "devsieved did not start in 30 s:"$'\n'"$(cat "$dir.log")"
 }
 
 # daemon_stop PID LOG: SIGTERM; a daemon that does not exit cleanly (a
@@ -190,11 +225,12 @@ daemon_stop() {
         fi
 }
 
-# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (5 s).
+# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (30 s: a
+# sanitizer build on a machine other test runs keep busy).
 wait_until() {
         local what=$1
         shift
-        for _ in {1..500}; do
+        for _ in {1..3000}; do
                 "$@" >/dev/null 2>&1 && return 0
                 sleep 0.01
         done

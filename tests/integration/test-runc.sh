@@ -9,9 +9,10 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 
-cat >"$TEST_TMPDIR/runc.rules" <<'RULES'
+# Only this test's loop device: other test runs attach theirs meanwhile.
+cat >"$TEST_TMPDIR/runc.rules" <<RULES
 include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/visible*", MODE="0640", GROUP="6"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", MODE="0640", GROUP="6"
 RULES
 RT=$TEST_TMPDIR/run
 daemon_start "$RT"

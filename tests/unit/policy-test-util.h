@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared by the policy tests: fake devices and scratch directories. Each
- * test program includes it once; everything is static inline. */
+/* Shared by the policy tests: fake devices (fake-device.h) and scratch
+ * directories. Each test program includes it once; everything is static
+ * inline. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,38 +15,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "fake-device.h"
 #include "policy.h"
 #include "strv.h"
-
-/* A device whose ENV{} and ATTR{} answers come from small tables. */
-struct fake_kv {
-        const char *key, *value;
-};
-
-struct fake_device {
-        struct policy_device pd;
-        struct fake_kv properties[8];
-        struct fake_kv attributes[8];
-};
-
-static inline const char *fake_lookup(const struct fake_kv *kv, size_t n, const char *key) {
-        for (size_t i = 0; i < n && kv[i].key; i++)
-                if (streq(kv[i].key, key))
-                        return kv[i].value;
-        return NULL;
-}
-
-static inline const char *fake_property(const struct policy_device *d, const char *key) {
-        const struct fake_device *f = container_of(d, struct fake_device, pd);
-        return fake_lookup(f->properties, ELEMENTSOF(f->properties), key);
-}
-
-static inline const char *fake_attribute(const struct policy_device *d, const char *name) {
-        const struct fake_device *f = container_of(d, struct fake_device, pd);
-        return fake_lookup(f->attributes, ELEMENTSOF(f->attributes), name);
-}
-
-#define FAKE_CALLBACKS .property = fake_property, .attribute = fake_attribute
 
 static inline void print_diagnostics(const struct policy_diagnostics *diags) {
         for (size_t i = 0; i < diags->n_items; i++) {

@@ -73,18 +73,18 @@ static void test_create_invalid(void **state) {
 }
 
 static void test_names(void **state) {
-        assert_true(control_name_is_valid("a"));
-        assert_true(control_name_is_valid("web_1.prod-2"));
-        assert_true(control_name_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
-        assert_false(control_name_is_valid(""));
-        assert_false(control_name_is_valid("."));
-        assert_false(control_name_is_valid(".."));
-        assert_false(control_name_is_valid(".hidden"));
-        assert_false(control_name_is_valid("-x"));
-        assert_false(control_name_is_valid("a/b"));
-        assert_false(control_name_is_valid("a b"));
-        assert_false(control_name_is_valid("ä"));
-        assert_false(control_name_is_valid("01234567890123456789012345678901234567890123456789012345678901234"));
+        assert_true(container_name_is_valid("a"));
+        assert_true(container_name_is_valid("web_1.prod-2"));
+        assert_true(container_name_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+        assert_false(container_name_is_valid(""));
+        assert_false(container_name_is_valid("."));
+        assert_false(container_name_is_valid(".."));
+        assert_false(container_name_is_valid(".hidden"));
+        assert_false(container_name_is_valid("-x"));
+        assert_false(container_name_is_valid("a/b"));
+        assert_false(container_name_is_valid("a b"));
+        assert_false(container_name_is_valid("ä"));
+        assert_false(container_name_is_valid("01234567890123456789012345678901234567890123456789012345678901234"));
         refused("{\"command\":\"destroy\",\"name\":\"../x\"}", "invalid container name");
         refused("{\"command\":\"destroy\",\"name\":\"a\\u0000b\"}", "malformed JSON");
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fake-usb-stick.h"
 #include "policy-test-util.h"
 
 /* policy_evaluate() without a trace runs for every device of every
@@ -42,33 +43,6 @@ void free(void *p) {
         __libc_free(p);
 }
 #endif
-
-static struct fake_device parent = {
-        .pd = {
-                .devpath = "/devices/pci0000:00/usb1/1-1",
-                .subsystem = "usb",
-                .sysname = "1-1",
-                .driver = "usb",
-                FAKE_CALLBACKS,
-        },
-        .attributes = { { "idVendor", "0781" } },
-};
-
-static struct fake_device sdb = {
-        .pd = {
-                .devpath = "/devices/pci0000:00/usb1/1-1/host6/block/sdb",
-                .subsystem = "block",
-                .sysname = "sdb",
-                .devtype = "disk",
-                .devname = "/dev/sdb",
-                .type = 'b',
-                .major = 8,
-                .minor = 16,
-                .parent = &parent.pd,
-                FAKE_CALLBACKS,
-        },
-        .properties = { { "ID_BUS", "usb" } },
-};
 
 static void require_counting(void) {
 #ifdef HAVE_ASAN

@@ -14,13 +14,13 @@
 
 #include "daemon/relay-internal.h"
 #include "strv.h"
-#include "tests/helpers/mini-loop.h"
+#include "loop.h"
 
 struct fixture {
-        struct daemon d;
+        struct loop *loop;
         char dir[64];
         struct container c;
-        struct daemon_container dc;
+        struct relay_target target;
         struct device device;
         struct visible_device v;
         struct relay *relay;
@@ -29,13 +29,13 @@ struct fixture {
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
 
-        assert_int_equal(mini_loop_init(&f->d), 0);
+        assert_int_equal(loop_new(&f->loop), 0);
         strcpy(f->dir, "/tmp/test-relay-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
         f->c.name = "t";
         idmap_identity(&f->c.uid_map);
         idmap_identity(&f->c.gid_map);
-        f->dc = (struct daemon_container){ .container = &f->c, .dir = f->dir, .pid_watch.fd = -EBADF };
+        f->target = (struct relay_target){ .name = f->c.name, .container = &f->c, .dir = f->dir, .pidfd = -EBADF };
         assert_int_equal(strv_extend(&f->device.properties, "DEVPATH=/devices/virtual/block/loop7"), 0);
         assert_int_equal(strv_extend(&f->device.properties, "SUBSYSTEM=block"), 0);
         assert_int_equal(strv_extend(&f->device.properties, "DEVNAME=loop7"), 0);
@@ -48,7 +48,7 @@ static int teardown(void **state) {
         struct fixture *f = *state;
 
         relay_free(f->relay);
-        mini_loop_done(&f->d);
+        loop_free(f->loop);
         strv_free(f->device.properties);
         assert_int_equal(rmdir(f->dir), 0); /* the socket is gone with the relay */
         free(f);
@@ -58,15 +58,15 @@ static int teardown(void **state) {
 static void test_netlink_refuses_host_netns(void **state) {
         struct fixture *f = *state;
 
-        f->dc.pid = getpid();
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_NETLINK, &f->relay), -EPERM);
+        f->target.pid = getpid();
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_NETLINK, &f->relay), -EPERM);
         assert_null(f->relay);
         /* auto: the host's namespace gets a socket instead. */
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_AUTO, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_AUTO, &f->relay), 0);
         assert_string_equal(f->relay->mode == RELAY_SOCKET ? "socket" : "netlink", "socket");
-        f->dc.pid = 0;
+        f->target.pid = 0;
         f->relay = relay_free(f->relay);
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_AUTO, &f->relay), -ESRCH);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_AUTO, &f->relay), -ESRCH);
 }
 
 static int connect_client(struct fixture *f) {
@@ -82,7 +82,7 @@ static int connect_client(struct fixture *f) {
         assert_true(fd >= 0);
         assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
         while (relay_get_stats(f->relay, &st), st.listeners == before)
-                assert_true(mini_loop_run_once(&f->d, 1000) > 0);
+                assert_true(loop_run_once(f->loop, 1000) > 0);
         return fd;
 }
 
@@ -118,7 +118,7 @@ static void test_socket_order_and_overflow(void **state) {
         char devname[64] = "";
         int fd;
 
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         fd = connect_client(f);
 
         /* More than the socket buffer and the queue hold, nobody reading. */
@@ -138,7 +138,7 @@ static void test_socket_order_and_overflow(void **state) {
                 relay_get_stats(f->relay, &st);
                 if (st.queued == 0)
                         break;
-                assert_true(mini_loop_run_once(&f->d, 1000) > 0);
+                assert_true(loop_run_once(f->loop, 1000) > 0);
         }
         while ((seqnum = receive_seqnum(fd, devname, sizeof(devname))) > 0)
                 assert_int_equal(seqnum, expected++);
@@ -157,7 +157,7 @@ static void test_socket_listeners(void **state) {
         struct relay_stats st;
         int a, b;
 
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         /* Before anyone listens: numbered, not queued. */
         apply_visible(f, 2);
         a = connect_client(f);
@@ -169,7 +169,7 @@ static void test_socket_listeners(void **state) {
         /* A hang-up is noticed by the loop; the other listener stays. */
         close(a);
         while (relay_get_stats(f->relay, &st), st.listeners == 2)
-                assert_true(mini_loop_run_once(&f->d, 1000) > 0);
+                assert_true(loop_run_once(f->loop, 1000) > 0);
         assert_int_equal(st.listeners, 1);
 
         /* An injected event is in the view already: DEVNAME as given. */
@@ -191,13 +191,14 @@ static void test_socket_listeners(void **state) {
 
 struct killer {
         struct io_watch watch;
+        struct loop *loop;
         struct relay **relay;
 };
 
-static void on_killer(struct daemon *d, struct io_watch *w, uint32_t events) {
+static void on_killer(struct io_watch *w, uint32_t events) {
         struct killer *k = container_of(w, struct killer, watch);
 
-        daemon_unwatch(d, w);
+        loop_unwatch(k->loop, w);
         *k->relay = relay_free(*k->relay);
 }
 
@@ -206,19 +207,19 @@ static void on_killer(struct daemon *d, struct io_watch *w, uint32_t events) {
  * must not reach the freed relay (ASan would say so). */
 static void test_teardown_with_pending_events(void **state) {
         struct fixture *f = *state;
-        struct killer k = { .relay = &f->relay };
+        struct killer k = { .loop = f->loop, .relay = &f->relay };
         int pipefd[2], client;
 
-        assert_int_equal(relay_new(&f->d, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         client = connect_client(f);
         assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
         k.watch = (struct io_watch){ .fd = pipefd[0], .fn = on_killer };
-        assert_int_equal(daemon_watch(&f->d, &k.watch, EPOLLIN), 0);
+        assert_int_equal(loop_watch(f->loop, &k.watch, EPOLLIN), 0);
         /* Ready in this order: the pid's exit first, then the hang-up. */
         assert_int_equal(write(pipefd[1], "x", 1), 1);
         close(client);
         /* Both in one batch, or the test proves nothing. */
-        assert_int_equal(mini_loop_run_once(&f->d, 1000), 2);
+        assert_int_equal(loop_run_once(f->loop, 1000), 2);
         assert_null(f->relay);
         close(pipefd[0]);
         close(pipefd[1]);
