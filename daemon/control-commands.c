@@ -13,6 +13,7 @@
 #include "control-request.h"
 #include "fileio.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
 #include "registry.h"
@@ -396,7 +397,8 @@ static json_int_t rss_bytes(void) {
 }
 
 /* The per-container numbers of the container's consumers: its /dev view,
- * its /sys view and its relay (events relayed and dropped). */
+ * its /sys view, its /proc files and its relay (events relayed and
+ * dropped). */
 static int status_add_consumer_stats(const struct daemon_container *dc, json_t *o) {
         if (dc->dev) {
                 struct devfs_stats s;
@@ -416,6 +418,15 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
                                                   "mounts", (json_int_t) s.mounts, "covered", (json_int_t) s.covered,
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
                                                   "mount_errors", (json_int_t) s.mount_errors)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->proc) {
+                struct procfs_container_stats s;
+                procfs_container_get_stats(dc->proc, &s);
+                if (json_object_set_new(o, "proc_stats",
+                                        json_pack("{s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices, "opens",
+                                                  (json_int_t) s.opens, "open_errors", (json_int_t) s.open_errors,
+                                                  "dropped", (json_int_t) s.dropped)) < 0)
                         return -ENOMEM;
         }
         if (dc->relay) {

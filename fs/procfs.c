@@ -71,6 +71,7 @@ struct procfs_container {
         char *name;
         struct procfs_device *devices;
         struct procfs_device *blocks; /* hh_devnum */
+        struct procfs_container_stats stats; /* devices is counted when asked */
         UT_hash_handle hh;        /* by name */
         UT_hash_handle hh_number; /* by number */
 };
@@ -152,7 +153,16 @@ void procfs_container_apply(struct procfs_container *c, const struct delta *delt
                 /* Out of memory: the device is left out, never shown wrong. */
                 if (procfs_device_new(deltas[i].new, &d) >= 0)
                         remember_device(c, d);
+                else
+                        c->stats.dropped++;
         }
+        pthread_mutex_unlock(&c->procfs->lock);
+}
+
+void procfs_container_get_stats(struct procfs_container *c, struct procfs_container_stats *ret) {
+        pthread_mutex_lock(&c->procfs->lock);
+        *ret = c->stats;
+        ret->devices = HASH_CNT(hh, c->devices);
         pthread_mutex_unlock(&c->procfs->lock);
 }
 
@@ -633,14 +643,17 @@ static int open_handle(struct procfs *p, fuse_ino_t ino, struct procfs_handle *h
         /* A kernel without input or PCI support has no such file: nothing to show. */
         if (size == -ENOENT)
                 size = 0;
-        else if (size < 0)
-                return size;
 
         pthread_mutex_lock(&p->lock);
         /* The container may have gone while the kernel was read. */
         r = resolve(p, ino, &c, &f);
-        if (r >= 0)
-                r = filter(f, kernel ?: "", (size_t) size, c, h);
+        if (r >= 0) {
+                r = size < 0 ? size : filter(f, kernel ?: "", (size_t) size, c, h);
+                if (r < 0)
+                        c->stats.open_errors++;
+                else
+                        c->stats.opens++;
+        }
         pthread_mutex_unlock(&p->lock);
         return r;
 }

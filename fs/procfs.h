@@ -38,6 +38,14 @@ int procfs_add_container(struct procfs *p, const char *name, struct procfs_conta
 void procfs_remove_container(struct procfs_container *c);
 void procfs_container_apply(struct procfs_container *c, const struct delta *deltas, size_t n_deltas);
 
+struct procfs_container_stats {
+        uint64_t devices;     /* visible devices in the view's copy */
+        uint64_t opens;       /* files opened (and filtered) */
+        uint64_t open_errors; /* opens that failed: the kernel's file could not be read or filtered */
+        uint64_t dropped;     /* devices left out of the copy for lack of memory */
+};
+void procfs_container_get_stats(struct procfs_container *c, struct procfs_container_stats *ret);
+
 /* The kernel's files this view filters, relative to /proc, and the name
  * of the container's copy relative to its directory (the same). */
 extern const char *const procfs_files[];

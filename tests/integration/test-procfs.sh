@@ -53,13 +53,21 @@ truncate -s 2M "$TEST_TMPDIR/visible.img" "$TEST_TMPDIR/renamed.img" "$TEST_TMPD
 mkfs.ext4 -q -F "$TEST_TMPDIR/visible.img"
 mkfs.ext4 -q -F "$TEST_TMPDIR/renamed.img"
 mkfs.ext4 -q -F "$TEST_TMPDIR/hidden.img"
+# REN is removed halfway through: once it is, its number may be another
+# test's device, which its cleanup must leave alone (loop_add's would not).
+removable_loop_add() {
+        local -n __removable_ret=$1
+        local dev
+        dev=$("$LOOPCTL" add) || fail "loopctl add failed"
+        defer "[[ -e '$TEST_TMPDIR/removed-${dev#/dev/}' ]] || { losetup -d $dev 2>/dev/null; loop_remove ${dev#/dev/loop}; }"
+        __removable_ret=$dev
+}
 loop_add VIS
-loop_add REN
+removable_loop_add REN
 loop_add HID
 losetup "$VIS" "$TEST_TMPDIR/visible.img"
 defer "losetup -d $VIS"
 losetup "$REN" "$TEST_TMPDIR/renamed.img"
-defer "losetup -d $REN 2>/dev/null; true"
 losetup "$HID" "$TEST_TMPDIR/hidden.img"
 defer "losetup -d $HID"
 vis=${VIS#/dev/}
@@ -102,6 +110,10 @@ assert_eq "" "$(cat "$proc/bus/pci/devices")" "/proc/bus/pci/devices"
 # Reads at an offset come from the text taken at open.
 assert_eq "$(tail -c +10 "$proc/partitions")" "$(dd if="$proc/partitions" bs=1 skip=9 status=none)" \
         "partitions read from an offset"
+# What was opened is counted, and nothing failed.
+stats=$("$DEVSIEVE" --runtime-dir "$RT" status --json | jq -c '.containers[] | select(.name == "oci") | .proc_stats')
+assert_eq "2 0 0" "$(jq -r '"\(.devices - 6) \(.open_errors) \(.dropped)"' <<<"$stats")" "proc_stats (6 OCI devices) $stats"
+[[ $(jq .opens <<<"$stats") -ge 10 ]] || fail "proc_stats counts no opens: $stats"
 # Nothing can be written, not even by host root.
 assert_exit 1 bash -c "echo x >'$proc/partitions'"
 assert_contains "$ERR" "Read-only file system"
@@ -223,6 +235,7 @@ assert_eq "$vis_dev $vis" "$(partition_records </proc/partitions | grep "^$vis_d
 losetup -d "$REN"
 # The kernel may hold a just-detached device for a while under load.
 wait_long "$ren to be removed" "$LOOPCTL" remove "${ren#loop}"
+touch "$TEST_TMPDIR/removed-$ren"
 wait_long "xvdr to leave the container's /proc/partitions" not_in_partitions "$ren_dev"
 wait_long "xvdr to leave the container's /proc/diskstats" not_in_diskstats "$ren_dev"
 assert_eq "$new_dev $new" "$(inside cat /proc/partitions | partition_records | xargs)" \
