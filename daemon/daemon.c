@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -197,10 +198,17 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
  * would cost a pthread key each (docs/procfs-view.md). */
 static int setup_procfs(struct daemon *d) {
         _cleanup_free_ char *path = NULL;
+        struct stat st;
         int r;
 
         if (asprintf(&path, "%s/proc-fs", d->runtime_dir) < 0)
                 return -ENOMEM;
+        /* A daemon that died left its mount behind, its connection gone:
+         * nothing can be done below it until it is detached. */
+        if (stat(path, &st) < 0 && errno == ENOTCONN) {
+                log_notice("Detaching the /proc view a previous devsieved left at %s.", path);
+                (void) umount2(path, MNT_DETACH);
+        }
         r = make_dir(path, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", path);
