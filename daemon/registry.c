@@ -213,6 +213,8 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                         devfs_set_root_owner(dc->dev, root_uid, root_gid);
                 if (dc->sys)
                         sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
+                if (dc->proc)
+                        procfs_container_set_root_owner(dc->proc, root_uid, root_gid);
         }
         c->uid_map = uids;
         c->gid_map = gids;

@@ -72,6 +72,8 @@ struct procfs_container {
         struct procfs_device *devices;
         struct procfs_device *blocks; /* hh_devnum */
         struct procfs_container_stats stats; /* devices is counted when asked */
+        uid_t root_uid; /* host ids of the container's root: the owner of its files */
+        gid_t root_gid;
         UT_hash_handle hh;        /* by name */
         UT_hash_handle hh_number; /* by number */
 };
@@ -342,8 +344,12 @@ static int pci_config_path(unsigned local, char **ret) {
 }
 
 /* A configuration space is 256 or 4096 bytes, as the host's file says. */
-static int fill_stat(fuse_ino_t ino, unsigned local, struct stat *st) {
-        *st = (struct stat){ .st_ino = ino, .st_mode = local_mode(local), .st_nlink = S_ISDIR(local_mode(local)) ? 2 : 1 };
+static int fill_stat(fuse_ino_t ino, unsigned local, uid_t uid, gid_t gid, struct stat *st) {
+        *st = (struct stat){ .st_ino = ino,
+                             .st_mode = local_mode(local),
+                             .st_nlink = S_ISDIR(local_mode(local)) ? 2 : 1,
+                             .st_uid = uid,
+                             .st_gid = gid };
         if (is_pci_config(local)) {
                 _cleanup_free_ char *path = NULL;
                 struct stat host;
@@ -357,13 +363,27 @@ static int fill_stat(fuse_ino_t ino, unsigned local, struct stat *st) {
         return 0;
 }
 
+void procfs_container_set_root_owner(struct procfs_container *c, uid_t uid, gid_t gid) {
+        pthread_mutex_lock(&c->procfs->lock);
+        c->root_uid = uid;
+        c->root_gid = gid;
+        pthread_mutex_unlock(&c->procfs->lock);
+        /* The kernel keeps the fixed entries' attributes for a day (the
+         * runtime looked them up to bind them before it attached): it must
+         * ask again. PCI entries are never cached. ENOENT: not looked up. */
+        for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
+                (void) fuse_lowlevel_notify_inval_inode(c->procfs->session->se, ino_of(c->number, f), 0, 0);
+}
+
 /* --- Requests ------------------------------------------------------------- */
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct procfs *p = procfs_of(req);
         struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
-        struct procfs_container *c;
+        struct procfs_container *c = NULL;
         unsigned pl, local = 0;
+        uid_t uid = 0;
+        gid_t gid = 0;
         int r = -ENOENT;
 
         pthread_mutex_lock(&p->lock);
@@ -382,13 +402,17 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 if (r >= 0)
                         e.ino = ino_of(c->number, local);
         }
+        if (r >= 0) {
+                uid = c->root_uid;
+                gid = c->root_gid;
+        }
         pthread_mutex_unlock(&p->lock);
         /* What a PCI device's entries show comes and goes with the device:
          * ask again each time rather than invalidate. */
         if (is_pci_bus(local) || is_pci_config(local))
                 e.entry_timeout = e.attr_timeout = 0;
         if (r >= 0)
-                r = fill_stat(e.ino, local, &e.attr);
+                r = fill_stat(e.ino, local, uid, gid, &e.attr);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;
@@ -401,6 +425,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         struct procfs_container *c;
         unsigned local;
         struct stat st;
+        uid_t uid = 0;
+        gid_t gid = 0;
         int r;
 
         if (ino == FUSE_ROOT_ID) {
@@ -410,9 +436,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         }
         pthread_mutex_lock(&p->lock);
         r = resolve(p, ino, &c, &local);
+        if (r >= 0) {
+                uid = c->root_uid;
+                gid = c->root_gid;
+        }
         pthread_mutex_unlock(&p->lock);
         if (r >= 0)
-                r = fill_stat(ino, local, &st);
+                r = fill_stat(ino, local, uid, gid, &st);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;

@@ -37,6 +37,9 @@ DEFINE_POINTER_CLEANUP(struct procfs, procfs_free);
 int procfs_add_container(struct procfs *p, const char *name, struct procfs_container **ret);
 void procfs_remove_container(struct procfs_container *c);
 void procfs_container_apply(struct procfs_container *c, const struct delta *deltas, size_t n_deltas);
+/* The files belong to the container's root (host ids) once it is known;
+ * host root until then. */
+void procfs_container_set_root_owner(struct procfs_container *c, uid_t uid, gid_t gid);
 
 struct procfs_container_stats {
         uint64_t devices;     /* visible devices in the view's copy */

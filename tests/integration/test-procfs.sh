@@ -209,6 +209,9 @@ assert_eq "devices" "$(inside ls -A /proc/bus/pci)" "/proc/bus/pci in the contai
 assert_eq "" "$(inside lspci 2>&1)" "lspci in the container"
 assert_eq "" "$(inside lspci -A linux-proc 2>&1)" "lspci -A linux-proc in the container"
 assert_eq "" "$(inside cat /proc/bus/input/devices)" "/proc/bus/input/devices in the container"
+# The container's root owns its files, as it owns its own procfs's.
+assert_eq "0:0 0:0 0:0 0:0" "$(inside stat -c %u:%g /proc/partitions /proc/diskstats /proc/bus/input/devices \
+        /proc/bus/pci | xargs)" "owner of the /proc files in the container"
 
 # --- Live: hot-plug, override, removal ----------------------------------
 in_partitions() { inside cat /proc/partitions | partition_records | grep -qx "$1"; }
