@@ -205,9 +205,11 @@ static int render_status(json_t *reply, const struct daemon_args *a) {
         printf("host devices:      %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "devices")));
         printf("host events:       %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "events")));
         printf("memory (RSS):      %.1f MiB\n", (double) rss / (1024.0 * 1024.0));
-        printf("clients:           %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " monitoring)\n",
+        printf("clients:           %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " monitoring, %" JSON_INTEGER_FORMAT
+               " refused since start)\n",
                json_integer_value(json_object_get(reply, "clients")),
-               json_integer_value(json_object_get(reply, "monitors")));
+               json_integer_value(json_object_get(reply, "monitors")),
+               json_integer_value(json_object_get(reply, "clients_refused")));
         printf("containers:        %zu\n", json_array_size(containers));
         if (json_array_size(containers) == 0)
                 return DEVSIEVE_EXIT_OK;

@@ -404,20 +404,22 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
                 struct devfs_stats s;
                 devfs_get_stats(dc->dev, &s);
                 if (json_object_set_new(o, "dev_stats",
-                                        json_pack("{s:I, s:I, s:I, s:I}", "device_nodes", (json_int_t) s.device_nodes,
-                                                  "user_entries", (json_int_t) s.user_entries, "conflicts",
-                                                  (json_int_t) s.conflicts, "memory_bytes",
-                                                  (json_int_t) s.memory_bytes)) < 0)
+                                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "device_nodes",
+                                                  (json_int_t) s.device_nodes, "user_entries",
+                                                  (json_int_t) s.user_entries, "conflicts", (json_int_t) s.conflicts,
+                                                  "memory_bytes", (json_int_t) s.memory_bytes, "apply_errors",
+                                                  (json_int_t) s.apply_errors)) < 0)
                         return -ENOMEM;
         }
         if (dc->sys) {
                 struct sysfs_view_stats s;
                 sysfs_view_get_stats(dc->sys, &s);
                 if (json_object_set_new(o, "sys_stats",
-                                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices,
+                                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices,
                                                   "mounts", (json_int_t) s.mounts, "covered", (json_int_t) s.covered,
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
-                                                  "mount_errors", (json_int_t) s.mount_errors)) < 0)
+                                                  "mount_errors", (json_int_t) s.mount_errors, "apply_errors",
+                                                  (json_int_t) s.apply_errors)) < 0)
                         return -ENOMEM;
         }
         if (dc->proc) {
@@ -479,6 +481,7 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "rss_bytes", json_integer(rss_bytes()));
         reply = with(reply, "clients", json_integer(cl->control->n_clients));
         reply = with(reply, "monitors", json_integer(cl->control->n_monitors));
+        reply = with(reply, "clients_refused", json_integer((json_int_t) control_n_refused(cl->control)));
         return with(reply, "containers", TAKE_PTR(containers));
 }
 

@@ -263,7 +263,8 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return r;
 
-        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid }, &d->control);
+        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid, .idle_timeout_sec = o->client_timeout_sec },
+                        &d->control);
         if (r < 0)
                 return r;
 

@@ -53,6 +53,7 @@ struct daemon_options {
         unsigned fuse_workers; /* 0: default */
         bool kernel_events;    /* always follow the kernel's uevents, even with a udevd */
         gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
+        unsigned client_timeout_sec; /* idle control clients are disconnected; 0: the default */
 };
 
 struct daemon {

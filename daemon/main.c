@@ -41,7 +41,10 @@ static void help(void) {
                "      --log-level LEVEL   emerg..debug (default info)\n"
                "      --socket-group GROUP\n"
                "                          let GROUP's members connect to the control socket\n"
-               "                          (read-only requests only; default: root alone)\n"
+                                  "                          (read-only requests only; default: root alone)\n"
+               "      --client-timeout SEC\n"
+               "                          disconnect control clients idle for SEC seconds\n"
+               "                          (1-86400, default 60; monitors are never idle)\n"
                "      --container NAME=POLICY\n"
                "                          serve a container from the start (repeatable);\n"
                "                          without a control client, devsieved runs standalone\n"
@@ -77,7 +80,7 @@ static int parse_group(const char *s, gid_t *ret) {
 
 static int parse_arguments(int argc, char **argv, struct arguments *a) {
         enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER, ARG_ATTACH,
-               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_VERSION };
+               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_CLIENT_TIMEOUT, ARG_VERSION };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
@@ -88,6 +91,7 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 { "fuse-threads", required_argument, NULL, ARG_FUSE_THREADS },
                 { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
                 { "socket-group", required_argument, NULL, ARG_SOCKET_GROUP },
+                { "client-timeout", required_argument, NULL, ARG_CLIENT_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -145,6 +149,16 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 case ARG_SOCKET_GROUP:
                         if (parse_group(optarg, &a->daemon.socket_gid) < 0) {
                                 log_error("--socket-group: no group '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_CLIENT_TIMEOUT:
+                        errno = 0;
+                        a->daemon.client_timeout_sec = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || a->daemon.client_timeout_sec == 0 ||
+                            a->daemon.client_timeout_sec > 86400) {
+                                log_error("--client-timeout wants a number of seconds from 1 to 86400, got '%s'.",
+                                          optarg);
                                 return -EINVAL;
                         }
                         break;

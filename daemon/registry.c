@@ -170,8 +170,11 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int pidfd = -EBADF;
         struct container *c = dc->container;
-        struct idmap uids, gids;
+        struct idmap uids, gids, old_uids, old_gids;
+        struct io_watch old_watch = { .fd = -EBADF };
         uint32_t root_uid, root_gid;
+        bool old_exited;
+        pid_t old_pid;
         int r;
 
         if (pid <= 0)
@@ -195,16 +198,51 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         if (r < 0)
                 return r;
 
-        if (dc->pid_watch.fd >= 0) {
-                loop_unwatch(d->loop, &dc->pid_watch);
-                safe_close(dc->pid_watch.fd);
-        }
-        dc->pid_watch = (struct io_watch){ .fd = TAKE_FD(pidfd), .fn = on_pid_exit };
-        r = loop_watch(d->loop, &dc->pid_watch, EPOLLIN);
-        if (r < 0)
-                return r;
+        /* All or nothing: the relay reads the pid and id maps, so they are
+         * set for it and put back when it or anything after it fails. The
+         * views' owners and the relay change only once nothing can. */
+        old_pid = dc->pid;
+        old_exited = dc->exited;
+        old_uids = c->uid_map;
+        old_gids = c->gid_map;
         dc->pid = pid;
         dc->exited = false;
+        c->uid_map = uids;
+        c->gid_map = gids;
+        r = attach_relay(d, dc, &relay);
+        if (r >= 0) {
+                old_watch = dc->pid_watch;
+                dc->pid_watch = (struct io_watch){ .fd = pidfd, .fn = on_pid_exit };
+                r = loop_watch(d->loop, &dc->pid_watch, EPOLLIN);
+                if (r < 0)
+                        dc->pid_watch = old_watch;
+        }
+        if (r >= 0) {
+                r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+                if (r < 0) {
+                        loop_unwatch(d->loop, &dc->pid_watch);
+                        dc->pid_watch = old_watch;
+                }
+        }
+        if (r < 0) {
+                dc->pid = old_pid;
+                dc->exited = old_exited;
+                c->uid_map = old_uids;
+                c->gid_map = old_gids;
+                return r;
+        }
+        TAKE_FD(pidfd);
+        if (old_watch.fd >= 0) {
+                /* An event of the old pidfd waiting in the current batch names
+                 * &dc->pid_watch, which the new pidfd (too new to be in the
+                 * batch) uses now: unwatch the old fd under that address. */
+                struct io_watch new_watch = dc->pid_watch;
+
+                dc->pid_watch = old_watch;
+                loop_unwatch(d->loop, &dc->pid_watch);
+                safe_close(old_watch.fd);
+                dc->pid_watch = new_watch;
+        }
 
         /* The views' own files belong to the container's root. A container
          * that cannot name host ids for its root keeps what the views had. */
@@ -216,20 +254,11 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                 if (dc->proc)
                         procfs_container_set_root_owner(dc->proc, root_uid, root_gid);
         }
-        c->uid_map = uids;
-        c->gid_map = gids;
-
-        r = attach_relay(d, dc, &relay);
-        if (r < 0)
-                return r;
-        r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
         /* Only now: what the container had from the start is no event. */
         if (relay) {
                 relay_free(dc->relay);
                 dc->relay = TAKE_PTR(relay);
         }
-        if (r < 0)
-                return r;
         expose_policy_paths(dc);
         return 0;
 }

@@ -55,6 +55,7 @@ struct relay {
         uint64_t relayed, dropped, dropped_logged;
         uint64_t drop_logged_usec;
         bool refusal_logged;
+        bool forgery_logged;
 };
 
 /* Counts lost events; logs at most every 10 s per relay. */

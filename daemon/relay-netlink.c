@@ -121,13 +121,29 @@ static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
 }
 
 /* The kernel's answers to failed injections (EPERM, EINVAL): the event
- * did not reach the container. */
+ * did not reach the container. Only the kernel's (portid 0): the socket's
+ * portid is visible in the container's /proc/net/netlink, and its root may
+ * send to it. */
 static void on_netlink_readable(struct io_watch *w, uint32_t events) {
         struct relay_sink *s = container_of(w, struct relay_sink, watch);
         char buf[4096];
         ssize_t n;
 
-        while ((n = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+        for (;;) {
+                struct sockaddr_nl from = {};
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+                struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
+
+                n = recvmsg(w->fd, &msg, MSG_DONTWAIT);
+                if (n <= 0)
+                        break;
+                if (msg.msg_namelen < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0) {
+                        if (!s->relay->forgery_logged)
+                                log_debug("%s: ignoring netlink messages not from the kernel (portid %u)",
+                                          s->relay->name, (unsigned) from.nl_pid);
+                        s->relay->forgery_logged = true;
+                        continue;
+                }
                 for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
                         const struct nlmsgerr *e = NLMSG_DATA(h);
 
@@ -140,6 +156,7 @@ static void on_netlink_readable(struct io_watch *w, uint32_t events) {
                         s->relay->refusal_logged = true;
                         relay_count_drops(s->relay, 1);
                 }
+        }
 }
 
 static int root_ids(const struct container *c, uid_t *ret_uid, gid_t *ret_gid) {

@@ -42,10 +42,11 @@ struct devfs_device {
 };
 
 struct devfs {
-        pthread_mutex_t lock; /* tree, devices, memory, root ids */
+        pthread_mutex_t lock; /* tree, devices, memory, apply_errors, root ids */
         struct fs_tree tree;
         struct devfs_device *devices; /* by id */
         uint64_t memory; /* bytes held for the container's files */
+        uint64_t apply_errors; /* deltas that could not be applied */
         uid_t root_uid;
         gid_t root_gid;
 
@@ -265,8 +266,10 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
         struct devfs_device *d, *tmp;
 
         pthread_mutex_lock(&v->lock);
+        /* Every delta, whatever an earlier one's fate; failures are counted
+         * (status). */
         for (size_t i = 0; i < n_deltas; i++)
-                (void) apply_one(v, &deltas[i]);
+                v->apply_errors += apply_one(v, &deltas[i]) < 0;
         /* A name the container has given up since the last batch goes to
          * the device that wanted it. Not at once from the request: the
          * kernel must learn of the new entry, and only this thread may tell
@@ -319,6 +322,7 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
         HASH_ITER (hh, v->devices, d, dtmp)
                 ret->conflicts += d->conflict;
         ret->memory_bytes = v->memory;
+        ret->apply_errors = v->apply_errors;
         pthread_mutex_unlock(&v->lock);
 }
 
@@ -548,13 +552,22 @@ static int make_device(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const
         return -EPERM;
 }
 
-static void reply_made(fuse_req_t req, int r, const struct fuse_entry_param *e, struct fuse_file_info *fi) {
-        if (r < 0)
+/* Under the lock, as for LOOKUP: the reference make_own counted is the
+ * kernel's only once the reply reached it, and a FORGET for it must not
+ * overtake the reply. */
+static void reply_made(struct devfs *v, fuse_req_t req, int r, const struct fuse_entry_param *e,
+                       struct fuse_file_info *fi) {
+        struct fs_node *n;
+
+        if (r < 0) {
                 fuse_reply_err(req, -r);
-        else if (fi)
-                fuse_reply_create(req, e, fi);
-        else
-                fuse_reply_entry(req, e);
+                return;
+        }
+        if ((fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e)) == 0)
+                return;
+        n = fs_tree_get(&v->tree, e->ino);
+        if (n)
+                fs_node_forget(&v->tree, n, 1);
 }
 
 static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
@@ -567,8 +580,8 @@ static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
                 r = make_device(v, req, parent, name, mode, rdev, &e);
         else if (S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISREG(mode))
                 r = make_own(v, req, parent, name, mode, 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
@@ -578,8 +591,8 @@ static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
@@ -589,8 +602,8 @@ static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFLNK | 0777, 0, link, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
@@ -600,8 +613,8 @@ static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFREG | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, fi);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, fi);
 }
 
 /* The container removed an entry: its own go, a device's entries are
@@ -798,73 +811,27 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
                 fuse_reply_write(req, (size_t) r);
 }
 
-/* An open directory: its listing as of the last READDIR at offset 0. */
-struct dir_handle {
-        struct fs_dir_snapshot *snapshot;
-};
-
 static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct devfs *v = view(req);
-        struct dir_handle *h;
         int error;
 
         pthread_mutex_lock(&v->lock);
         (void) get_dir(v, ino, &error);
         pthread_mutex_unlock(&v->lock);
-        if (error) {
+        if (error)
                 fuse_reply_err(req, error);
-                return;
-        }
-        h = calloc(1, sizeof(*h));
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        fi->fh = (uintptr_t) h;
-        /* The kernel may keep the listing (cache_readdir). It then records
-         * the directory's mtime when it starts filling its cache, before
-         * the READDIR at offset 0, and drops the cache when a later mtime
-         * differs; every change bumps the mtime and every delta sends an
-         * inval_inode of the directory. So the listing is taken at that
-         * READDIR, never earlier (at OPENDIR it could predate the mtime
-         * the kernel records, and a stale listing would stick). */
-        fi->cache_readdir = 1;
-        fi->keep_cache = 1;
-        if (fuse_reply_open(req, fi) != 0)
-                free(h);
+        else
+                fs_dir_open(req, fi);
 }
 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
         struct devfs *v = view(req);
 
-        /* The kernel serializes READDIRs of one open directory. */
-        if (off == 0 || !h->snapshot) {
-                struct fs_dir_snapshot *s = NULL;
-                struct fs_node *dir;
-                int error;
-
-                pthread_mutex_lock(&v->lock);
-                dir = get_dir(v, ino, &error);
-                if (dir)
-                        error = -fs_dir_snapshot_new(dir, NULL, NULL, &s);
-                pthread_mutex_unlock(&v->lock);
-                if (error) {
-                        fuse_reply_err(req, error);
-                        return;
-                }
-                fs_dir_snapshot_free(h->snapshot);
-                h->snapshot = s;
-        }
-        fs_dir_snapshot_reply(req, h->snapshot, size, off);
+        fs_dir_read(req, fi, &v->lock, &v->tree, ino, size, off);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
-
-        fs_dir_snapshot_free(h->snapshot);
-        free(h);
-        fuse_reply_err(req, 0);
+        fs_dir_release(req, fi);
 }
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {

@@ -255,3 +255,57 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
         }
         fuse_reply_buf(req, buf, used);
 }
+
+/* An open directory: its listing as of the last READDIR at offset 0. */
+struct fs_dir_handle {
+        struct fs_dir_snapshot *snapshot;
+};
+
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
+        struct fs_dir_handle *h = calloc(1, sizeof(*h));
+
+        if (!h) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        fi->fh = (uintptr_t) h;
+        fi->cache_readdir = 1;
+        fi->keep_cache = 1;
+        if (fuse_reply_open(req, fi) != 0)
+                free(h);
+}
+
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, const struct fs_tree *tree,
+                 fuse_ino_t ino, size_t size, off_t offset) {
+        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+
+        /* The kernel serializes READDIRs of one open directory. */
+        if (offset == 0 || !h->snapshot) {
+                struct fs_dir_snapshot *s = NULL;
+                struct fs_node *dir;
+                int r;
+
+                pthread_mutex_lock(lock);
+                dir = fs_tree_get(tree, ino);
+                r = !dir || !fs_node_linked(tree, dir) ? -ENOENT
+                    : !S_ISDIR(dir->st.st_mode)        ? -ENOTDIR
+                                                       : fs_dir_snapshot_new(dir, NULL, NULL, &s);
+                pthread_mutex_unlock(lock);
+                if (r < 0) {
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+                fs_dir_snapshot_free(h->snapshot);
+                h->snapshot = s;
+        }
+        fs_dir_snapshot_reply(req, h->snapshot, size, offset);
+}
+
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi) {
+        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+
+        if (h)
+                fs_dir_snapshot_free(h->snapshot);
+        free(h);
+        fuse_reply_err(req, 0);
+}

@@ -6,6 +6,7 @@
 #endif
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <uthash.h>
@@ -92,3 +93,18 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
 struct fs_dir_snapshot *fs_dir_snapshot_free(struct fs_dir_snapshot *s);
 /* Replies to READDIR from a snapshot. */
 void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset);
+
+/* OPENDIR/READDIR/RELEASEDIR of both views. The kernel may keep a listing
+ * (cache_readdir): it records the directory's mtime when it starts filling
+ * its cache, before the READDIR at offset 0, and drops the cache when a
+ * later mtime differs. Every change bumps the directory's mtime and the
+ * views send an inval_inode of the directory with it. So the listing is
+ * taken at each READDIR at offset 0, never at OPENDIR: taken there it could
+ * predate the mtime the kernel records, and the stale listing would stick
+ * until the kernel dropped its caches. */
+/* Replies to OPENDIR; the caller has checked that ino is a directory. */
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
+/* Replies to READDIR: ino's listing from tree (guarded by lock). */
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, const struct fs_tree *tree,
+                 fuse_ino_t ino, size_t size, off_t offset);
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi);

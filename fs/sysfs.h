@@ -33,6 +33,7 @@ struct sysfs_view_stats {
         uint64_t covered;          /* hidden child devices covered */
         uint64_t synthetic_events; /* events the container wrote */
         uint64_t mount_errors;     /* devices that could not be shown (logged by the caller's stats) */
+        uint64_t apply_errors;     /* deltas that could not be applied (the others were) */
 };
 
 /* Mounts at mountpoint (an existing empty directory) as a shared mount, so

@@ -16,6 +16,10 @@ set -euo pipefail
 
 __deferred=()
 __created_loops=()
+# diskseq of each loop device this test made, by index: loop numbers are
+# reused, and another test run may have made loopN again after this one
+# removed its own.
+declare -A __loop_seq=()
 
 log() {
         echo "### $*" >&2
@@ -48,7 +52,7 @@ __cleanup() {
                 fi
         done
         for i in "${__created_loops[@]}"; do
-                if [[ -e /sys/class/block/loop$i ]]; then
+                if loop_is_mine "$i"; then
                         echo "FAIL: loop device loop$i is left over" >&2
                         [[ $rc -eq 0 ]] && rc=1
                 fi
@@ -156,8 +160,7 @@ loop_add() {
 
         __loop_add_dev=$("$LOOPCTL" add) || fail "loopctl add failed"
         __loop_add_index=${__loop_add_dev#/dev/loop}
-        __created_loops+=("$__loop_add_index")
-        defer "loop_remove $__loop_add_index"
+        loop_own "$__loop_add_index"
         [[ -b $__loop_add_dev ]] || fail "$__loop_add_dev did not appear"
         __loop_add_ret=$__loop_add_dev
 }
@@ -177,14 +180,27 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
+# loop_own N: loopN, just made by this test, is removed at exit, and must
+# be gone by then.
+loop_own() {
+        __loop_seq[$1]=$(<"/sys/class/block/loop$1/diskseq") || fail "loop$1 has no diskseq"
+        __created_loops+=("$1")
+        defer "loop_remove $1"
+}
+
+# loop_is_mine N: loopN is there and is still the device this test made.
+loop_is_mine() {
+        [[ -n ${__loop_seq[$1]:-} && $(cat "/sys/class/block/loop$1/diskseq" 2>/dev/null) == "${__loop_seq[$1]}" ]]
+}
+
 # The kernel may still hold a just-detached device for a moment, and a
 # prober elsewhere on the host may have it open (30 s). A device the test
-# removed itself is fine.
+# removed itself is fine, and a loopN made since by someone else is theirs.
 loop_remove() {
         local i
 
-        [[ -e /sys/class/block/loop$1 ]] || return 0
         for i in {1..300}; do
+                loop_is_mine "$1" || return 0
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1
         done

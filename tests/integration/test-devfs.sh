@@ -54,8 +54,7 @@ my_loop_add() {
         local n=$((LB * 100 + $1))
         [[ -e /sys/class/block/loop$n ]] && fail "loop$n exists already"
         "$LOOPCTL" add "$n" >/dev/null || fail "loopctl add $n failed"
-        __created_loops+=("$n")
-        defer "loop_remove $n"
+        loop_own "$n"
 }
 
 # One of this test's loop devices is there from the start.
