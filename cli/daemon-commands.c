@@ -68,6 +68,15 @@ static void print_diagnostics(json_t *diags) {
                         strempty(get_string(d, "message")));
 }
 
+/* The files a runtime binds over the container's /proc, one a line. */
+static void print_proc_binds(json_t *c, const char *indent) {
+        json_t *binds = json_object_get(c, "proc_binds"), *b;
+        size_t i;
+
+        json_array_foreach(binds, i, b)
+                printf("%s%s: %s\n", indent, strempty(get_string(b, "destination")), strempty(get_string(b, "source")));
+}
+
 static int render_container(json_t *reply, const struct daemon_args *a) {
         json_t *c = json_object_get(reply, "container");
 
@@ -75,6 +84,7 @@ static int render_container(json_t *reply, const struct daemon_args *a) {
                strempty(get_string(c, "state")), strempty(get_string(c, "policy")),
                json_integer_value(json_object_get(c, "devices")));
         printf("  /dev view: %s\n  /sys view: %s\n", strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        print_proc_binds(c, "  ");
         return DEVSIEVE_EXIT_OK;
 }
 
@@ -170,6 +180,7 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
         printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n", strempty(get_string(c, "policy")),
                strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
         print_device_cgroup(json_object_get(c, "device_cgroup"));
+        print_proc_binds(c, "");
         printf("\n");
         r = output_device_table(devices, stdout);
         if (r < 0)
@@ -550,7 +561,7 @@ static int run(const struct command *c, const struct cli_context *ctx, int argc,
 
 const struct command command_create = {
         .name = "create",
-        .summary = "Register a container and serve its /dev and /sys views",
+        .summary = "Register a container and serve its /dev and /sys views and /proc files",
         .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none] [--no-device-cgroup]",
         .options = "      --policy POLICY  an absolute path or ./relative path to a policy file, a built-in\n"
                    "                       name (oci-default), or NAME for NAME.rules in the policy directory\n"

@@ -14,8 +14,10 @@ packages=(
         jq runc lxcfs procps psmisc
         # test-install: man formats the installed pages
         man-db
-        # test-udev-host: an ext4 image for the host udevd to probe
+        # test-udev-host, test-procfs: ext4 images (mkfs.ext4, blkid)
         e2fsprogs
+        # test-procfs: lspci reads /proc/bus/pci
+        pciutils
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "deps.sh: run as root (apt-get install)" >&2; exit 1; }

@@ -13,6 +13,7 @@
 #include "control-request.h"
 #include "fileio.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
 #include "registry.h"
@@ -426,7 +427,7 @@ static json_int_t rss_bytes(void) {
 }
 
 /* The per-container numbers of the container's consumers: its /dev view,
- * its /sys view, its udev database and its relay (events relayed and
+ * its /sys view, its /proc files, its udev database and its relay (events relayed and
  * dropped). */
 static int status_add_consumer_stats(const struct daemon_container *dc, json_t *o) {
         if (dc->dev) {
@@ -457,6 +458,15 @@ static int status_add_consumer_stats(const struct daemon_container *dc, json_t *
                 if (json_object_set_new(o, "udev_stats",
                                         json_pack("{s:I, s:I, s:I}", "written", (json_int_t) s.written, "removed",
                                                   (json_int_t) s.removed, "failed", (json_int_t) s.failed)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->proc) {
+                struct procfs_container_stats s;
+                procfs_container_get_stats(dc->proc, &s);
+                if (json_object_set_new(o, "proc_stats",
+                                        json_pack("{s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices, "opens",
+                                                  (json_int_t) s.opens, "open_errors", (json_int_t) s.open_errors,
+                                                  "dropped", (json_int_t) s.dropped)) < 0)
                         return -ENOMEM;
         }
         if (dc->relay) {

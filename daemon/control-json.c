@@ -2,6 +2,7 @@
 #include <sys/sysmacros.h>
 
 #include "control-json.h"
+#include "fs/procfs.h"
 #include "strv.h"
 
 json_t *control_json_visible(const struct visible_device *v) {
@@ -116,6 +117,26 @@ static json_t *device_cgroup_json(const struct daemon_container *dc) {
         return TAKE_PTR(o);
 }
 
+/* What a runtime binds over the container's /proc: source and destination. */
+static json_t *proc_binds(const char *dir) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (const char *const *f = procfs_files; *f; f++) {
+                _cleanup_free_ char *source = NULL, *destination = NULL;
+                json_t *o = json_object();
+
+                if (!o || json_array_append_new(a, o) < 0)
+                        return NULL;
+                if (asprintf(&source, "%s/proc/%s", dir, *f) < 0 || asprintf(&destination, "/proc/%s", *f) < 0 ||
+                    policy_json_set(o, "source", policy_json_string(source)) < 0 ||
+                    policy_json_set(o, "destination", policy_json_string(destination)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
 json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
@@ -133,7 +154,9 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
             policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
             policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0 ||
-            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0)
+            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0 ||
+            policy_json_set(o, "proc", path_below(dc->dir, "proc")) < 0 ||
+            policy_json_set(o, "proc_binds", proc_binds(dc->dir)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "fs/devfs.h"
 #include "fs/fuse-pool.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
 #include "registry.h"
@@ -123,6 +124,8 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
                 sysfs_view_apply(dc->sys, deltas, n);
         if (dc->udev_db)
                 udev_db_apply(dc->udev_db, deltas, n);
+        if (dc->proc)
+                procfs_container_apply(dc->proc, deltas, n);
         control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;
@@ -271,6 +274,30 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         return loop_watch(d->loop, &d->udev_watch, EPOLLIN);
 }
 
+/* One mount for every container's /proc files: a session per container
+ * would cost a pthread key each (docs/procfs-view.md). */
+static int setup_procfs(struct daemon *d) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        if (asprintf(&path, "%s/proc-fs", d->runtime_dir) < 0)
+                return -ENOMEM;
+        /* A daemon that died left its mount behind, its connection gone:
+         * nothing can be done below it until it is detached. */
+        if (stat(path, &st) < 0 && errno == ENOTCONN) {
+                log_notice("Detaching the /proc view a previous devsieved left at %s.", path);
+                (void) umount2(path, MNT_DETACH);
+        }
+        r = make_dir(path, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", path);
+        r = procfs_new(d->fuse, path, &d->procfs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to mount the /proc view at %s: %m", path);
+        return 0;
+}
+
 int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         int r;
@@ -313,6 +340,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return r;
 
+        r = setup_procfs(d);
+        if (r < 0)
+                return r;
         r = setup_devices(d, o);
         if (r < 0)
                 return r;
@@ -347,6 +377,7 @@ struct daemon *daemon_free(struct daemon *d) {
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_destroy_container(d, daemon_container_of(c));
         free_views(d);
+        procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);
         model_free(d->model);

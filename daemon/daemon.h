@@ -25,6 +25,8 @@
 struct daemon;
 struct devfs;
 struct sysfs_view;
+struct procfs;
+struct procfs_container;
 struct relay;
 struct udev_db;
 struct udev_source;
@@ -41,6 +43,7 @@ struct daemon_container {
         struct devfs *dev;
         struct sysfs_view *sys;
         struct udev_db *udev_db;     /* RUNTIME/containers/NAME/udev, for the container's /run/udev */
+        struct procfs_container *proc; /* its directory in the daemon's /proc view */
         struct relay *relay;
         enum relay_mode relay_mode;
         pid_t pid;                   /* 0 until attached, and after the process exited */
@@ -78,6 +81,7 @@ struct daemon {
         bool views_mounted;
         struct fs_mux *dev_mux;
         struct fs_mux *sys_mux;
+        struct procfs *procfs; /* mounted at RUNTIME/proc-fs: every container's /proc files */
         struct control *control;
         uint64_t started_usec;
         bool exiting;

@@ -2,12 +2,14 @@
 /* The life of a served container: create, attach to its process, reload,
  * destroy. */
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
 #include "daemon.h"
 #include "registry.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
 #include "strv.h"
@@ -320,6 +322,8 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                         devfs_set_root_owner(dc->dev, root_uid, root_gid);
                 if (dc->sys)
                         sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
+                if (dc->proc)
+                        procfs_container_set_root_owner(dc->proc, root_uid, root_gid);
         }
         /* Only now: what the container had from the start is no event. */
         if (relay) {
@@ -342,6 +346,47 @@ static int serve_udev_db(struct daemon_container *dc) {
                 return log_error_errno(r, "%s: failed to create its udev database at %s: %m", dc->container->name,
                                        path);
         return 0;
+}
+
+/* The container's directory of the daemon's /proc view, bound at
+ * DIR/proc: read-only, and no path from it reaches another container's. */
+static int serve_proc(struct daemon *d, struct daemon_container *dc) {
+        _cleanup_free_ char *source = NULL, *target = NULL;
+        int r;
+
+        r = procfs_add_container(d->procfs, dc->container->name, &dc->proc);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to add it to the /proc view: %m", dc->container->name);
+        if (asprintf(&source, "%s/proc-fs/%s", d->runtime_dir, dc->container->name) < 0 ||
+            asprintf(&target, "%s/proc", dc->dir) < 0)
+                return -ENOMEM;
+        if (mkdir(target, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, target);
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(errno, "%s: failed to bind %s at %s: %m", dc->container->name, source,
+                                       target);
+        /* A bind takes the flags it is given, not the source's. */
+        if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+            0) {
+                r = log_error_errno(errno, "%s: failed to make %s read-only: %m", dc->container->name, target);
+                (void) umount2(target, MNT_DETACH);
+                return r;
+        }
+        return 0;
+}
+
+static void unserve_proc(struct daemon_container *dc) {
+        _cleanup_free_ char *target = NULL;
+
+        if (!dc->proc)
+                return;
+        if (asprintf(&target, "%s/proc", dc->dir) >= 0) {
+                /* Lazy: the container may hold its own copies of the files. */
+                (void) umount2(target, MNT_DETACH);
+                (void) rmdir(target);
+        }
+        procfs_remove_container(dc->proc);
+        dc->proc = NULL;
 }
 
 /* Everything a new container needs beyond the model's record; consumers
@@ -370,6 +415,9 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
         expose_policy_paths(dc);
+        r = serve_proc(d, dc);
+        if (r < 0)
+                return r;
 
         r = serve_udev_db(dc);
         if (r < 0)
@@ -449,6 +497,7 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
         dc->cgroup = device_cgroup_free(dc->cgroup);
         if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
                 (void) rmdir(sys);
+        unserve_proc(dc);
         (void) rmdir(dc->dir);
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);

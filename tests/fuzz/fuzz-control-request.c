@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "container-name.h"
 #include "control-request.h"
 
 /* libFuzzer target: any input is one control socket request line, as any
