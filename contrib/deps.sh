@@ -12,6 +12,9 @@ packages=(
         fuse3 udev util-linux iproute2
         # tests, demo and benchmarks: real tools and peers
         jq runc lxcfs procps psmisc
+        # runtimes the OCI hook, CDI and LXC tests run: podman (with runc; crun is
+        # tried and skipped where it refuses the host's cgroups), LXC with uidmap
+        podman crun lxc uidmap
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "deps.sh: run as root (apt-get install)" >&2; exit 1; }
