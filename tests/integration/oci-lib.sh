@@ -53,3 +53,80 @@ assert_forgotten() {
                 "containers named $2 in devsieve list"
         assert_not_contains "$(cat /proc/self/mountinfo)" "$1/containers/$2/" "the host's mount table"
 }
+
+# oci_policy FILE: a policy showing the OCI defaults and only this test's
+# loop devices (others hot-plug loop devices meanwhile): those backed by
+# $TEST_TMPDIR/visible*.
+oci_policy() {
+        cat >"$1" <<RULES
+include "oci-default"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", MODE="0640", GROUP="6"
+RULES
+}
+
+# oci_views_scenario NAME [PODMAN-OPTIONS...] -- [RUN-OPTIONS...]: podman
+# runs container NAME on $rootfs with devsieve's views (how: the options;
+# devsieved at $RT under oci_policy). Its /dev, /sys/class/block and lsblk
+# show exactly the policy's devices, the runtime's /dev/pts, /dev/shm and
+# /dev/mqueue are on top, an allowed device is readable, a device
+# hot-plugged meanwhile arrives and works, and `podman rm -f` leaves no
+# record and no mount.
+oci_views_scenario() {
+        local name=$1 global=() run=() VIS HID HOT vis hid hot id show
+        shift
+        while [[ $# -gt 0 && $1 != -- ]]; do global+=("$1"); shift; done
+        [[ $# -gt 0 ]] && shift
+        run=("$@")
+
+        loop_add VIS
+        loop_add HID
+        loop_add HOT # attached (and so shown) only once the container runs
+        truncate -s 1M "$TEST_TMPDIR/visible.img" "$TEST_TMPDIR/hidden.img" "$TEST_TMPDIR/visible-hot.img"
+        losetup "$VIS" "$TEST_TMPDIR/visible.img"
+        defer "losetup -d $VIS"
+        losetup "$HID" "$TEST_TMPDIR/hidden.img"
+        defer "losetup -d $HID"
+        vis=${VIS#/dev/}
+        hid=${HID#/dev/}
+        hot=${HOT#/dev/}
+
+        defer "podman_rm $name"
+        # DEVICE-CGROUP: runc's device cgroup allows only the OCI defaults
+        # until devsieved programs it at attach; --device lets the test's own
+        # devices through meanwhile (podman drops --device-cgroup-rule in a
+        # user namespace; the nodes it adds stay hidden below the view).
+        timeout 120 podman "${global[@]}" "${PODMAN_RUN[@]}" -d --name "$name" --device "$VIS" --device "$HOT" \
+                "${run[@]}" --rootfs "$rootfs" sleep infinity >"$TEST_TMPDIR/id" 2>"$TEST_TMPDIR/podman.err" ||
+                fail "podman run failed: $(cat "$TEST_TMPDIR/podman.err")"
+        id=$(<"$TEST_TMPDIR/id")
+        in_podman() { timeout 60 podman exec "$name" "$@"; }
+        # The daemon hears of losetup's change event in its own time.
+        wait_long "$vis in the podman container's /dev" in_podman test -b "/dev/$vis"
+        wait_long "$vis in the podman container's /sys" in_podman test -e "/sys/class/block/$vis/dev"
+
+        show=$("$DEVSIEVE" --runtime-dir "$RT" show "$id") || fail "devsieve show $id failed"
+        log "devsieve show $id:"$'\n'"$show"
+        assert_match "$show" "^state: +attached"
+        assert_eq "$(printf '%s\n' char fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \
+                block "$vis" | sort | xargs)" "$(in_podman ls -A /dev | sort | xargs)" "the podman container's /dev"
+        assert_eq "$vis" "$(in_podman ls /sys/class/block)" "/sys/class/block in the podman container"
+        assert_eq "$vis" "$(in_podman lsblk -n -o NAME | xargs)" "lsblk in the podman container"
+        assert_eq "devpts tmpfs mqueue" "$(in_podman stat -f -c %T /dev/pts /dev/shm /dev/mqueue | xargs)" \
+                "the runtime's mounts over the view"
+        assert_match "$(in_podman ls -l /dev/"$vis")" "^brw-r----- 1 root disk +7, +${vis#loop} "
+        assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$vis | wc -c")" "bytes read from /dev/$vis"
+
+        # Hot-plug while it runs: the view follows, the device works.
+        losetup "$HOT" "$TEST_TMPDIR/visible-hot.img"
+        defer "losetup -d '$HOT'"
+        wait_long "$hot in the podman container's /dev" in_podman test -b "/dev/$hot"
+        wait_long "$hot in the podman container's /sys" in_podman test -e "/sys/class/block/$hot/dev"
+        assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(in_podman lsblk -n -o NAME | sort | xargs)" \
+                "lsblk after hot-plug"
+        assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$hot | wc -c")" "bytes read from /dev/$hot"
+        assert_not_contains "$(in_podman ls -A /dev /sys/class/block)" "$hid" "the podman container"
+
+        # poststop: nothing left behind.
+        timeout 120 podman rm -f -t 0 "$name" >/dev/null || fail "podman rm -f failed"
+        assert_forgotten "$RT" "$id"
+}

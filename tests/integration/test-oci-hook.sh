@@ -11,11 +11,7 @@ source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 
 policies=$TEST_TMPDIR/policies
 mkdir -p "$policies"
-# Only this test's devices: others hot-plug loop devices meanwhile.
-cat >"$policies/hooktest.rules" <<RULES
-include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/visible*", MODE="0640", GROUP="6"
-RULES
+oci_policy "$policies/hooktest.rules"
 RT=$TEST_TMPDIR/run
 daemon_start "$RT" --policy-dir "$policies"
 
@@ -26,68 +22,21 @@ mkdir "$hooks"
 jq --arg path "$DEVSIEVE" --arg rt "$RT" '.hook.path = $path | .hook.args = ["devsieve", "--runtime-dir", $rt, "oci-hook"]' \
         "$SOURCE_ROOT/contrib/oci-hooks.d/devsieve.json" >"$hooks/devsieve.json"
 
-loop_add VIS
-loop_add HID
-loop_add HOT # attached (and so shown) only once the container runs
-truncate -s 1M "$TEST_TMPDIR/visible.img" "$TEST_TMPDIR/hidden.img" "$TEST_TMPDIR/visible-hot.img"
-losetup "$VIS" "$TEST_TMPDIR/visible.img"
-defer "losetup -d $VIS"
-losetup "$HID" "$TEST_TMPDIR/hidden.img"
-defer "losetup -d $HID"
-vis=${VIS#/dev/}
-hid=${HID#/dev/}
-hot=${HOT#/dev/}
-
 # The container's root (host uid 100000) must reach its root file system;
 # the daemon's containers/ directory stays 0700.
 chmod 0755 "$TEST_TMPDIR"
 rootfs=$TEST_TMPDIR/rootfs
 oci_rootfs "$rootfs"
 name=devsieve-hook-$$
-defer "podman_rm $name"
-# DEVICE-CGROUP: runc's device cgroup allows only the OCI defaults until
-# devsieved programs it at attach; --device lets the test's own devices
-# through meanwhile (podman drops --device-cgroup-rule in a user namespace;
-# the nodes it adds stay hidden below the view).
-timeout 120 podman --hooks-dir "$hooks" "${PODMAN_RUN[@]}" -d --name "$name" \
-        --device "$VIS" --device "$HOT" \
-        --annotation io.devsieve.policy=hooktest --rootfs "$rootfs" sleep infinity >"$TEST_TMPDIR/id" \
-        2>"$TEST_TMPDIR/podman.err" || fail "podman run failed: $(cat "$TEST_TMPDIR/podman.err")"
-id=$(<"$TEST_TMPDIR/id")
-in_podman() { timeout 60 podman exec "$name" "$@"; }
-
-show=$("$DEVSIEVE" --runtime-dir "$RT" show "$id") || fail "devsieve show $id failed"
-assert_match "$show" "^state: +attached"
-assert_eq "$(printf '%s\n' char fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero block \
-        "$vis" | sort | xargs)" "$(in_podman ls -A /dev | sort | xargs)" "the podman container's /dev"
-assert_eq "$vis" "$(in_podman ls /sys/class/block)" "/sys/class/block in the podman container"
-assert_eq "$vis" "$(in_podman lsblk -n -o NAME | xargs)" "lsblk in the podman container"
-assert_eq "devpts tmpfs mqueue" "$(in_podman stat -f -c %T /dev/pts /dev/shm /dev/mqueue | xargs)" \
-        "the runtime's mounts over the view"
-assert_match "$(in_podman ls -l /dev/"$vis")" "^brw-r----- 1 root disk +7, +${vis#loop} "
-assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$vis | wc -c")" "bytes read from /dev/$vis"
-
-# Hot-plug while it runs: the view follows, the device works.
-losetup "$HOT" "$TEST_TMPDIR/visible-hot.img"
-defer "losetup -d '$HOT'"
-wait_long "$hot in the podman container's /dev" in_podman test -b "/dev/$hot"
-wait_long "$hot in the podman container's /sys/class/block" in_podman test -e "/sys/class/block/$hot"
-assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(in_podman lsblk -n -o NAME | sort | xargs)" \
-        "lsblk after hot-plug"
-assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$hot | wc -c")" "bytes read from /dev/$hot"
-assert_not_contains "$(in_podman ls -A /dev /sys/class/block)" "$hid" "the podman container"
-
-# poststop: nothing left behind.
-timeout 120 podman rm -f -t 0 "$name" >/dev/null || fail "podman rm -f failed"
-assert_forgotten "$RT" "$id"
+oci_views_scenario "$name" --hooks-dir "$hooks" -- --annotation io.devsieve.policy=hooktest
 
 # --- Failing closed -------------------------------------------------------
 
 # The runtime shows the hook's line and the container does not start.
+defer "podman_rm $name-nopolicy"
 assert_exit 126 timeout 120 podman --hooks-dir "$hooks" "${PODMAN_RUN[@]}" --rm --name "$name-nopolicy" \
         --annotation io.devsieve.policy=no-such-policy --rootfs "$rootfs" true
 assert_contains "$ERR" "devsieve: no policy 'no-such-policy' in $policies" "podman's error"
-podman_rm "$name-nopolicy"
 
 # The hook alone, on states made here.
 state() { # ID PID BUNDLE [ANNOTATION-POLICY]
