@@ -6,7 +6,9 @@
 # a plain root file system directory, and the test's own policy directory.
 
 command -v podman >/dev/null || skip "podman is not installed (contrib/deps.sh installs it)"
-command -v runc >/dev/null || skip "runc is not installed (contrib/deps.sh installs it)"
+# OCI_RUNTIME: the runtime podman uses (default runc).
+OCI_RUNTIME=${OCI_RUNTIME:-runc}
+command -v "$OCI_RUNTIME" >/dev/null || skip "$OCI_RUNTIME is not installed (contrib/deps.sh installs it)"
 
 # wait_long DESCRIPTION COMMAND...: until COMMAND succeeds, up to 30 s (a
 # loaded machine starts containers slowly).
@@ -20,12 +22,12 @@ wait_long() {
         fail "timed out after 30 s waiting for $what"
 }
 
-# podman with runc: Debian's crun refuses this kind of host's hybrid cgroup
-# layout. runc cannot raise podman's default rlimits without
+# podman with runc by default: Debian's crun refuses hybrid cgroup layouts
+# (test-oci-crun.sh tries it). runc cannot raise podman's default rlimits without
 # CAP_SYS_RESOURCE, hence the explicit ones. The container's root is host
 # uid 100000; /sys/dev/block is masked by podman's defaults, and lsblk
 # needs it.
-PODMAN_RUN=(run --runtime runc --uidmap 0:100000:65536 --gidmap 0:100000:65536
+PODMAN_RUN=(run --runtime "$OCI_RUNTIME" --uidmap 0:100000:65536 --gidmap 0:100000:65536
         --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --network none
         --security-opt unmask=/sys/dev/block
         -v /usr:/usr:ro -v /etc:/etc:ro)
