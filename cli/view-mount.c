@@ -64,6 +64,28 @@ static int open_kept_mount(int dir_fd, const char *name, int *ret_fd) {
         return 0;
 }
 
+/* The runtime's own mount at the target (its /dev tmpfs) goes under the
+ * view. The kernel moves no mount off a shared parent (LXC's are shared),
+ * and the view must not propagate to the runtime's peers: that one mount
+ * becomes private. A target that is a plain directory is left alone. */
+static int make_private_if_mount(int fd) {
+        struct mount_attr attr = { .propagation = MS_PRIVATE };
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+                return negative_errno();
+        if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -EOPNOTSUPP;
+        if (!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return 0;
+        return mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? negative_errno() : 0;
+}
+
+/* "ROOTFS/" for messages, "/" alone when the root is "/" (LXC). */
+static const char *root_prefix(const char *rootfs) {
+        return streq(rootfs, "/") ? "" : rootfs;
+}
+
 static void close_all(int *fds, size_t n) {
         for (size_t i = 0; i < n; i++)
                 fds[i] = safe_close(fds[i]);
@@ -78,24 +100,32 @@ static int mount_one(int root_fd, const char *rootfs, const struct view_bind *b,
 
         target_fd = open_in_root(root_fd, b->target);
         if (target_fd < 0)
-                return log_error_errno(target_fd, "Cannot mount the view %s at %s/%s: %m", b->source, rootfs,
-                                       b->target);
+                return log_error_errno(target_fd, "Cannot mount the view %s at %s/%s: %m", b->source,
+                                       root_prefix(rootfs), b->target);
 
         for (const char *const *k = b->keep; k && *k; k++, n_kept++) {
                 if (n_kept >= VIEW_KEEP_MAX) {
                         close_all(kept, n_kept);
-                        return log_error_errno(E2BIG, "Too many mounts to keep over %s/%s.", rootfs, b->target);
+                        return log_error_errno(E2BIG, "Too many mounts to keep over %s/%s.", root_prefix(rootfs),
+                                               b->target);
                 }
                 r = open_kept_mount(target_fd, *k, &kept[n_kept]);
                 if (r < 0) {
                         close_all(kept, n_kept);
-                        return log_error_errno(r, "Cannot look at the runtime's mount %s/%s/%s: %m", rootfs,
-                                               b->target, *k);
+                        return log_error_errno(r, "Cannot look at the runtime's mount %s/%s/%s: %m",
+                                               root_prefix(rootfs), b->target, *k);
                 }
         }
 
+        r = make_private_if_mount(target_fd);
+        if (r < 0) {
+                close_all(kept, n_kept);
+                return log_error_errno(r, "Failed to make the runtime's mount %s/%s private: %m", root_prefix(rootfs),
+                                       b->target);
+        }
         if (move_mount(view_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-                r = log_error_errno(errno, "Failed to mount the view %s at %s/%s: %m", b->source, rootfs, b->target);
+                r = log_error_errno(errno, "Failed to mount the view %s at %s/%s: %m", b->source,
+                                    root_prefix(rootfs), b->target);
                 close_all(kept, n_kept);
                 return r;
         }
@@ -103,7 +133,8 @@ static int mount_one(int root_fd, const char *rootfs, const struct view_bind *b,
         /* The target now resolves to the view. */
         view_root_fd = open_in_root(root_fd, b->target);
         if (view_root_fd < 0)
-                r = log_error_errno(view_root_fd, "Cannot open the view at %s/%s: %m", rootfs, b->target);
+                r = log_error_errno(view_root_fd, "Cannot open the view at %s/%s: %m", root_prefix(rootfs),
+                                     b->target);
 
         for (size_t i = 0; r >= 0 && i < n_kept; i++) {
                 _cleanup_close_ int at = -EBADF;
@@ -114,12 +145,12 @@ static int mount_one(int root_fd, const char *rootfs, const struct view_bind *b,
                                      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
                 if (at < 0) {
                         r = log_error_errno(at, "The view %s has no %s for the runtime's mount %s/%s/%s: %m",
-                                            b->source, b->keep[i], rootfs, b->target, b->keep[i]);
+                                            b->source, b->keep[i], root_prefix(rootfs), b->target, b->keep[i]);
                         break;
                 }
                 if (move_mount(kept[i], "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                         r = log_error_errno(errno, "Failed to keep the runtime's mount %s/%s/%s over the view: %m",
-                                            rootfs, b->target, b->keep[i]);
+                                            root_prefix(rootfs), b->target, b->keep[i]);
         }
         close_all(kept, n_kept);
         return r;
