@@ -1,25 +1,29 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Sourced after lib.sh by the tests that run devsieve as an OCI hook under
-# a real runtime (test-oci-hook.sh, test-cdi.sh): a podman that uses runc,
-# a plain root file system directory, and the test's own policy directory.
+# Sourced after lib.sh by the tests that run devsieve's hook under a real
+# runtime (test-oci-*.sh, test-cdi.sh, test-lxc.sh): podman (with runc), a
+# plain root file system directory, a policy for the test's own devices,
+# the checks that nothing is left behind.
 
-command -v podman >/dev/null || skip "podman is not installed (contrib/deps.sh installs it)"
 # OCI_RUNTIME: the runtime podman uses (default runc).
 OCI_RUNTIME=${OCI_RUNTIME:-runc}
-command -v "$OCI_RUNTIME" >/dev/null || skip "$OCI_RUNTIME is not installed (contrib/deps.sh installs it)"
 
-# wait_long DESCRIPTION COMMAND...: until COMMAND succeeds, up to 30 s (a
-# loaded machine starts containers slowly).
+# oci_need_podman: skips the test unless podman and OCI_RUNTIME are here.
+oci_need_podman() {
+        command -v podman >/dev/null || skip "podman is not installed (contrib/deps.sh installs it)"
+        command -v "$OCI_RUNTIME" >/dev/null || skip "$OCI_RUNTIME is not installed (contrib/deps.sh installs it)"
+}
+
+# wait_long DESCRIPTION COMMAND...: until COMMAND succeeds, for 30 s at
+# least (a loaded machine starts containers slowly).
 wait_long() {
-        local what=$1
+        local what=$1 end=$((SECONDS + 30))
         shift
-        for _ in {1..300}; do
-                "$@" >/dev/null 2>&1 && return 0
+        until "$@" >/dev/null 2>&1; do
+                ((SECONDS < end)) || fail "timed out after 30 s waiting for $what"
                 sleep 0.1
         done
-        fail "timed out after 30 s waiting for $what"
 }
 
 # podman with runc by default: Debian's crun refuses hybrid cgroup layouts

@@ -7,6 +7,7 @@
 # leaves nothing.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
+oci_need_podman
 
 # podman reads CDI specs from /etc/cdi: the spec and its device names are
 # this test's own.

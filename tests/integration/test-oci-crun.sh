@@ -7,6 +7,7 @@
 OCI_RUNTIME=crun
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
+oci_need_podman
 
 policies=$TEST_TMPDIR/policies
 mkdir -p "$policies"

@@ -8,6 +8,7 @@
 # -f` leaves nothing. Then the ways it must fail closed.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
+oci_need_podman
 
 policies=$TEST_TMPDIR/policies
 mkdir -p "$policies"
