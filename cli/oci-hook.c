@@ -125,7 +125,8 @@ static int pick_stage(const struct hook_args *a, const struct oci_state *s, enum
 }
 
 /* One request (its reference is taken), one reply. A refusal comes back as
- * -errno with the reply in *ret for the caller to word. */
+ * -errno with the reply in *ret for the caller to word; -ENOTCONN means no
+ * daemon (logged). */
 static int request(const char *runtime_dir, json_t *owned_request, json_t **ret) {
         _cleanup_(json_decrefp) json_t *req = owned_request;
         _cleanup_(client_done) struct client client = { .fd = -EBADF };
@@ -165,12 +166,17 @@ static int request(const char *runtime_dir, json_t *owned_request, json_t **ret)
         return 0;
 }
 
+/* -ENOENT, quietly, when devsieved does not know the container. */
 static int destroy(const char *runtime_dir, const char *name) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
         int r = request(runtime_dir, json_pack("{s:s, s:s}", "command", "destroy", "name", name), &reply);
 
-        if (r < 0 && reply)
-                log_error("Container %s: %s", name, strempty(json_string_value(json_object_get(reply, "error"))));
+        if (r == -ENOENT && reply)
+                return r;
+        if (r < 0 && reply) {
+                log_error("%s", strempty(json_string_value(json_object_get(reply, "error"))));
+                return -EREMOTEIO;
+        }
         return r;
 }
 
@@ -235,6 +241,7 @@ static char *policy_dir(const char *runtime_dir) {
  * an operator looks for (and not "No such file or directory", which podman
  * takes for a missing runtime binary). */
 static void log_create_error(const char *runtime_dir, const char *policy, int r, json_t *reply) {
+        /* r is the daemon's errno. */
         const char *error = json_string_value(json_object_get(reply, "error"));
 
         if (r == -ENOENT && policy[0] == '/') {
@@ -279,11 +286,12 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
                     json_pack("{s:s, s:s, s:s, s:I}", "command", "create", "name", name, "policy", policy, "pid",
                               s->pid),
                     &reply);
-        if (r < 0) {
-                if (reply)
-                        log_create_error(ctx->runtime_dir, policy, r, reply);
-                return r;
+        if (r < 0 && reply) {
+                log_create_error(ctx->runtime_dir, policy, r, reply);
+                return -EREMOTEIO;
         }
+        if (r < 0)
+                return r;
 
         r = mount_views((pid_t) s->pid, rootfs, json_object_get(reply, "container"));
         if (r < 0) {
@@ -322,6 +330,10 @@ static int run(const struct command *c, const struct cli_context *ctx, int argc,
         name = a.name ?: s.name ?: s.id;
 
         r = stage == STAGE_CREATE ? hook_create(ctx, &a, &s, name) : hook_poststop(ctx, name);
+        /* The exit statuses of every command: devsieved refused (1), could
+         * not be reached (3), anything else (4). */
+        if (r == -EREMOTEIO)
+                return DEVSIEVE_EXIT_NEGATIVE;
         if (r == -ENOTCONN)
                 return DEVSIEVE_EXIT_UNREACHABLE;
         return r < 0 ? DEVSIEVE_EXIT_RUNTIME : DEVSIEVE_EXIT_OK;

@@ -60,7 +60,7 @@ sh -c 'exit 0' &
 dead=$!
 wait "$dead"
 state dead "$dead" "$bundle" >"$TEST_TMPDIR/state"
-assert_exit 4 "$DEVSIEVE" --runtime-dir "$RT" oci-hook <"$TEST_TMPDIR/state"
+assert_exit 1 "$DEVSIEVE" --runtime-dir "$RT" oci-hook <"$TEST_TMPDIR/state"
 assert_contains "$ERR" "no process $dead" "the hook's error for a dead process"
 assert_forgotten "$RT" dead
 
