@@ -37,8 +37,21 @@ for _ in {1..200}; do
         kill -0 "$pid" || { echo "devsieved exited" >&2; exit 1; }
         sleep 0.05
 done
+# The hook through a wrapper that times each createRuntime and poststop
+# call (microseconds), to show the hook's own share.
+cat >"$dir/hook" <<HOOK
+#!/bin/bash
+state=\$(cat)
+t0=\$(date +%s%N)
+"$DEVSIEVE" "\$@" <<<"\$state"
+rc=\$?
+t1=\$(date +%s%N)
+echo \$(((t1 - t0) / 1000)) >>"$dir/hook-\$(jq -r .status <<<"\$state")"
+exit \$rc
+HOOK
+chmod 0755 "$dir/hook"
 mkdir "$dir/hooks.d"
-jq -n --arg path "$DEVSIEVE" --arg rt "$dir/run" '{version: "1.0.0",
+jq -n --arg path "$dir/hook" --arg rt "$dir/run" '{version: "1.0.0",
         hook: {path: $path, args: ["devsieve", "--runtime-dir", $rt, "oci-hook"]},
         when: {annotations: {"^io\\.devsieve\\.policy$": ".+"}}, stages: ["createRuntime", "poststop"]}' \
         >"$dir/hooks.d/devsieve.json"
@@ -73,5 +86,7 @@ printf '%-44s %10s %10s\n' "podman run --rm (runc, userns) true" "median ms" "ra
 printf '%-44s %10s %10s\n' "without the hook (baseline)" "$b" "1.00"
 printf '%-44s %10s %10.2f\n' "with devsieve oci-hook (oci-default)" "$h" "$(awk -v h="$h" -v b="$b" 'BEGIN {print h / b}')"
 printf 'runs: %d each, interleaved; the hook adds %s ms at the median\n' "$runs" "$(awk -v h="$h" -v b="$b" 'BEGIN {print h - b}')"
+printf 'the hook itself, median: createRuntime %s ms, poststop %s ms\n' \
+        "$(median <"$dir/hook-creating" | awk '{print $1 / 1000}')" "$(median <"$dir/hook-stopped" | awk '{print $1 / 1000}')"
 [[ -z $("$DEVSIEVE" --runtime-dir "$dir/run" list --json | jq -r '.containers[].name') ]] ||
         { echo "bench-oci-start: containers left in devsieved" >&2; exit 1; }
