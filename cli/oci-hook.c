@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/pidfd.h>
 
 #include "client.h"
 #include "command.h"
@@ -209,7 +210,7 @@ static int find_rootfs(const struct oci_state *s, char **ret) {
 /* The one place that says what goes where. The /dev view keeps the
  * runtime's pseudo-terminals, shared memory, message queues and console on
  * top; later views (a /run/udev view, files over /proc) are more rows. */
-static int mount_views(pid_t pid, const char *rootfs, json_t *container) {
+static int mount_views(int pidfd, pid_t pid, const char *rootfs, json_t *container) {
         static const char *const dev_keep[] = { "pts", "shm", "mqueue", "console", NULL };
         static const char *const sys_keep[] = { "fs/cgroup", NULL };
         const char *dev = json_string_value(json_object_get(container, "dev"));
@@ -222,7 +223,7 @@ static int mount_views(pid_t pid, const char *rootfs, json_t *container) {
         binds[n++] = (struct view_bind){ .source = dev, .target = "dev", .keep = dev_keep };
         if (sys)
                 binds[n++] = (struct view_bind){ .source = sys, .target = "sys", .keep = sys_keep };
-        return view_mount_into(pid, rootfs, binds, n);
+        return view_mount_into(pidfd, pid, rootfs, binds, n);
 }
 
 /* The daemon's policy directory, for an error message; NULL if it cannot
@@ -260,8 +261,9 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
                        const char *name) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
         _cleanup_free_ char *rootfs = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
         const char *policy = s->policy ?: a->policy;
-        int r;
+        int pidfd_error, r;
 
         if (!policy)
                 return log_error_errno(EINVAL, "Container %s: no policy (annotation " ANNOTATION_POLICY
@@ -282,6 +284,10 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
         if (!rootfs)
                 return log_error_errno(ENOMEM, "Out of memory.");
 
+        /* Before the daemon is asked: a pid that is already gone gets the
+         * daemon's own answer ("no process"). */
+        pidfd = pidfd_open((pid_t) s->pid, 0);
+        pidfd_error = pidfd < 0 ? errno : 0;
         r = request(ctx->runtime_dir,
                     json_pack("{s:s, s:s, s:s, s:I}", "command", "create", "name", name, "policy", policy, "pid",
                               s->pid),
@@ -293,7 +299,11 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
         if (r < 0)
                 return r;
 
-        r = mount_views((pid_t) s->pid, rootfs, json_object_get(reply, "container"));
+        if (pidfd < 0)
+                r = log_error_errno(pidfd_error, "Container %s: cannot follow process %" JSON_INTEGER_FORMAT ": %m", name,
+                                    s->pid);
+        else
+                r = mount_views(pidfd, (pid_t) s->pid, rootfs, json_object_get(reply, "container"));
         if (r < 0) {
                 /* Fail closed, and leave nothing behind. */
                 (void) destroy(ctx->runtime_dir, name);

@@ -19,9 +19,11 @@ struct view_bind {
         const char *const *keep;
 };
 
-/* Mounts each bind in the mount namespace of process pid, the container's
- * root file system being rootfs as that namespace sees it. Refuses a
- * process that shares our own mount namespace. All or nothing as far as
+/* Mounts each bind in the mount namespace of process pid (pidfd, opened
+ * before the pid was trusted, guards against its reuse), the container's
+ * root file system being rootfs as that namespace sees it. The runtime's
+ * own mount at a target is replaced, its kept mounts moved onto the view.
+ * Refuses a process that shares our own mount namespace. All or nothing as far as
  * the container can tell: on failure the container must not start. Errors
  * are logged naming the step and the path; returns a negative errno. */
-int view_mount_into(pid_t pid, const char *rootfs, const struct view_bind *binds, size_t n_binds);
+int view_mount_into(int pidfd, pid_t pid, const char *rootfs, const struct view_bind *binds, size_t n_binds);

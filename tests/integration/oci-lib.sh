@@ -60,6 +60,18 @@ assert_forgotten() {
         assert_not_contains "$(cat /proc/self/mountinfo)" "$1/containers/$2/" "the host's mount table"
 }
 
+# assert_views_only MOUNTINFO WHAT: in a container's mountinfo, /dev and
+# /sys are each one mount, devsieve's FUSE view: the runtime's own /dev and
+# /sys are gone, not merely covered (unmounting the view would show them).
+assert_views_only() {
+        local mp types
+        for mp in /dev /sys; do
+                types=$(awk -v mp="$mp" '$5 == mp { for (i = 7; $i != "-"; i++); print $(i + 1) }' <<<"$1" | xargs)
+                [[ $types == fuse.* && $types != *" "* ]] ||
+                        fail "$2: expected one FUSE mount at $mp, found: '$types'"$'\n'"$1"
+        done
+}
+
 # oci_policy FILE: a policy showing the OCI defaults and only this test's
 # loop devices (others hot-plug loop devices meanwhile): those backed by
 # $TEST_TMPDIR/visible*.
@@ -119,6 +131,7 @@ oci_views_scenario() {
         assert_eq "$vis" "$(in_podman lsblk -n -o NAME | xargs)" "lsblk in the podman container"
         assert_eq "devpts tmpfs mqueue" "$(in_podman stat -f -c %T /dev/pts /dev/shm /dev/mqueue | xargs)" \
                 "the runtime's mounts over the view"
+        assert_views_only "$(in_podman cat /proc/self/mountinfo)" "the podman container"
         assert_match "$(in_podman ls -l /dev/"$vis")" "^brw-r----- 1 root disk +7, +${vis#loop} "
         assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$vis | wc -c")" "bytes read from /dev/$vis"
 

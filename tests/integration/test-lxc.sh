@@ -77,6 +77,7 @@ assert_eq "$(printf '%s\n' char fd full mqueue null ptmx pts random shm stderr s
 assert_eq "$vis" "$(in_lxc ls /sys/class/block)" "/sys/class/block in the LXC container"
 assert_eq "$vis" "$(in_lxc lsblk -n -o NAME | xargs)" "lsblk in the LXC container"
 assert_eq devpts "$(in_lxc stat -f -c %T /dev/pts)" "LXC's devpts over the view"
+assert_views_only "$(in_lxc cat /proc/self/mountinfo)" "the LXC container"
 assert_match "$(in_lxc ls -l /dev/"$vis")" "^brw-r----- 1 root disk +7, +${vis#loop} "
 assert_eq 4096 "$(in_lxc sh -c "head -c 4096 /dev/$vis | wc -c")" "bytes read from /dev/$vis"
 

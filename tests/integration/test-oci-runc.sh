@@ -35,7 +35,7 @@ oci_rootfs "$bundle/rootfs"
 # losetup's change event in its own time), then reports.
 script='for i in $(seq 300); do [ -b /dev/'$vis' ] && [ -e /sys/class/block/'$vis'/dev ] && break; sleep 0.1; done
 ls -A /dev; echo ==; ls /sys/class/block; echo ==; stat -f -c %T /dev/pts; echo ==; lsblk -n -o NAME; echo ==
-head -c 4096 /dev/'$vis' | wc -c'
+head -c 4096 /dev/'$vis' | wc -c; echo ==; cat /proc/self/mountinfo'
 jq --arg devsieve "$DEVSIEVE" --arg rt "$RT" --arg script "$script" --argjson minor "${vis#loop}" '
         .process.terminal = false
         | .process.args = ["sh", "-c", $script]
@@ -68,6 +68,7 @@ assert_eq "$vis" "$(section 1)" "/sys/class/block in the runc container"
 assert_eq devpts "$(section 2)" "runc's devpts over the view"
 assert_eq "$vis" "$(section 3 | xargs)" "lsblk in the runc container"
 assert_eq 4096 "$(section 4 | xargs)" "bytes read from /dev/$vis"
+assert_views_only "$(section 5)" "the runc container"
 assert_not_contains "$out" "$hid" "the runc container"
 # runc ran the poststop hook when it deleted the container.
 assert_forgotten "$RT" "$name"
