@@ -45,8 +45,14 @@ static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name,
         n->kind = kind;
         if (S_ISREG(mode))
                 n->st.st_size = 4096; /* as sysfs says of every attribute */
-        /* The kernel may have cached that the name did not exist. */
+        /* The kernel may have cached that the name did not exist, or the
+         * directory's listing (cache_readdir): the entry invalidation finds
+         * nothing to do when no lookup ever made a dentry for the name, so
+         * the directory's own invalidation drops the listing. */
         r = fs_notify_add_entry(&v->notify, dir->ino, name);
+        if (r < 0)
+                return r;
+        r = fs_notify_add_inode(&v->notify, dir->ino);
         if (r < 0)
                 return r;
         if (ret)
@@ -83,7 +89,9 @@ static void tree_remove(struct sysfs_view *v, struct fs_node *n) {
         while (n && n != v->tree.root) {
                 struct fs_node *parent = n->parent;
 
+                /* The listing too, as in tree_new(). */
                 (void) fs_notify_add_delete(&v->notify, parent->ino, n->ino, n->name);
+                (void) fs_notify_add_inode(&v->notify, parent->ino);
                 fs_node_unlink(&v->tree, n);
                 n = parent;
                 if (n->children || n->kind != SYSFS_NODE_DIR)
@@ -312,6 +320,7 @@ static void remove_device_files(struct sysfs_view *v, struct fs_node *n, uint64_
                                  f->device_id == id;
                 if (remove) {
                         (void) fs_notify_add_delete(&v->notify, n->ino, child->ino, child->name);
+                        (void) fs_notify_add_inode(&v->notify, n->ino);
                         fs_node_unlink(&v->tree, child);
                 }
         }
