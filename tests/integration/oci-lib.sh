@@ -60,6 +60,13 @@ assert_forgotten() {
         assert_not_contains "$(cat /proc/self/mountinfo)" "$1/containers/$2/" "the host's mount table"
 }
 
+# LISTED_SH: a shell snippet for a container, `sh -c "$LISTED_SH" sh NAME`:
+# succeeds once the listings of /dev and /sys/class/block hold NAME. Tests
+# wait for a device this way, never by looking the name up: a lookup that
+# races with the device's arrival can leave a cached "no such file" in
+# the view.
+LISTED_SH='ls -A /dev | grep -qxF "$1" && ls -A /sys/class/block | grep -qxF "$1"'
+
 # assert_views_only MOUNTINFO WHAT: in a container's mountinfo, /dev and
 # /sys are each one mount, devsieve's FUSE view: the runtime's own /dev and
 # /sys are gone, not merely covered (unmounting the view would show them).
@@ -71,6 +78,23 @@ assert_views_only() {
                         fail "$2: expected one FUSE mount at $mp, found: '$types'"$'\n'"$1"
         done
 }
+
+# oci_look EXEC DEVICE HIDDEN: what the container sees, in one run of EXEC
+# (e.g. in_podman): sections 0 `ls -A /dev`, 1 `ls /sys/class/block`, 2
+# lsblk's names, 3 the file system types of /dev/pts, /dev/shm and
+# /dev/mqueue, 4 `ls -l /dev/DEVICE`, 5 how many bytes of DEVICE are
+# readable (4096), 6 its mountinfo; read them with oci_section N. HIDDEN
+# must appear nowhere.
+OCI_LOOK=
+oci_look() {
+        OCI_LOOK=$("$1" sh -c 'ls -A /dev; echo ==; ls /sys/class/block; echo ==; lsblk -n -o NAME; echo ==
+                stat -f -c %T /dev/pts /dev/shm /dev/mqueue; echo ==; ls -l "/dev/$1"; echo ==
+                head -c 4096 "/dev/$1" | wc -c; echo ==; cat /proc/self/mountinfo' sh "$2") ||
+                fail "looking into the container failed"
+        log "the container sees:"$'\n'"$OCI_LOOK"
+        assert_not_contains "$(oci_section 0; oci_section 1; oci_section 2)" "$3" "the container's view"
+}
+oci_section() { awk -v want="$1" 'BEGIN {n = 0} /^==$/ {n++; next} n == want' <<<"$OCI_LOOK"; }
 
 # oci_policy FILE: a policy showing the OCI defaults and only this test's
 # loop devices (others hot-plug loop devices meanwhile): those backed by
@@ -118,32 +142,33 @@ oci_views_scenario() {
                 fail "podman run failed: $(cat "$TEST_TMPDIR/podman.err")"
         id=$(<"$TEST_TMPDIR/id")
         in_podman() { timeout 60 podman exec "$name" "$@"; }
-        # The daemon hears of losetup's change event in its own time.
-        wait_long "$vis in the podman container's /dev" in_podman test -b "/dev/$vis"
-        wait_long "$vis in the podman container's /sys" in_podman test -e "/sys/class/block/$vis/dev"
+        # The daemon hears of losetup's change event in its own time. One
+        # exec per wait and per look: each costs seconds on a loaded machine.
+        wait_long "$vis in the podman container's /dev and /sys" in_podman sh -c "$LISTED_SH" sh "$vis"
 
         show=$("$DEVSIEVE" --runtime-dir "$RT" show "$id") || fail "devsieve show $id failed"
         log "devsieve show $id:"$'\n'"$show"
         assert_match "$show" "^state: +attached"
+        oci_look in_podman "$vis" "$hid"
         assert_eq "$(printf '%s\n' char fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \
-                block "$vis" | sort | xargs)" "$(in_podman ls -A /dev | sort | xargs)" "the podman container's /dev"
-        assert_eq "$vis" "$(in_podman ls /sys/class/block)" "/sys/class/block in the podman container"
-        assert_eq "$vis" "$(in_podman lsblk -n -o NAME | xargs)" "lsblk in the podman container"
-        assert_eq "devpts tmpfs mqueue" "$(in_podman stat -f -c %T /dev/pts /dev/shm /dev/mqueue | xargs)" \
-                "the runtime's mounts over the view"
-        assert_views_only "$(in_podman cat /proc/self/mountinfo)" "the podman container"
-        assert_match "$(in_podman ls -l /dev/"$vis")" "^brw-r----- 1 root disk +7, +${vis#loop} "
-        assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$vis | wc -c")" "bytes read from /dev/$vis"
+                block "$vis" | sort | xargs)" "$(oci_section 0 | sort | xargs)" "the podman container's /dev"
+        assert_eq "$vis" "$(oci_section 1)" "/sys/class/block in the podman container"
+        assert_eq "$vis" "$(oci_section 2 | xargs)" "lsblk in the podman container"
+        assert_eq "devpts tmpfs mqueue" "$(oci_section 3 | xargs)" "the runtime's mounts over the view"
+        assert_match "$(oci_section 4)" "^brw-r----- 1 root disk +7, +${vis#loop} "
+        assert_eq 4096 "$(oci_section 5 | xargs)" "bytes read from /dev/$vis"
+        assert_views_only "$(oci_section 6)" "the podman container"
 
         # Hot-plug while it runs: the view follows, the device works.
         losetup "$HOT" "$TEST_TMPDIR/visible-hot.img"
         defer "losetup -d '$HOT'"
-        wait_long "$hot in the podman container's /dev" in_podman test -b "/dev/$hot"
-        wait_long "$hot in the podman container's /sys" in_podman test -e "/sys/class/block/$hot/dev"
-        assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(in_podman lsblk -n -o NAME | sort | xargs)" \
+        wait_long "$hot in the podman container's /dev and /sys" in_podman sh -c "$LISTED_SH" sh "$hot"
+        oci_look in_podman "$hot" "$hid"
+        assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(oci_section 1 | sort | xargs)" \
+                "/sys/class/block after hot-plug"
+        assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(oci_section 2 | sort | xargs)" \
                 "lsblk after hot-plug"
-        assert_eq 4096 "$(in_podman sh -c "head -c 4096 /dev/$hot | wc -c")" "bytes read from /dev/$hot"
-        assert_not_contains "$(in_podman ls -A /dev /sys/class/block)" "$hid" "the podman container"
+        assert_eq 4096 "$(oci_section 5 | xargs)" "bytes read from /dev/$hot"
 
         # poststop: nothing left behind.
         timeout 120 podman rm -f -t 0 "$name" >/dev/null || fail "podman rm -f failed"

@@ -31,9 +31,10 @@ bundle=$TEST_TMPDIR/bundle
 mkdir -p "$bundle"
 oci_rootfs "$bundle/rootfs"
 (cd "$bundle" && runc spec)
-# The container waits until the view shows its device (the daemon hears of
-# losetup's change event in its own time), then reports.
-script='for i in $(seq 300); do [ -b /dev/'$vis' ] && [ -e /sys/class/block/'$vis'/dev ] && break; sleep 0.1; done
+# The container waits until the views list its device (the daemon hears of
+# losetup's change event in its own time; see LISTED_SH), then reports.
+script='listed() { '"$LISTED_SH"'; }
+for i in $(seq 300); do listed '$vis' && break; sleep 0.1; done
 ls -A /dev; echo ==; ls /sys/class/block; echo ==; stat -f -c %T /dev/pts; echo ==; lsblk -n -o NAME; echo ==
 head -c 4096 /dev/'$vis' | wc -c; echo ==; cat /proc/self/mountinfo'
 jq --arg devsieve "$DEVSIEVE" --arg rt "$RT" --arg script "$script" --argjson minor "${vis#loop}" '
