@@ -133,11 +133,9 @@ oci_views_scenario() {
         hot=${HOT#/dev/}
 
         defer "podman_rm $name"
-        # DEVICE-CGROUP: runc's device cgroup allows only the OCI defaults
-        # until devsieved programs it at attach; --device lets the test's own
-        # devices through meanwhile (podman drops --device-cgroup-rule in a
-        # user namespace; the nodes it adds stay hidden below the view).
-        timeout 120 podman "${global[@]}" "${PODMAN_RUN[@]}" -d --name "$name" --device "$VIS" --device "$HOT" \
+        # No --device: runc's device cgroup allows only the OCI defaults, and
+        # devsieved grants the devices the view shows when the hook attaches.
+        timeout 120 podman "${global[@]}" "${PODMAN_RUN[@]}" -d --name "$name" \
                 "${run[@]}" --rootfs "$rootfs" sleep infinity >"$TEST_TMPDIR/id" 2>"$TEST_TMPDIR/podman.err" ||
                 fail "podman run failed: $(cat "$TEST_TMPDIR/podman.err")"
         id=$(<"$TEST_TMPDIR/id")

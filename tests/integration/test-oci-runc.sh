@@ -37,7 +37,7 @@ script='listed() { '"$LISTED_SH"'; }
 for i in $(seq 300); do listed '$vis' && break; sleep 0.1; done
 ls -A /dev; echo ==; ls /sys/class/block; echo ==; stat -f -c %T /dev/pts; echo ==; lsblk -n -o NAME; echo ==
 head -c 4096 /dev/'$vis' | wc -c; echo ==; cat /proc/self/mountinfo'
-jq --arg devsieve "$DEVSIEVE" --arg rt "$RT" --arg script "$script" --argjson minor "${vis#loop}" '
+jq --arg devsieve "$DEVSIEVE" --arg rt "$RT" --arg script "$script" '
         .process.terminal = false
         | .process.args = ["sh", "-c", $script]
         | .root.readonly = true
@@ -50,8 +50,6 @@ jq --arg devsieve "$DEVSIEVE" --arg rt "$RT" --arg script "$script" --argjson mi
         | .hooks.createRuntime = [{"path": $devsieve,
                                    "args": ["devsieve", "--runtime-dir", $rt, "oci-hook", "--policy", "runctest"]}]
         | .hooks.poststop = [{"path": $devsieve, "args": ["devsieve", "--runtime-dir", $rt, "oci-hook"]}]
-        # DEVICE-CGROUP: until devsieved programs the device cgroup at attach.
-        | .linux.resources.devices += [{"allow": true, "type": "b", "major": 7, "minor": $minor, "access": "rw"}]
 ' "$bundle/config.json" >"$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
 
