@@ -384,7 +384,7 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
 void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock) {
         struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
 
-        if (h && h->snapshot && h->usage) {
+        if (h && h->snapshot && h->usage && lock) {
                 pthread_mutex_lock(lock);
                 *h->usage -= h->snapshot->bytes;
                 pthread_mutex_unlock(lock);

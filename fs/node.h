@@ -125,6 +125,8 @@ void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
 void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
                  const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
                  double timeout);
+/* Replies to RELEASEDIR. lock NULL: the view is gone, only the handle is
+ * freed (what its listing counted went with the view). */
 void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock);
 /* Replies to READDIRPLUS from a snapshot: with each entry still in t its
  * attributes (cached for timeout), which count as a lookup reference, as

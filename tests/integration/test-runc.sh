@@ -20,10 +20,10 @@ daemon_start "$RT"
         fail "devsieve create failed"
 loop_add VIS
 loop_add HID
-truncate -s 2M "$TEST_TMPDIR/$tag-visible.img" "$TEST_TMPDIR/$tag-hidden.img"
-losetup "$VIS" "$TEST_TMPDIR/$tag-visible.img"
+truncate -s 2M "$TEST_TMPDIR/visible.img" "$TEST_TMPDIR/hidden.img"
+losetup "$VIS" "$TEST_TMPDIR/visible.img"
 defer "losetup -d $VIS"
-losetup "$HID" "$TEST_TMPDIR/$tag-hidden.img"
+losetup "$HID" "$TEST_TMPDIR/hidden.img"
 defer "losetup -d $HID"
 vis=${VIS#/dev/}
 hid=${HID#/dev/}
