@@ -13,7 +13,7 @@
  * listings tools walk (class/, bus/, block/, dev/), nothing else.
  *
  * libudev accepts a device directory only when it is on sysfs itself
- * (shared/NOTES.md), so the view is two layers: a FUSE filesystem holds the
+ * (systemd's sd-device fstatfs()es it for SYSFS_MAGIC), so the view is two layers: a FUSE filesystem holds the
  * skeleton, the listings and the ancestors, and each visible device's
  * directory is the real sysfs directory, bind-mounted read-only on top,
  * with its uevent file (and the attributes the policy lets the container
