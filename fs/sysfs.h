@@ -13,8 +13,8 @@
  * listings tools walk (class/, bus/, block/, dev/), nothing else.
  *
  * libudev accepts a device directory only when it is on sysfs itself
- * (systemd's sd-device fstatfs()es it for SYSFS_MAGIC), so the view is two layers: a FUSE filesystem holds the
- * skeleton, the listings and the ancestors, and each visible device's
+ * (systemd's sd-device fstatfs()es it for SYSFS_MAGIC), so the view is
+ * two layers: a FUSE filesystem holds the skeleton, the listings and the ancestors, and each visible device's
  * directory is the real sysfs directory, bind-mounted read-only on top,
  * with its uevent file (and the attributes the policy lets the container
  * write) overmounted by the view's own files, and the directories of child
