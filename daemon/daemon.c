@@ -67,8 +67,10 @@ static void on_signal(struct io_watch *w, uint32_t events) {
 }
 
 static void destroy_exited_view(uint64_t id, void *userdata) {
-        /* The views recognise their own session ids and know how to react
-         * (a view unmounted from outside is remounted or reported). */
+        /* A connection ends when it is unmounted at shutdown, or from
+         * outside (umount, an abort through fusectl): then every view it
+         * served answers ENOTCONN until the containers are created again;
+         * nothing here remounts it yet. */
         log_debug("FUSE session %" PRIu64 " ended.", id);
 }
 
