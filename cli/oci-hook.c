@@ -209,13 +209,16 @@ static int find_rootfs(const struct oci_state *s, char **ret) {
 
 /* The one place that says what goes where. The /dev view keeps the
  * runtime's pseudo-terminals, shared memory, message queues and console on
- * top; later views (a /run/udev view, files over /proc) are more rows. */
+ * top. The udev database goes at /run/udev (made in the runtime's /run if
+ * missing; left out where it cannot be, libudev then sees no udevd); the
+ * /proc files are bound by hand for now (README). */
 static int mount_views(int pidfd, pid_t pid, const char *rootfs, json_t *container) {
         static const char *const dev_keep[] = { "pts", "shm", "mqueue", "console", NULL };
         static const char *const sys_keep[] = { "fs/cgroup", NULL };
         const char *dev = json_string_value(json_object_get(container, "dev"));
         const char *sys = json_string_value(json_object_get(container, "sys"));
-        struct view_bind binds[2];
+        const char *udev = json_string_value(json_object_get(container, "udev"));
+        struct view_bind binds[3];
         size_t n = 0;
 
         if (!dev)
@@ -223,6 +226,8 @@ static int mount_views(int pidfd, pid_t pid, const char *rootfs, json_t *contain
         binds[n++] = (struct view_bind){ .source = dev, .target = "dev", .keep = dev_keep };
         if (sys)
                 binds[n++] = (struct view_bind){ .source = sys, .target = "sys", .keep = sys_keep };
+        if (udev)
+                binds[n++] = (struct view_bind){ .source = udev, .target = "run/udev", .optional = true };
         return view_mount_into(pidfd, pid, rootfs, binds, n);
 }
 

@@ -28,6 +28,26 @@ static int open_in_root(int root_fd, const char *path) {
         return openat2_beneath(root_fd, path, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
+/* Makes the last component of path in its existing parent (resolved in
+ * the container's root, like the target itself) and opens it; -ENOENT when
+ * the parent is missing or cannot take it (a read-only root). */
+static int make_target(int root_fd, const char *path) {
+        _cleanup_free_ char *parent = strdup(path);
+        _cleanup_close_ int parent_fd = -EBADF;
+        char *slash;
+
+        if (!parent)
+                return -ENOMEM;
+        slash = strrchr(parent, '/');
+        if (!slash)
+                return -ENOENT;
+        *slash = '\0';
+        parent_fd = openat2_beneath(root_fd, parent, O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (parent_fd < 0 || (mkdirat(parent_fd, slash + 1, 0755) < 0 && errno != EEXIST))
+                return -ENOENT;
+        return openat2_beneath(parent_fd, slash + 1, O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+}
+
 /* A clone of the view that receives what the host's view gets later (the
  * /sys view's device mounts on hot-plug) but sends nothing back: what the
  * runtime keeps on top, and anything the container mounts, stays in the
@@ -148,6 +168,13 @@ static int mount_one(int root_fd, const char *rootfs, const struct view_bind *b,
         int r;
 
         target_fd = open_in_root(root_fd, b->target);
+        if (target_fd == -ENOENT && b->optional)
+                target_fd = make_target(root_fd, b->target);
+        if (target_fd == -ENOENT && b->optional) {
+                log_info("%s/%s does not exist and cannot be made: the view %s is left out.", root_prefix(rootfs),
+                         b->target, b->source);
+                return 0;
+        }
         if (target_fd < 0)
                 return log_error_errno(target_fd, "Cannot mount the view %s at %s/%s: %m", b->source,
                                        root_prefix(rootfs), b->target);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include <sys/types.h>
 
 /* Mounting devsieve's views into a container that is being created, from
@@ -17,6 +19,11 @@ struct view_bind {
          * a directory or file of the same name for each. Missing ones are
          * skipped. */
         const char *const *keep;
+        /* The target may be missing: it is made when its parent exists
+         * (e.g. run/udev in the runtime's /run tmpfs); if that fails too
+         * the view is left out, with a line on stderr, and the container
+         * still starts. */
+        bool optional;
 };
 
 /* Mounts each bind in the mount namespace of process pid (pidfd, opened

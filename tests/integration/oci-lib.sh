@@ -156,6 +156,11 @@ oci_views_scenario() {
         assert_match "$(oci_section 4)" "^brw-r----- 1 root disk +7, +${vis#loop} "
         assert_eq 4096 "$(oci_section 5 | xargs)" "bytes read from /dev/$vis"
         assert_views_only "$(oci_section 6)" "the podman container"
+        # The hook bound the container's udev database at /run/udev: libudev
+        # inside sees the device initialized, as udev would show it.
+        udev_info=$(in_podman udevadm info "/dev/$vis") || fail "udevadm info /dev/$vis in the podman container failed"
+        assert_match "$udev_info" '^E: USEC_INITIALIZED=[0-9]+$' "udevadm info /dev/$vis in the podman container"
+        in_podman test -e /run/udev/control || fail "no /run/udev/control in the podman container"
 
         # Hot-plug while it runs: the view follows, the device works.
         losetup "$HOT" "$TEST_TMPDIR/visible-hot.img"
