@@ -28,8 +28,7 @@ loop_add_free() {
                 i=$((20000 + RANDOM % 40000))
                 [[ -e /sys/block/loop$i ]] && continue
                 "$LOOPCTL" add "$i" >/dev/null 2>&1 || continue
-                __created_loops+=("$i")
-                defer "loop_remove $i"
+                loop_own "$i"
                 __loop_add_free_ret=/dev/loop$i
                 return 0
         done
