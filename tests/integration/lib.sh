@@ -208,6 +208,27 @@ loop_remove() {
         "$LOOPCTL" remove "$1"
 }
 
+# runc_bundle DIR CONTAINER_DIR [VIEW...]: a runc bundle at DIR: config.json
+# from `runc spec` and a root file system skeleton of the host's merged /usr
+# (the test binds /usr and /etc read-only). Each VIEW (dev, sys, udev,
+# proc) of CONTAINER_DIR is bound at DIR/VIEW-view: runc mounts as the
+# container's root, which cannot pass the daemon's 0700 containers/
+# directory (host users must not reach devices through it). Unbound at
+# exit; TEST_TMPDIR is opened to the container's root.
+runc_bundle() {
+        local bundle=$1 from=$2 v l
+        shift 2
+        chmod 0755 "$TEST_TMPDIR"
+        mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
+        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
+        (cd "$bundle" && runc spec) || fail "runc spec failed in $bundle"
+        for v in "$@"; do
+                mkdir "$bundle/$v-view"
+                mount --rbind "$from/$v" "$bundle/$v-view" || fail "cannot bind $from/$v at $bundle/$v-view"
+                defer "umount -l '$bundle/$v-view'"
+        done
+}
+
 # --- devsieved ---------------------------------------------------------
 
 # daemon_start RUNTIME_DIR [DEVSIEVED ARGS...]: runs devsieved in the

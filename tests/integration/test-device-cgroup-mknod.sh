@@ -45,14 +45,8 @@ daemon_start "$RT"
 wait_long "$vis in the view" test -b "$RT/containers/priv/dev/$vis"
 
 bundle=$TEST_TMPDIR/bundle
-mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
-(cd "$bundle" && runc spec)
-chmod 0755 "$TEST_TMPDIR"
+runc_bundle "$bundle" "$RT/containers/priv" dev
 dev=$bundle/dev-view
-mkdir "$dev"
-mount --rbind "$RT/containers/priv/dev" "$dev"
-defer "umount -l '$dev'"
 jq --arg dev "$dev" '
         .process.terminal = false
         | .process.args = ["sleep", "infinity"]

@@ -54,17 +54,9 @@ wait_long "$ro in the view" test -b "$RT/containers/acc/dev/$ro"
 
 # --- A user-namespaced runc container on the views -----------------------
 bundle=$TEST_TMPDIR/bundle
-mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
-(cd "$bundle" && runc spec)
-chmod 0755 "$TEST_TMPDIR"
+runc_bundle "$bundle" "$RT/containers/acc" dev sys
 dev=$bundle/dev-view
 sys=$bundle/sys-view
-mkdir "$dev" "$sys"
-mount --rbind "$RT/containers/acc/dev" "$dev"
-defer "umount -l '$dev'"
-mount --rbind "$RT/containers/acc/sys" "$sys"
-defer "umount -l '$sys'"
 jq --arg dev "$dev" --arg sys "$sys" '
         .process.terminal = false
         | .process.args = ["sleep", "infinity"]

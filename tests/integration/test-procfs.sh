@@ -154,16 +154,7 @@ fi
 
 # --- A runc container on the views --------------------------------------
 bundle=$TEST_TMPDIR/bundle
-mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
-(cd "$bundle" && runc spec)
-# runc mounts as the container's root, which cannot pass containers/ (0700).
-chmod 0755 "$TEST_TMPDIR"
-for v in dev sys proc; do
-        mkdir "$bundle/$v-view"
-        mount --rbind "$RT/containers/oci/$v" "$bundle/$v-view"
-        defer "umount -l '$bundle/$v-view'"
-done
+runc_bundle "$bundle" "$RT/containers/oci" dev sys proc
 # runc refuses a mount below /proc in config.json ("inside /proc"), except
 # for a few files lxcfs serves: the files are bound from a createContainer
 # hook instead, which runs in the container's mount namespace (as its

@@ -98,18 +98,10 @@ assert_eq "$data" "$(jq -r --arg id "$vis_id" '.devices[] | select(.udev.id == $
 # through a directory of its own (the build tree may be unreachable for
 # the container's root).
 bundle=$T/bundle
-mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp,run/udev,opt/test}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
+runc_bundle "$bundle" "$RT/containers/udevc" dev sys udev
+mkdir -p "$bundle/rootfs"/{run/udev,opt/test}
 mkdir -m 0755 "$T/helpers"
 cp "$UDEV_ENUM" "$T/helpers/udev-enum"
-(cd "$bundle" && runc spec)
-# runc makes its mounts as the container's root, which cannot pass the
-# daemon's 0700 containers/ directory: bind the views somewhere it can.
-for v in dev sys udev; do
-        mkdir "$bundle/$v-view"
-        mount --rbind "$RT/containers/udevc/$v" "$bundle/$v-view"
-        defer "umount -l '$bundle/$v-view'"
-done
 jq --arg b "$bundle" --arg helpers "$T/helpers" '
         .process.terminal = false
         | .process.args = ["sleep", "300"]
