@@ -9,6 +9,10 @@
  *              cache: attributes and entries are cached for a day)
  *   readdir:   opendir + every entry + closedir (the view is asked each
  *              time), also per entry since the two hold different counts
+ *   ls -l:     cold: readdir and an lstat of every entry right after
+ *              dropping the caches, page cache included (where the kernel
+ *              keeps the view's listing): the view answers the listing
+ *              with every entry's attributes (READDIRPLUS), also per entry
  *
  * Needs root (drop_caches). bench/bench-dev.sh starts devsieved for it. */
 #include <dirent.h>
@@ -23,12 +27,14 @@
 #define COLD_ROUNDS 200
 #define WARM_ROUNDS 200000
 #define READDIR_ROUNDS 5000
+#define LS_ROUNDS 20
 
-static void drop_caches(void) {
+/* what: "2" dentries and inodes, what a cold stat is about; "3" the page
+ * cache too, where the kernel keeps a FUSE directory's listing. */
+static void drop_caches(const char *what) {
         int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 
-        /* 2: dentries and inodes, what a cold stat is about. */
-        if (fd < 0 || write(fd, "2", 1) != 1) {
+        if (fd < 0 || write(fd, what, 1) != 1) {
                 perror("/proc/sys/vm/drop_caches");
                 exit(EXIT_FAILURE);
         }
@@ -64,6 +70,31 @@ static uint64_t time_readdir(const char *path, size_t *ret_entries) {
         return bench_now_ns() - t;
 }
 
+/* What `ls -l` does: the listing, then lstat of every name in it. */
+static uint64_t time_ls_l(const char *path, size_t *ret_entries) {
+        uint64_t t = bench_now_ns();
+        DIR *d = opendir(path);
+        struct dirent *e;
+        size_t n = 0;
+
+        if (!d) {
+                perror(path);
+                exit(EXIT_FAILURE);
+        }
+        while ((e = readdir(d))) {
+                struct stat st;
+
+                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        perror(e->d_name);
+                        exit(EXIT_FAILURE);
+                }
+                n++;
+        }
+        closedir(d);
+        *ret_entries = n;
+        return bench_now_ns() - t;
+}
+
 static double median_us(uint64_t *samples, size_t n) {
         return bench_percentile(samples, n, 50) / 1000.0;
 }
@@ -86,9 +117,9 @@ int main(int argc, char **argv) {
         }
 
         for (size_t i = 0; i < COLD_ROUNDS; i++) {
-                drop_caches();
+                drop_caches("2");
                 view_t[i] = time_stat(view_fd, "null");
-                drop_caches();
+                drop_caches("2");
                 host_t[i] = time_stat(host_fd, "null");
         }
         bench_print_header();
@@ -115,6 +146,18 @@ int main(int argc, char **argv) {
         h = median_us(host_t, READDIR_ROUNDS);
         bench_print_row("view: readdir", v, "devtmpfs: readdir /dev", h);
         bench_print_row("view: readdir, per entry", v / (double) view_entries, "devtmpfs: readdir, per entry",
+                        h / (double) host_entries);
+
+        for (size_t i = 0; i < LS_ROUNDS; i++) {
+                drop_caches("3");
+                view_t[i] = time_ls_l(argv[1], &view_entries);
+                drop_caches("3");
+                host_t[i] = time_ls_l("/dev", &host_entries);
+        }
+        v = median_us(view_t, LS_ROUNDS);
+        h = median_us(host_t, LS_ROUNDS);
+        bench_print_row("view: ls -l, cold", v, "devtmpfs: ls -l /dev, cold", h);
+        bench_print_row("view: ls -l, cold, per entry", v / (double) view_entries, "devtmpfs: ls -l, cold, per entry",
                         h / (double) host_entries);
         printf("(entries: view %zu, devtmpfs %zu)\n", view_entries, host_entries);
         return EXIT_SUCCESS;

@@ -16,7 +16,10 @@
  *                   namespace receives the relayed "add@.../loopI"
  *
  * and the delay each adds after the host listener's time is printed too:
- * that part is devsieve's. PID is the container's init process; the
+ * that part is devsieve's. With --cgroup DIR (the container's v1 devices
+ * cgroup, which denies what devsieved did not allow) the probe joins DIR
+ * and a fourth clock stops when /dev/loopI first opens (O_RDONLY): hot-plug
+ * to *openable*, which devsieved's ordering makes the node's own time. PID is the container's init process; the
  * container must see block loop devices and be attached (netlink relay).
  * bench/bench-hotplug.sh sets all of that up. Needs root. */
 #include <errno.h>
@@ -137,6 +140,7 @@ struct probe_request {
 struct probe_result {
         uint64_t node_ns;  /* when /dev/loopI appeared, 0 if it did not */
         uint64_t event_ns; /* when its add event arrived, 0 if it did not */
+        uint64_t open_ns;  /* when it first opened (with --cgroup), 0 if it did not */
 };
 
 static int open_namespace(pid_t pid, const char *ns) {
@@ -161,6 +165,18 @@ static void enter_container(pid_t pid) {
         close(mnt);
 }
 
+static bool node_opens(int index) {
+        char path[64];
+        int fd;
+
+        snprintf(path, sizeof(path), "/dev/loop%d", index);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
 static bool node_exists(int index) {
         char path[64];
         struct stat st;
@@ -171,7 +187,7 @@ static bool node_exists(int index) {
 
 /* Polls for the node while the listener thread waits for the event: both
  * run from before the ioctl, so neither misses its moment. */
-static struct probe_result probe_watch_add(struct listener *l, int index, int ready_fd) {
+static struct probe_result probe_watch_add(struct listener *l, int index, int ready_fd, bool want_open) {
         struct probe_result r = {};
         uint64_t start;
         char ok = 1;
@@ -186,8 +202,10 @@ static struct probe_result probe_watch_add(struct listener *l, int index, int re
         while (bench_now_ns() - start < TIMEOUT_NS) {
                 if (r.node_ns == 0 && node_exists(index))
                         r.node_ns = bench_now_ns();
+                if (want_open && r.node_ns != 0 && r.open_ns == 0 && node_opens(index))
+                        r.open_ns = bench_now_ns();
                 r.event_ns = atomic_load(&l->seen_ns);
-                if (r.node_ns != 0 && r.event_ns != 0)
+                if (r.node_ns != 0 && r.event_ns != 0 && (!want_open || r.open_ns != 0))
                         break;
                 sleep_ns(POLL_INTERVAL_NS);
         }
@@ -205,17 +223,32 @@ static struct probe_result probe_wait_gone(int index) {
         return r;
 }
 
-static void probe_main(pid_t container, int request_fd, int reply_fd) {
+/* The container's devices cgroup decides what the probe may open. */
+static void join_cgroup(const char *dir) {
+        char path[4096], pid[32];
+        int fd, n;
+
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        n = snprintf(pid, sizeof(pid), "%d", (int) getpid());
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, pid, (size_t) n) != n)
+                die(path);
+        close(fd);
+}
+
+static void probe_main(pid_t container, const char *cgroup, int request_fd, int reply_fd) {
         struct listener l;
         struct probe_request req;
 
+        if (cgroup)
+                join_cgroup(cgroup);
         enter_container(container);
         listener_start(&l);
         while (read(request_fd, &req, sizeof(req)) == (ssize_t) sizeof(req)) {
                 struct probe_result r;
 
                 if (req.op == PROBE_WATCH_ADD)
-                        r = probe_watch_add(&l, req.index, reply_fd);
+                        r = probe_watch_add(&l, req.index, reply_fd, cgroup);
                 else
                         r = probe_wait_gone(req.index);
                 if (write(reply_fd, &r, sizeof(r)) != (ssize_t) sizeof(r))
@@ -229,7 +262,7 @@ struct probe {
         int request_fd, reply_fd;
 };
 
-static struct probe probe_start(pid_t container) {
+static struct probe probe_start(pid_t container, const char *cgroup) {
         int to_probe[2], from_probe[2];
         struct probe p;
 
@@ -242,7 +275,7 @@ static struct probe probe_start(pid_t container) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 close(to_probe[1]);
                 close(from_probe[0]);
-                probe_main(container, to_probe[0], from_probe[1]);
+                probe_main(container, cgroup, to_probe[0], from_probe[1]);
         }
         close(to_probe[0]);
         close(from_probe[1]);
@@ -266,7 +299,7 @@ static void probe_read(struct probe *p, void *buf, size_t size) {
 /* --- The rounds --------------------------------------------------------- */
 
 struct samples {
-        uint64_t *host, *node, *event, *node_after_host, *event_after_host;
+        uint64_t *host, *node, *event, *node_after_host, *event_after_host, *open, *open_after_node;
         size_t n;
 };
 
@@ -281,7 +314,8 @@ static bool loop_exists(int index) {
         return access(path, F_OK) == 0;
 }
 
-static void run_round(int control_fd, struct listener *host, struct probe *p, int *index, struct samples *s) {
+static void run_round(int control_fd, struct listener *host, struct probe *p, int *index, bool want_open,
+                      struct samples *s) {
         struct probe_result r;
         uint64_t start, host_ns;
         char ready;
@@ -305,10 +339,11 @@ static void run_round(int control_fd, struct listener *host, struct probe *p, in
         }
         host_ns = listener_wait(host, start);
         probe_read(p, &r, sizeof(r));
-        if (host_ns == 0 || r.node_ns == 0 || r.event_ns == 0) {
-                fprintf(stderr, "bench-hotplug: loop%d: host event %s, container node %s, container event %s\n",
+        if (host_ns == 0 || r.node_ns == 0 || r.event_ns == 0 || (want_open && r.open_ns == 0)) {
+                fprintf(stderr,
+                        "bench-hotplug: loop%d: host event %s, container node %s, container event %s, open %s\n",
                         *index, host_ns ? "seen" : "missing", r.node_ns ? "seen" : "missing",
-                        r.event_ns ? "seen" : "missing");
+                        r.event_ns ? "seen" : "missing", !want_open ? "not tried" : r.open_ns ? "done" : "denied");
                 (void) ioctl(control_fd, LOOP_CTL_REMOVE, *index);
                 exit(EXIT_FAILURE);
         }
@@ -317,6 +352,8 @@ static void run_round(int control_fd, struct listener *host, struct probe *p, in
         s->event[s->n] = since(r.event_ns, start);
         s->node_after_host[s->n] = since(r.node_ns, host_ns);
         s->event_after_host[s->n] = since(r.event_ns, host_ns);
+        s->open[s->n] = since(r.open_ns, start);
+        s->open_after_node[s->n] = since(r.open_ns, r.node_ns);
         s->n++;
 
         for (int i = 0; ioctl(control_fd, LOOP_CTL_REMOVE, *index) < 0; i++) {
@@ -359,6 +396,7 @@ int main(int argc, char *argv[]) {
                 { "pid", required_argument, NULL, 'p' },
                 { "rounds", required_argument, NULL, 'r' },
                 { "first-index", required_argument, NULL, 'i' },
+                { "cgroup", required_argument, NULL, 'c' },
                 {},
         };
         struct samples s = {};
@@ -366,6 +404,7 @@ int main(int argc, char *argv[]) {
         struct probe p;
         int rounds = 50, index = 3000, control_fd, c;
         pid_t container = 0;
+        const char *cgroup = NULL;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
@@ -378,11 +417,14 @@ int main(int argc, char *argv[]) {
                 case 'i':
                         index = atoi(optarg);
                         break;
+                case 'c':
+                        cgroup = optarg;
+                        break;
                 default:
                         return 2;
                 }
         if (container <= 0 || rounds < 1 || index < 0)
-                die_msg("usage: bench-hotplug --pid PID [--rounds N] [--first-index N]");
+                die_msg("usage: bench-hotplug --pid PID [--rounds N] [--first-index N] [--cgroup DIR]");
 
         /* The default 50 us of timer slack would double the poll interval. */
         prctl(PR_SET_TIMERSLACK, 1000);
@@ -390,15 +432,17 @@ int main(int argc, char *argv[]) {
         if (control_fd < 0)
                 die("/dev/loop-control");
         listener_start(&host);
-        p = probe_start(container);
+        p = probe_start(container, cgroup);
 
         s.host = alloc_samples(rounds);
         s.node = alloc_samples(rounds);
         s.event = alloc_samples(rounds);
         s.node_after_host = alloc_samples(rounds);
         s.event_after_host = alloc_samples(rounds);
+        s.open = alloc_samples(rounds);
+        s.open_after_node = alloc_samples(rounds);
         for (int i = 0; i < rounds; i++)
-                run_round(control_fd, &host, &p, &index, &s);
+                run_round(control_fd, &host, &p, &index, cgroup, &s);
 
         printf("hot-plug of a loop device, %zu rounds; times from LOOP_CTL_ADD in us\n", s.n);
         printf("%-40s %10s %10s  %-24s %10s %10s %8s\n", "measurement", "p50", "p99", "baseline", "p50", "p99",
@@ -411,6 +455,11 @@ int main(int argc, char *argv[]) {
         print_percentiles("container listener: add event", s.event, "host netlink listener", baseline, s.n);
         print_percentiles("  node visible after host event", s.node_after_host, NULL, NULL, s.n);
         print_percentiles("  container event after host event", s.event_after_host, NULL, NULL, s.n);
+        if (cgroup) {
+                memcpy(baseline, s.host, s.n * sizeof(*baseline));
+                print_percentiles("container /dev: node openable", s.open, "host netlink listener", baseline, s.n);
+                print_percentiles("  openable after node visible", s.open_after_node, NULL, NULL, s.n);
+        }
 
         close(p.request_fd);
         waitpid(p.pid, NULL, 0);
@@ -420,5 +469,7 @@ int main(int argc, char *argv[]) {
         free(s.event);
         free(s.node_after_host);
         free(s.event_after_host);
+        free(s.open);
+        free(s.open_after_node);
         return EXIT_SUCCESS;
 }

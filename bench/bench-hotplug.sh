@@ -20,12 +20,14 @@ BENCH_HOTPLUG=${BENCH_HOTPLUG:-$build/bench/bench-hotplug}
 [[ $(id -u) -eq 0 ]] || { echo "bench-hotplug needs root (loop-control, FUSE mounts, namespaces)" >&2; exit 77; }
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-bench.XXXXXX")
-daemon= container=
+daemon= container= cgroup=
 cleanup() {
         # A killed process makes `wait` fail: no step may stop the others.
         set +e
         [[ -n $container ]] && kill "$container" 2>/dev/null && wait "$container" 2>/dev/null
         [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+        # Empty once the container and the probe are gone.
+        [[ -n $cgroup ]] && for _ in {1..100}; do rmdir "$cgroup" 2>/dev/null && break; sleep 0.05; done
         rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -48,11 +50,22 @@ echo 'allow SUBSYSTEM=="block", KERNEL=="loop[0-9]*"' >"$dir/bench.rules"
 daemon=$!
 wait_for "devsieved to serve" grep -q 'Serving' "$dir/log"
 
+# The container gets a v1 devices cgroup of its own that denies every
+# device, as a runtime's would: what it opens, devsieved allowed.
+cgroup_args=()
+if [[ -w /sys/fs/cgroup/devices/devices.allow ]]; then
+        cgroup=/sys/fs/cgroup/devices/devsieve-bench-$$
+        mkdir "$cgroup"
+        echo a >"$cgroup/devices.deny"
+        cgroup_args=(--cgroup "$cgroup")
+fi
 view=$dir/run/containers/bench
-"$NS_RUN" --dev "$view/dev" --sys "$view/sys" --net --pidfile "$dir/pid" -- sleep infinity &
+# shellcheck disable=SC2016
+sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$cgroup" \
+        "$NS_RUN" --dev "$view/dev" --sys "$view/sys" --net --pidfile "$dir/pid" -- sleep infinity &
 container=$!
 wait_for "the container to start" test -s "$dir/pid"
 "$DEVSIEVE" --runtime-dir "$dir/run" attach bench --pid "$(<"$dir/pid")" >/dev/null
 wait_for "the relay" grep -q 'relaying uevents (netlink mode)' "$dir/log"
 
-"$BENCH_HOTPLUG" --pid "$(<"$dir/pid")" --rounds "$rounds"
+"$BENCH_HOTPLUG" --pid "$(<"$dir/pid")" --rounds "$rounds" "${cgroup_args[@]}"

@@ -3,8 +3,10 @@
  *
  * 1. start-up: libudev enumeration into the model, against libudev's own
  *    enumeration that reads the same properties (what any udev client pays);
- * 2. one hot-plug event through the model with 1, 10, 100 and 500
- *    containers, against libudev building the event's device from sysfs.
+ * 2. one hot-plug event through the model with 1, 10, 100, 500 and 1000
+ *    containers on one policy, and with 1000 containers on 10 or on 1000
+ *    distinct policies, against libudev building the event's device from
+ *    sysfs.
  */
 #include <fcntl.h>
 #include <libudev.h>
@@ -84,24 +86,53 @@ static const char *const POLICY = "include \"oci-default\"\n"
                                   "allow SUBSYSTEM==\"input\", KERNEL==\"event*\"\n"
                                   "allow SUBSYSTEM==\"block\", KERNEL==\"zram*\", NAME=\"xvdb\"\n";
 
-static void bench_events(struct model *m, unsigned n_containers, struct udev *udev) {
-        struct uevent *add = loop_event("add"), *change = loop_event("change"), *remove = loop_event("remove");
-        uint64_t samples[ROUNDS * 3], baseline[ROUNDS];
-        char title[64];
-        size_t n = 0;
+/* Container i of a run with n_policies distinct policies: the same rules
+ * with one input device of its own (so that the policies differ), and the
+ * event's device (loop*) allowed by every policy, or by every tenth. */
+static char *policy_for(unsigned i, unsigned n_policies, bool visible_in_all) {
+        unsigned k = i % n_policies;
+        char *text;
 
-        while (HASH_COUNT(m->containers) < n_containers) {
+        if (n_policies == 1 && visible_in_all)
+                return strdup(POLICY);
+        if (asprintf(&text,
+                     "include \"oci-default\"\n"
+                     "%s"
+                     "deny KERNEL==\"loop0\"\n"
+                     "allow SUBSYSTEM==\"input\", KERNEL==\"event%u\"\n"
+                     "allow SUBSYSTEM==\"block\", KERNEL==\"zram*\", NAME=\"xvdb\"\n",
+                     visible_in_all || k % 10 == 0 ? "allow SUBSYSTEM==\"block\", KERNEL==\"loop*\", MODE=\"0660\"\n" : "",
+                     k) < 0)
+                return NULL;
+        return text;
+}
+
+static void set_containers(struct model *m, unsigned n_containers, unsigned n_policies, bool visible_in_all) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, m->containers, c, tmp)
+                model_remove_container(m, c);
+        for (unsigned i = 0; i < n_containers; i++) {
                 struct policy *p = NULL;
-                struct container *c = NULL;
-                char name[32];
+                char name[32], *text = policy_for(i, n_policies, visible_in_all);
 
-                snprintf(name, sizeof(name), "c%u", HASH_COUNT(m->containers));
-                if (policy_load_string("bench.rules", POLICY, &(struct policy_load_options){}, &p, NULL) < 0 ||
+                snprintf(name, sizeof(name), "c%u", i);
+                if (!text || policy_load_string("bench.rules", text, &(struct policy_load_options){}, &p, NULL) < 0 ||
                     container_new(name, p, "bench.rules", &c) < 0 || model_add_container(m, c) < 0 ||
                     model_refresh_container(m, c) < 0)
                         abort();
+                free(text);
         }
+}
 
+static void bench_events(struct model *m, unsigned n_containers, unsigned n_policies, bool visible_in_all,
+                         struct udev *udev) {
+        struct uevent *add = loop_event("add"), *change = loop_event("change"), *remove = loop_event("remove");
+        uint64_t samples[ROUNDS * 3], baseline[ROUNDS];
+        char title[96];
+        size_t n = 0;
+
+        set_containers(m, n_containers, n_policies, visible_in_all);
         for (unsigned i = 0; i < ROUNDS; i++) {
                 struct uevent *events[] = { add, change, remove };
                 for (size_t k = 0; k < 3; k++) {
@@ -119,7 +150,12 @@ static void bench_events(struct model *m, unsigned n_containers, struct udev *ud
                 udev_device_unref(d);
                 baseline[i] = k ? bench_now_ns() - start : 0;
         }
-        snprintf(title, sizeof(title), "model: one event, %u container%s", n_containers, n_containers == 1 ? "" : "s");
+        if (n_policies == 1 && visible_in_all)
+                snprintf(title, sizeof(title), "model: one event, %u container%s", n_containers,
+                         n_containers == 1 ? "" : "s");
+        else
+                snprintf(title, sizeof(title), "model: one event, %u containers, %u policies, seen by %s",
+                         n_containers, n_policies, visible_in_all ? "all" : "10%");
         bench_print_row(title, bench_percentile(samples, n, 50) / 1000.0, "libudev: device from sysfs",
                         bench_percentile(baseline, ROUNDS, 50) / 1000.0);
         uevent_free(add);
@@ -129,7 +165,7 @@ static void bench_events(struct model *m, unsigned n_containers, struct udev *ud
 
 int main(void) {
         uint64_t model_t[ROUNDS], udev_t[ROUNDS], deltas = 0;
-        static const unsigned containers[] = { 1, 10, 100, 500 };
+        static const unsigned containers[] = { 1, 10, 100, 500, 1000 };
         struct udev *udev = udev_new();
         struct model *m = NULL;
         unsigned count = 0;
@@ -155,7 +191,12 @@ int main(void) {
                 udev_source_free(s);
         }
         for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
-                bench_events(m, containers[i], udev);
+                bench_events(m, containers[i], 1, true, udev);
+        /* Containers with equal policies share the decision: 10 policies
+         * cost 10 evaluations, 1000 distinct ones 1000. */
+        bench_events(m, 1000, 10, false, udev);
+        bench_events(m, 1000, 1000, false, udev);
+        bench_events(m, 1000, 1000, true, udev);
         model_free(m);
         udev_unref(udev);
         return deltas > 0 ? 0 : 1;

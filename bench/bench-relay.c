@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The uevent relay's costs on real network namespaces (needs root):
  *
- * 1. throughput into one container: relay_apply() of a change event, the
+ * 1. throughput into one container: relay_apply() of a change event (the
+ *    kernel's event and udev's on group 2, as the daemon relays them), the
  *    container's listener draining, against injecting the same prebuilt
- *    frame with one sendmsg (the kernel's share alone);
+ *    kernel frame with one sendmsg (the kernel's share alone); and
+ *    relay_apply() without the udev event, for what that one costs;
  * 2. fan-out of one event to 100 containers, against 100 prebuilt sends;
  * 3. latency of a real host event (a write to a loop device's uevent file)
  *    through libudev, the model and the relay to a listener in the
@@ -26,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "bench.h"
+#include "daemon/daemon.h"
 #include "daemon/relay-internal.h"
 #include "daemon/udev-source.h"
 #include "daemon/uevent-wire.h"
@@ -135,7 +138,8 @@ static void container_init(struct bench_container *b, const char *name, pid_t pi
         CHECK(idmap_parse("0 100000 65536\n", &b->c.uid_map) == 0);
         CHECK(idmap_parse("0 100000 65536\n", &b->c.gid_map) == 0);
         b->dc = (struct daemon_container){ .container = &b->c, .dir = dir, .pid = pid, .pid_watch.fd = -EBADF };
-        CHECK(relay_new(loop, &b->dc, RELAY_NETLINK, &b->relay) == 0);
+        CHECK(relay_new(loop, &(struct relay_target){ .name = b->c.name, .dir = dir, .pid = pid, .pidfd = -EBADF, .container = &b->c },
+                        RELAY_NETLINK, &b->relay) == 0);
         b->dc.relay = b->relay;
 }
 
@@ -175,6 +179,7 @@ static void raw_inject(struct relay *r, const struct fake_event *f) {
         struct relay_msg *m = malloc(sizeof(*m) + f->frame_size);
 
         m->refs = 1;
+        m->udev = false;
         m->size = f->frame_size;
         memcpy(m->data, f->frame, f->frame_size);
         CHECK(r->netlink->send(r->netlink, m) == 0);
@@ -208,7 +213,7 @@ static void bench_throughput(void) {
         struct bench_container b;
         struct fake_event f;
         struct drain drain = {};
-        uint64_t relay_t[THROUGHPUT_BATCHES], raw_t[THROUGHPUT_BATCHES];
+        uint64_t relay_t[THROUGHPUT_BATCHES], kernel_t[THROUGHPUT_BATCHES], raw_t[THROUGHPUT_BATCHES];
         pthread_t t;
         struct relay_stats st;
 
@@ -223,6 +228,12 @@ static void bench_throughput(void) {
                 for (unsigned k = 0; k < THROUGHPUT_BATCH; k++)
                         relay_apply(b.relay, &f.delta, 1);
                 relay_t[i] = bench_now_ns() - start;
+                b.relay->udev_events = false;
+                start = bench_now_ns();
+                for (unsigned k = 0; k < THROUGHPUT_BATCH; k++)
+                        relay_apply(b.relay, &f.delta, 1);
+                kernel_t[i] = bench_now_ns() - start;
+                b.relay->udev_events = true;
                 start = bench_now_ns();
                 for (unsigned k = 0; k < THROUGHPUT_BATCH; k++)
                         raw_inject(b.relay, &f);
@@ -235,12 +246,16 @@ static void bench_throughput(void) {
 
         double relay_us = bench_percentile(relay_t, THROUGHPUT_BATCHES, 50) / 1000.0 / THROUGHPUT_BATCH;
         double raw_us = bench_percentile(raw_t, THROUGHPUT_BATCHES, 50) / 1000.0 / THROUGHPUT_BATCH;
-        bench_print_row("relay: one event into 1 container", relay_us, "sendmsg of a prebuilt frame", raw_us);
-        printf("  throughput: relay %.0f events/s, raw injection %.0f events/s; relayed %lu, dropped %lu, queued %lu;\n"
+        double kernel_us = bench_percentile(kernel_t, THROUGHPUT_BATCHES, 50) / 1000.0 / THROUGHPUT_BATCH;
+        bench_print_row("relay: one event (kernel + udev) into 1 container", relay_us, "sendmsg of a prebuilt frame",
+                        raw_us);
+        bench_print_row("relay: the kernel event alone", kernel_us, "sendmsg of a prebuilt frame", raw_us);
+        printf("  throughput: relay %.0f events/s (each a kernel and a udev message), kernel events alone %.0f/s,\n"
+               "  raw injection %.0f events/s; relayed %lu, dropped %lu, queued %lu;\n"
                "  the listener received %lu of %u (%lu overruns of its 64 MiB buffer)\n",
-               1e6 / relay_us, 1e6 / raw_us, (unsigned long) st.relayed, (unsigned long) st.dropped,
+               1e6 / relay_us, 1e6 / kernel_us, 1e6 / raw_us, (unsigned long) st.relayed, (unsigned long) st.dropped,
                (unsigned long) st.queued, (unsigned long) atomic_load(&drain.received),
-               2 * THROUGHPUT_BATCHES * THROUGHPUT_BATCH, (unsigned long) atomic_load(&drain.overruns));
+               3 * THROUGHPUT_BATCHES * THROUGHPUT_BATCH, (unsigned long) atomic_load(&drain.overruns));
         close(drain.fd);
         relay_free(b.relay);
         uevent_free(f.event);

@@ -10,30 +10,38 @@
 /* Replies are bounded by the daemon; this only guards against garbage. */
 #define CLIENT_LINE_MAX (64U * 1024U * 1024U)
 
-int client_connect(const char *runtime_dir, struct client *ret) {
+int client_open(const char *runtime_dir, struct client *ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
-        int r;
 
         if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/devsieved.sock", runtime_dir) >=
             sizeof(sa.sun_path))
-                return log_error_errno(ENAMETOOLONG, "Runtime directory %s: path too long for a socket.", runtime_dir);
+                return -ENAMETOOLONG;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return log_error_errno(errno, "Failed to create a socket: %m");
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                r = -errno;
-                if (r == -ENOENT || r == -ECONNREFUSED)
-                        return log_error_errno(r, "Cannot reach devsieved at %s: %m (is it running? see devsieved(8))",
-                                               sa.sun_path);
-                if (r == -EACCES || r == -EPERM)
-                        return log_error_errno(r,
-                                               "Cannot reach devsieved at %s: %m (the control socket is root's; run "
-                                               "as root, or start devsieved with --socket-group)",
-                                               sa.sun_path);
-                return log_error_errno(r, "Cannot reach devsieved at %s: %m", sa.sun_path);
-        }
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
         *ret = (struct client){ .fd = TAKE_FD(fd) };
+        return 0;
+}
+
+int client_connect(const char *runtime_dir, struct client *ret) {
+        int r = client_open(runtime_dir, ret);
+
+        if (r == -ENAMETOOLONG)
+                return log_error_errno(r, "Runtime directory %s: path too long for a socket.", runtime_dir);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return log_error_errno(r, "Cannot reach devsieved at %s/devsieved.sock: %m (is it running? see "
+                                          "devsieved(8))",
+                                       runtime_dir);
+        if (r == -EACCES || r == -EPERM)
+                return log_error_errno(r,
+                                       "Cannot reach devsieved at %s/devsieved.sock: %m (the control socket is root's; "
+                                       "run as root, or start devsieved with --socket-group)",
+                                       runtime_dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot reach devsieved at %s/devsieved.sock: %m", runtime_dir);
         return 0;
 }
 

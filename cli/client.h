@@ -18,6 +18,9 @@ struct client {
 /* How long a reply may take before the daemon counts as unreachable. */
 #define CLIENT_TIMEOUT_SEC 60
 
+/* Connects to RUNTIME_DIR/devsieved.sock; logs nothing. Returns a
+ * negative errno: -ENOENT or -ECONNREFUSED when no daemon listens. */
+int client_open(const char *runtime_dir, struct client *ret);
 /* Connects to RUNTIME_DIR/devsieved.sock. Errors are logged, naming the
  * socket and what to do; returns a negative errno. */
 int client_connect(const char *runtime_dir, struct client *ret);

@@ -34,6 +34,10 @@ struct command {
 };
 
 extern const struct command command_check;
+/* The OCI runtime hook (oci-hook.c). */
+extern const struct command command_oci_hook;
+/* The CDI spec writer (cdi.c). */
+extern const struct command command_cdi;
 /* Commands that talk to devsieved (daemon-commands.c). */
 extern const struct command command_create, command_attach, command_destroy, command_list, command_show,
         command_explain, command_add, command_remove, command_reload, command_monitor, command_status;

@@ -22,6 +22,8 @@ enum {
         OPT_OWNER = 1 << 5,
         OPT_GROUP = 1 << 6,
         OPT_RESET = 1 << 7,
+        OPT_NO_DEVICE_CGROUP = 1 << 8,
+        OPT_UDEV = 1 << 9,
 };
 
 struct daemon_args {
@@ -30,6 +32,8 @@ struct daemon_args {
         const char *policy, *relay, *node, *mode;
         json_int_t pid, owner, group; /* -1: not given */
         bool reset;
+        bool no_device_cgroup;
+        bool udev; /* show: each device's udev database entry too */
         char *policy_buf; /* owned: policy made absolute */
 };
 
@@ -64,6 +68,15 @@ static void print_diagnostics(json_t *diags) {
                         strempty(get_string(d, "message")));
 }
 
+/* The files a runtime binds over the container's /proc, one a line. */
+static void print_proc_binds(json_t *c, const char *indent) {
+        json_t *binds = json_object_get(c, "proc_binds"), *b;
+        size_t i;
+
+        json_array_foreach(binds, i, b)
+                printf("%s%s: %s\n", indent, strempty(get_string(b, "destination")), strempty(get_string(b, "source")));
+}
+
 static int render_container(json_t *reply, const struct daemon_args *a) {
         json_t *c = json_object_get(reply, "container");
 
@@ -71,6 +84,7 @@ static int render_container(json_t *reply, const struct daemon_args *a) {
                strempty(get_string(c, "state")), strempty(get_string(c, "policy")),
                json_integer_value(json_object_get(c, "devices")));
         printf("  /dev view: %s\n  /sys view: %s\n", strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        print_proc_binds(c, "  ");
         return DEVSIEVE_EXIT_OK;
 }
 
@@ -113,6 +127,47 @@ static int render_list(json_t *reply, const struct daemon_args *a) {
         return table_print(t, stdout);
 }
 
+/* "cgroup:    v1 /path, 3 rules" with the reason or the last error. */
+static void print_device_cgroup(json_t *g) {
+        const char *reason = get_string(g, "reason"), *error = get_string(g, "last_error");
+
+        if (!g)
+                return;
+        printf("cgroup:    %s", strempty(get_string(g, "mode")));
+        if (get_string(g, "path"))
+                printf(" %s, %" JSON_INTEGER_FORMAT " rules", get_string(g, "path"),
+                       json_integer_value(json_object_get(g, "rules")));
+        if (reason)
+                printf(" (%s)", reason);
+        if (json_is_true(json_object_get(g, "replaced")))
+                printf(", REPLACED");
+        printf("\n");
+        if (error)
+                printf("cgroup error: %s\n", error);
+}
+
+/* show --udev: each device's file in the container's /run/udev/data, as
+ * the container reads it. */
+static void render_udev(json_t *container, json_t *devices) {
+        json_t *row;
+        size_t i;
+
+        printf("\nudev database: %s\n", strempty(get_string(container, "udev")));
+        json_array_foreach(devices, i, row) {
+                json_t *u = json_object_get(row, "udev");
+                const char *path = get_string(row, "path");
+
+                printf("\n%s%s (%s)", path ? "/dev/" : "", path ?: strempty(get_string(row, "devpath")),
+                       strempty(get_string(u, "id")));
+                if (!json_is_object(u))
+                        printf(": no udev data (no subsystem)\n");
+                else if (!get_string(u, "data"))
+                        printf(": no data file\n");
+                else
+                        printf(":\n%s", get_string(u, "data"));
+        }
+}
+
 static int render_show(json_t *reply, const struct daemon_args *a) {
         json_t *c = json_object_get(reply, "container");
         json_t *devices = json_object_get(reply, "devices"), *row;
@@ -122,8 +177,11 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
         printf("container: %s\nstate:     %s", strempty(get_string(c, "name")), strempty(get_string(c, "state")));
         if (json_is_integer(json_object_get(c, "pid")))
                 printf(" (pid %" JSON_INTEGER_FORMAT ")", json_integer_value(json_object_get(c, "pid")));
-        printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n\n", strempty(get_string(c, "policy")),
+        printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n", strempty(get_string(c, "policy")),
                strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        print_device_cgroup(json_object_get(c, "device_cgroup"));
+        print_proc_binds(c, "");
+        printf("\n");
         r = output_device_table(devices, stdout);
         if (r < 0)
                 return r;
@@ -138,6 +196,8 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
                         printf("warning: %s: %s\n", strempty(get_string(row, "devpath")),
                                strempty(json_string_value(s)));
         }
+        if (a->udev)
+                render_udev(c, devices);
         return DEVSIEVE_EXIT_OK;
 }
 
@@ -182,7 +242,9 @@ static int render_reload(json_t *reply, const struct daemon_args *a) {
 }
 
 static int render_status(json_t *reply, const struct daemon_args *a) {
-        json_t *containers = json_object_get(reply, "containers");
+        json_t *containers = json_object_get(reply, "containers"), *c;
+        size_t i;
+        int r;
         json_int_t rss = json_integer_value(json_object_get(reply, "rss_bytes"));
 
         printf("devsieved %s, pid %" JSON_INTEGER_FORMAT ", up %.0f s\n", strempty(get_string(reply, "version")),
@@ -193,14 +255,27 @@ static int render_status(json_t *reply, const struct daemon_args *a) {
         printf("host devices:      %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "devices")));
         printf("host events:       %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "events")));
         printf("memory (RSS):      %.1f MiB\n", (double) rss / (1024.0 * 1024.0));
-        printf("clients:           %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " monitoring)\n",
+        printf("clients:           %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " monitoring, %" JSON_INTEGER_FORMAT
+               " refused since start)\n",
                json_integer_value(json_object_get(reply, "clients")),
-               json_integer_value(json_object_get(reply, "monitors")));
+               json_integer_value(json_object_get(reply, "monitors")),
+               json_integer_value(json_object_get(reply, "clients_refused")));
         printf("containers:        %zu\n", json_array_size(containers));
         if (json_array_size(containers) == 0)
                 return DEVSIEVE_EXIT_OK;
         putchar('\n');
-        return render_list(reply, a);
+        r = render_list(reply, a);
+        if (r < 0)
+                return r;
+        /* A container that may not open what it sees must not go unnoticed. */
+        json_array_foreach(containers, i, c) {
+                json_t *g = json_object_get(c, "device_cgroup");
+                if (get_string(g, "last_error"))
+                        printf("%s: device cgroup %s %s: %s\n", strempty(get_string(c, "name")),
+                               strempty(get_string(g, "mode")), strempty(get_string(g, "path")),
+                               get_string(g, "last_error"));
+        }
+        return r;
 }
 
 /* One monitor line, for people. */
@@ -272,7 +347,19 @@ static int absolute_policy(const char *policy, char **ret) {
  * or -DEVSIEVE_EXIT_USAGE. */
 static int parse_args(const struct command *c, int argc, char *argv[], struct daemon_args *a) {
         const struct daemon_command *dc = c->data;
-        enum { ARG_JSON = 0x100, ARG_POLICY, ARG_PID, ARG_RELAY, ARG_NAME, ARG_MODE, ARG_OWNER, ARG_GROUP, ARG_RESET };
+        enum {
+                ARG_JSON = 0x100,
+                ARG_POLICY,
+                ARG_PID,
+                ARG_RELAY,
+                ARG_NAME,
+                ARG_MODE,
+                ARG_OWNER,
+                ARG_GROUP,
+                ARG_RESET,
+                ARG_NO_DEVICE_CGROUP,
+                ARG_UDEV,
+        };
         static const struct {
                 struct option option;
                 unsigned mask;
@@ -287,6 +374,8 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 { { "owner", required_argument, NULL, ARG_OWNER }, OPT_OWNER },
                 { { "group", required_argument, NULL, ARG_GROUP }, OPT_GROUP },
                 { { "reset", no_argument, NULL, ARG_RESET }, OPT_RESET },
+                { { "no-device-cgroup", no_argument, NULL, ARG_NO_DEVICE_CGROUP }, OPT_NO_DEVICE_CGROUP },
+                { { "udev", no_argument, NULL, ARG_UDEV }, OPT_UDEV },
         };
         struct option options[ELEMENTSOF(all) + 1] = {};
         size_t n = 0;
@@ -339,6 +428,12 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 case ARG_RESET:
                         a->reset = true;
                         break;
+                case ARG_NO_DEVICE_CGROUP:
+                        a->no_device_cgroup = true;
+                        break;
+                case ARG_UDEV:
+                        a->udev = true;
+                        break;
                 default:
                         return -command_option_error(c, opt, argv);
                 }
@@ -384,7 +479,8 @@ static json_t *build_request(const struct daemon_command *dc, const struct daemo
             (a->mode && policy_json_set(o, "mode", json_string(a->mode)) < 0) ||
             (a->owner >= 0 && policy_json_set(o, "uid", json_integer(a->owner)) < 0) ||
             (a->group >= 0 && policy_json_set(o, "gid", json_integer(a->group)) < 0) ||
-            (a->reset && policy_json_set(o, "reset", json_true()) < 0))
+            (a->reset && policy_json_set(o, "reset", json_true()) < 0) ||
+            (a->no_device_cgroup && policy_json_set(o, "device_cgroup", json_false()) < 0))
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -465,17 +561,21 @@ static int run(const struct command *c, const struct cli_context *ctx, int argc,
 
 const struct command command_create = {
         .name = "create",
-        .summary = "Register a container and serve its /dev and /sys views",
-        .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none]",
+        .summary = "Register a container and serve its /dev and /sys views and /proc files",
+        .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none] [--no-device-cgroup]",
         .options = "      --policy POLICY  an absolute path or ./relative path to a policy file, a built-in\n"
                    "                       name (oci-default), or NAME for NAME.rules in the policy directory\n"
                    "      --pid PID        attach the container's init process right away (see attach)\n"
                    "      --relay MODE     how uevents reach the container: netlink (its network\n"
                    "                       namespace), socket (RUNTIME/containers/NAME/uevent.sock) or\n"
                    "                       none; default: netlink if it has its own netns, else socket\n"
+                   "      --no-device-cgroup\n"
+                   "                       leave the container's device cgroup to its runtime; by default\n"
+                   "                       devsieved allows exactly the visible devices in it\n"
                    OPTIONS_HELP_JSON,
         .run = run,
-        .data = &(const struct daemon_command){ "create", OPT_POLICY | OPT_PID | OPT_RELAY, { "NAME" }, 1, false,
+        .data = &(const struct daemon_command){ "create", OPT_POLICY | OPT_PID | OPT_RELAY | OPT_NO_DEVICE_CGROUP,
+                                                { "NAME" }, 1, false,
                                                 render_container, false },
 };
 
@@ -509,10 +609,11 @@ const struct command command_list = {
 const struct command command_show = {
         .name = "show",
         .summary = "Show the devices a container sees",
-        .synopsis = "NAME",
-        .options = OPTIONS_HELP_JSON,
+        .synopsis = "NAME [--udev]",
+        .options = "      --udev           also what the container's udev database (its /run/udev) holds\n"
+                   "                       for each device\n" OPTIONS_HELP_JSON,
         .run = run,
-        .data = &(const struct daemon_command){ "show", 0, { "NAME" }, 1, false, render_show, false },
+        .data = &(const struct daemon_command){ "show", OPT_UDEV, { "NAME" }, 1, false, render_show, false },
 };
 
 const struct command command_explain = {

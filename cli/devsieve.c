@@ -7,7 +7,7 @@
 static const struct command *const commands[] = {
         &command_create, &command_attach, &command_destroy, &command_list,   &command_show,   &command_explain,
         &command_add,    &command_remove, &command_reload,  &command_monitor, &command_status, &command_upgrade,
-        &command_check,
+        &command_check,  &command_oci_hook, &command_cdi,
 };
 
 static void help(FILE *f) {
@@ -18,7 +18,7 @@ static void help(FILE *f) {
                 "\n"
                 "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+                fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
         fprintf(f,
                 "\n"
                 "Options:\n"

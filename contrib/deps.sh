@@ -14,6 +14,15 @@ packages=(
         jq runc lxcfs procps psmisc
         # test-install: man formats the installed pages
         man-db
+        # test-udev-host, test-procfs: ext4 images (mkfs.ext4, blkid)
+        e2fsprogs
+        # test-procfs: lspci reads /proc/bus/pci
+        pciutils
+        # runtimes the OCI hook, CDI and LXC tests run: podman (with runc; crun is
+        # tried and skipped where it refuses the host's cgroups), LXC. Not uidmap:
+        # with newuidmap present LXC maps ids through it even for root, which
+        # then needs a root range in /etc/subuid.
+        podman crun lxc
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "deps.sh: run as root (apt-get install)" >&2; exit 1; }

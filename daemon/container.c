@@ -188,15 +188,36 @@ static int apply_override(const struct override *o, struct visible_device *v) {
 
 int visible_device_compute(const struct container *c, struct device *d, struct visible_device **ret) {
         _cleanup_(policy_result_done) struct policy_result result = {};
+        int r;
+
+        _cleanup_free_ char *decided_by = NULL;
+
+        r = policy_evaluate(c->policy, &d->pd, &result, NULL);
+        if (r < 0)
+                return r;
+        r = policy_result_decided_by(&result, &decided_by);
+        if (r < 0)
+                return r;
+        return visible_device_compute_from(c, d, &result, decided_by, ret);
+}
+
+int policy_result_decided_by(const struct policy_result *result, char **ret) {
+        *ret = NULL;
+        if (result->allowed && asprintf(ret, "%s:%u", policy_rule_file(result->decided_by),
+                                        policy_rule_line(result->decided_by)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int visible_device_compute_from(const struct container *c, struct device *d, const struct policy_result *decision,
+                                const char *decided_by, struct visible_device **ret) {
+        const struct policy_result *result = decision;
         _cleanup_(visible_device_freep) struct visible_device *v = NULL;
         const struct override *o = container_find_override(c, d);
         const char *kernel_node = device_kernel_node(d);
         int r;
 
-        r = policy_evaluate(c->policy, &d->pd, &result, NULL);
-        if (r < 0)
-                return r;
-        if (!(o ? o->allow : result.allowed)) {
+        if (!(o ? o->allow : result->allowed)) {
                 *ret = NULL;
                 return 0;
         }
@@ -205,21 +226,24 @@ int visible_device_compute(const struct container *c, struct device *d, struct v
         if (!v)
                 return -ENOMEM;
         v->device = d;
-        if (result.allowed) {
-                if (asprintf(&v->decided_by, "%s:%u", policy_rule_file(result.decided_by),
-                             policy_rule_line(result.decided_by)) < 0)
+        if (result->allowed) {
+                r = strdup_optional(decided_by, &v->decided_by);
+                if (r < 0)
+                        return r;
+                v->container_uid = result->uid;
+                v->container_gid = result->gid;
+                v->mode = result->mode;
+                v->access = result->access;
+                /* Copies: containers that share a policy share the decision. */
+                if (strv_copy(result->writable_attributes, &v->writable_attributes) < 0)
                         return -ENOMEM;
-                v->container_uid = result.uid;
-                v->container_gid = result.gid;
-                v->mode = result.mode;
-                v->access = result.access;
-                v->writable_attributes = TAKE_PTR(result.writable_attributes);
                 /* A device without a node has nothing to name or link to. */
                 if (kernel_node) {
-                        r = strdup_optional(result.name ?: kernel_node, &v->wanted_node);
+                        r = strdup_optional(result->name ?: kernel_node, &v->wanted_node);
                         if (r < 0)
                                 return r;
-                        v->wanted_symlinks = TAKE_PTR(result.symlinks);
+                        if (strv_copy(result->symlinks, &v->wanted_symlinks) < 0)
+                                return -ENOMEM;
                 }
         } else {
                 /* Allowed by `devsieve add` alone: the policy's defaults. */

@@ -99,3 +99,11 @@ struct override *container_find_override(const struct container *c, const struct
 /* Evaluates policy and overrides for d: *ret is NULL when the container must
  * not see d. Grants (node, symlinks, conflicts) are left to names_assign(). */
 int visible_device_compute(const struct container *c, struct device *d, struct visible_device **ret);
+/* The same from the decision of c's policy for d (policy_evaluate()), which
+ * containers with the same policy identity share: copied, not taken.
+ * decision->decided_by is not used (the rule may belong to another
+ * container's policy): decided_by is its "FILE:LINE", NULL when denied. */
+int visible_device_compute_from(const struct container *c, struct device *d, const struct policy_result *decision,
+                                const char *decided_by, struct visible_device **ret);
+/* "FILE:LINE" of the rule that allowed, or NULL when denied. */
+int policy_result_decided_by(const struct policy_result *result, char **ret);

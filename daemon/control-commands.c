@@ -13,11 +13,14 @@
 #include "control-request.h"
 #include "fileio.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
 #include "log.h"
 #include "registry.h"
 #include "relay.h"
+#include "udev-data.h"
+#include "udev-db.h"
 
 static json_t *diagnostics_array(const struct policy_diagnostics *diags) {
         json_t *a = NULL;
@@ -121,8 +124,8 @@ static json_t *run_create(struct daemon *d, const struct control_request *req) {
         struct daemon_container *dc;
         int r;
 
-        r = daemon_create_container(d, req->name, req->policy, req->pid, relay_mode_from_request(req->relay), &diags,
-                                    &dc);
+        r = daemon_create_container(d, req->name, req->policy, req->pid, relay_mode_from_request(req->relay),
+                                    req->device_cgroup, &diags, &dc);
         if (r < 0)
                 return setup_error("create", req, r, &diags);
         return with(ok_reply(&diags), "container", control_json_container(dc));
@@ -175,13 +178,41 @@ static json_t *run_list(struct daemon *d) {
         return with(ok_reply(NULL), "containers", TAKE_PTR(list));
 }
 
+/* What the container's udev database holds for a row's device, as the
+ * container reads it: {"id", "data"} (data null when there is no file), or
+ * null for a device udev keeps nothing for. */
+static json_t *udev_entry(struct daemon *d, struct daemon_container *dc, json_t *row) {
+        const char *devpath = json_string_value(json_object_get(row, "devpath"));
+        struct device *dev = devpath ? model_find_device(d->model, devpath) : NULL;
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        _cleanup_free_ char *id = NULL, *data = NULL;
+
+        if (!dev || !dc->udev_db || udev_data_id(dev, &id) < 0)
+                return json_null();
+        (void) udev_db_read(dc->udev_db, id, &data);
+        o = json_object();
+        if (!o || policy_json_set(o, "id", json_string(id)) < 0 ||
+            policy_json_set(o, "data", policy_json_string(data)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 static json_t *run_show(struct daemon *d, const struct control_request *req) {
         struct daemon_container *dc = daemon_find_container(d, req->name);
+        _cleanup_(json_decrefp) json_t *rows = NULL;
+        json_t *row;
+        size_t i;
 
         if (!dc)
                 return no_such_container(req->name);
-        return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices",
-                    control_json_visible_all(dc->container));
+        daemon_check_device_cgroup(dc);
+        rows = control_json_visible_all(dc->container);
+        if (!rows)
+                return NULL;
+        json_array_foreach(rows, i, row)
+                if (policy_json_set(row, "udev", udev_entry(d, dc, row)) < 0)
+                        return NULL;
+        return with(with(ok_reply(NULL), "container", control_json_container(dc)), "devices", TAKE_PTR(rows));
 }
 
 /* The model's record of a DEVICE argument. The daemon resolves it, not the
@@ -401,26 +432,46 @@ static json_int_t rss_bytes(void) {
 }
 
 /* The per-container numbers of the container's consumers: its /dev view,
- * its /sys view and its relay (events relayed and dropped). */
+ * its /sys view, its /proc files, its udev database and its relay (events relayed and
+ * dropped). */
 static int status_add_consumer_stats(const struct daemon_container *dc, json_t *o) {
         if (dc->dev) {
                 struct devfs_stats s;
                 devfs_get_stats(dc->dev, &s);
                 if (json_object_set_new(o, "dev_stats",
-                                        json_pack("{s:I, s:I, s:I, s:I}", "device_nodes", (json_int_t) s.device_nodes,
-                                                  "user_entries", (json_int_t) s.user_entries, "conflicts",
-                                                  (json_int_t) s.conflicts, "memory_bytes",
-                                                  (json_int_t) s.memory_bytes)) < 0)
+                                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "device_nodes",
+                                                  (json_int_t) s.device_nodes, "user_entries",
+                                                  (json_int_t) s.user_entries, "conflicts", (json_int_t) s.conflicts,
+                                                  "memory_bytes", (json_int_t) s.memory_bytes, "apply_errors",
+                                                  (json_int_t) s.apply_errors)) < 0)
                         return -ENOMEM;
         }
         if (dc->sys) {
                 struct sysfs_view_stats s;
                 sysfs_view_get_stats(dc->sys, &s);
                 if (json_object_set_new(o, "sys_stats",
-                                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices,
+                                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices,
                                                   "mounts", (json_int_t) s.mounts, "covered", (json_int_t) s.covered,
                                                   "synthetic_events", (json_int_t) s.synthetic_events,
-                                                  "mount_errors", (json_int_t) s.mount_errors)) < 0)
+                                                  "mount_errors", (json_int_t) s.mount_errors, "apply_errors",
+                                                  (json_int_t) s.apply_errors)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->udev_db) {
+                struct udev_db_stats s;
+                udev_db_get_stats(dc->udev_db, &s);
+                if (json_object_set_new(o, "udev_stats",
+                                        json_pack("{s:I, s:I, s:I}", "written", (json_int_t) s.written, "removed",
+                                                  (json_int_t) s.removed, "failed", (json_int_t) s.failed)) < 0)
+                        return -ENOMEM;
+        }
+        if (dc->proc) {
+                struct procfs_container_stats s;
+                procfs_container_get_stats(dc->proc, &s);
+                if (json_object_set_new(o, "proc_stats",
+                                        json_pack("{s:I, s:I, s:I, s:I}", "devices", (json_int_t) s.devices, "opens",
+                                                  (json_int_t) s.opens, "open_errors", (json_int_t) s.open_errors,
+                                                  "dropped", (json_int_t) s.dropped)) < 0)
                         return -ENOMEM;
         }
         if (dc->relay) {
@@ -452,9 +503,11 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
 
         if (!containers || !by_action)
                 return NULL;
-        HASH_ITER(hh, d->model->containers, c, tmp)
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                daemon_check_device_cgroup(daemon_container_of(c));
                 if (json_array_append_new(containers, status_container(daemon_container_of(c))) < 0)
                         return NULL;
+        }
         for (int a = 0; a < _UEVENT_ACTION_MAX; a++)
                 if (json_object_set_new(by_action, uevent_action_to_string(a),
                                         json_integer((json_int_t) s->events_by_action[a])) < 0)
@@ -473,6 +526,7 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "rss_bytes", json_integer(rss_bytes()));
         reply = with(reply, "clients", json_integer(cl->control->n_clients));
         reply = with(reply, "monitors", json_integer(cl->control->n_monitors));
+        reply = with(reply, "clients_refused", json_integer((json_int_t) control_n_refused(cl->control)));
         return with(reply, "containers", TAKE_PTR(containers));
 }
 

@@ -11,7 +11,12 @@
 /* A client whose unread replies (or monitor lines) exceed this is
  * disconnected. */
 #define CONTROL_OUTPUT_MAX (4U * 1024U * 1024U)
+/* Connections of users other than root: in all, and of any one uid. Root
+ * is never refused: nobody else can lock it out. */
 #define CONTROL_CLIENTS_MAX 256U
+#define CONTROL_CLIENTS_PER_UID 16U
+/* Refusals are logged at most this often, with their count. */
+#define CONTROL_REFUSAL_LOG_USEC (10U * 1000U * 1000U)
 
 struct control_client {
         struct control *control;
@@ -19,6 +24,7 @@ struct control_client {
         uid_t uid;
         pid_t pid;
         uint32_t events; /* what epoll waits for now */
+        uint64_t active_usec; /* when it last sent or read something (CLOCK_MONOTONIC) */
 
         char *in; /* CONTROL_LINE_MAX bytes */
         size_t in_size;
@@ -39,6 +45,13 @@ struct control {
         char *path;
         struct control_client *clients;
         unsigned n_clients, n_monitors;
+        /* Clients that neither send nor read for idle_usec are disconnected
+         * (monitors excepted); the timer checks every idle_usec / 2. */
+        uint64_t idle_usec;
+        struct io_watch idle_timer;
+        /* Connections refused for the limits above, and since the last log
+         * line about them. */
+        uint64_t n_refused, n_refused_unlogged, refusal_logged_usec;
         /* The containers a host event reached, while the model delivers
          * its deltas (control-monitor.c); NULL when nobody monitors. */
         json_t *pending;

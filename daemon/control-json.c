@@ -2,6 +2,7 @@
 #include <sys/sysmacros.h>
 
 #include "control-json.h"
+#include "fs/procfs.h"
 #include "strv.h"
 
 json_t *control_json_visible(const struct visible_device *v) {
@@ -90,6 +91,52 @@ static json_t *path_below(const char *dir, const char *name) {
         return policy_json_string(p);
 }
 
+/* Where the device cgroup stands: "mode" is v1, v2, off (with a
+ * "reason"), "runtime" (left to it at create) or "none" (not attached). */
+static json_t *device_cgroup_json(const struct daemon_container *dc) {
+        _cleanup_(json_decrefp) json_t *o = json_object();
+        struct device_cgroup_stats s = {};
+
+        if (!o)
+                return NULL;
+        if (!dc->device_cgroup)
+                s = (struct device_cgroup_stats){ .mode = "runtime", .off_reason = "left to the runtime at create" };
+        else if (!dc->cgroup)
+                s = (struct device_cgroup_stats){ .mode = "none", .off_reason = "no process attached" };
+        else
+                device_cgroup_get_stats(dc->cgroup, &s);
+        if (policy_json_set(o, "mode", json_string(s.mode)) < 0 ||
+            policy_json_set(o, "path", policy_json_string(s.path)) < 0 ||
+            policy_json_set(o, "rules", json_integer((json_int_t) s.rules)) < 0 ||
+            policy_json_set(o, "updates", json_integer((json_int_t) s.updates)) < 0 ||
+            policy_json_set(o, "failures", json_integer((json_int_t) s.failures)) < 0 ||
+            policy_json_set(o, "replaced", json_boolean(s.replaced)) < 0 ||
+            policy_json_set(o, "reason", policy_json_string(s.off_reason)) < 0 ||
+            policy_json_set(o, "last_error", policy_json_string(s.last_error)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* What a runtime binds over the container's /proc: source and destination. */
+static json_t *proc_binds(const char *dir) {
+        _cleanup_(json_decrefp) json_t *a = json_array();
+
+        if (!a)
+                return NULL;
+        for (const char *const *f = procfs_files; *f; f++) {
+                _cleanup_free_ char *source = NULL, *destination = NULL;
+                json_t *o = json_object();
+
+                if (!o || json_array_append_new(a, o) < 0)
+                        return NULL;
+                if (asprintf(&source, "%s/proc/%s", dir, *f) < 0 || asprintf(&destination, "/proc/%s", *f) < 0 ||
+                    policy_json_set(o, "source", policy_json_string(source)) < 0 ||
+                    policy_json_set(o, "destination", policy_json_string(destination)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
 json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
@@ -109,7 +156,11 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
             policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
             policy_json_set(o, "views", json_string(views[dc->views])) < 0 ||
-            policy_json_set(o, "views_error", policy_json_string(dc->views_error)) < 0)
+            policy_json_set(o, "views_error", policy_json_string(dc->views_error)) < 0 ||
+            policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0 ||
+            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0 ||
+            policy_json_set(o, "proc", path_below(dc->dir, "proc")) < 0 ||
+            policy_json_set(o, "proc_binds", proc_binds(dc->dir)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -13,7 +13,7 @@ static const char *const command_names[_CONTROL_COMMAND_MAX] = {
 
 /* The keys each command takes besides "command"; NULL-terminated. */
 static const char *const *command_keys(enum control_command c) {
-        static const char *const create[] = { "name", "policy", "pid", "relay", NULL };
+        static const char *const create[] = { "name", "policy", "pid", "relay", "device_cgroup", NULL };
         static const char *const attach[] = { "name", "pid", NULL };
         static const char *const name_only[] = { "name", NULL };
         static const char *const none[] = { NULL };
@@ -301,6 +301,11 @@ static int parse_arguments(json_t *o, struct control_request *req, char **ret_er
                         r = get_pid(o, command, false, &req->pid, ret_error);
                 if (r >= 0)
                         r = get_relay(o, command, &req->relay, ret_error);
+                /* Absent or null: devsieved keeps it, as for every container. */
+                req->device_cgroup = true;
+                if (r >= 0 && !json_is_null(json_object_get(o, "device_cgroup")) &&
+                    json_object_get(o, "device_cgroup"))
+                        r = get_bool(o, command, "device_cgroup", &req->device_cgroup, ret_error);
                 return r;
         case CONTROL_ATTACH:
                 r = get_name(o, command, true, &req->name, ret_error);

@@ -48,6 +48,7 @@ struct control_request {
         const char *policy; /* create */
         pid_t pid;          /* create (0: none), attach */
         enum control_relay relay;
+        bool device_cgroup; /* create: devsieved keeps the device cgroup (default true) */
         const char *device; /* explain, add, remove: as the user wrote it */
         struct device_spec device_spec;
         /* add */

@@ -2,12 +2,16 @@
 /* The control socket's transport: accepting clients, their buffers, line
  * framing, who may do what. What each request does is control-commands.c;
  * monitor streams are control-monitor.c. */
+#include <inttypes.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <utlist.h>
 
+#include "clock.h"
 #include "control-internal.h"
 #include "control-request.h"
 #include "log.h"
@@ -67,6 +71,7 @@ static void client_flush(struct control_client *cl) {
                         break;
                 }
                 cl->out_offset += (size_t) n;
+                cl->active_usec = now_usec();
         }
         if (cl->out_offset == cl->out_size)
                 cl->out_offset = cl->out_size = 0;
@@ -200,6 +205,7 @@ static void on_client(struct io_watch *w, uint32_t events) {
                         cl->in_size = 0;
                         cl->closing = true;
                 } else if (n > 0) {
+                        cl->active_usec = now_usec();
                         cl->in_size += (size_t) n;
                         handle_lines(cl);
                         if (cl->in_size == CONTROL_LINE_MAX) {
@@ -220,6 +226,40 @@ static void on_client(struct io_watch *w, uint32_t events) {
                 client_free(cl);
 }
 
+/* Whether a new connection of uid stays within the limits. Root's always
+ * does: a group member's idle connections must not lock it out. */
+static bool client_allowed(const struct control *c, uid_t uid) {
+        unsigned n_others = 0, n_uid = 0;
+        const struct control_client *cl;
+
+        if (uid == 0)
+                return true;
+        DL_FOREACH(c->clients, cl) {
+                n_others += cl->uid != 0;
+                n_uid += cl->uid == uid;
+        }
+        return n_others < CONTROL_CLIENTS_MAX && n_uid < CONTROL_CLIENTS_PER_UID;
+}
+
+/* One line per CONTROL_REFUSAL_LOG_USEC at most: connecting is all it
+ * takes to cause one. */
+static void client_refuse(struct control *c, int fd, const struct ucred *cred) {
+        static const char busy[] = "{\"ok\":false,\"error\":\"too many clients of this user\",\"errno\":16}\n";
+        uint64_t now = now_usec();
+
+        (void) send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        c->n_refused++;
+        c->n_refused_unlogged++;
+        if (c->refusal_logged_usec != 0 && now - c->refusal_logged_usec < CONTROL_REFUSAL_LOG_USEC)
+                return;
+        log_warning("Control socket: refused %" PRIu64 " connection(s) over the limits (%u per user, %u of users "
+                    "other than root); the last from pid %d, uid %u.",
+                    c->n_refused_unlogged, CONTROL_CLIENTS_PER_UID, CONTROL_CLIENTS_MAX, (int) cred->pid,
+                    (unsigned) cred->uid);
+        c->n_refused_unlogged = 0;
+        c->refusal_logged_usec = now;
+}
+
 static int client_new(struct control *c, int fd) {
         _cleanup_close_ int owned = fd;
         struct control_client *cl;
@@ -229,10 +269,8 @@ static int client_new(struct control *c, int fd) {
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return negative_errno();
-        if (c->n_clients >= CONTROL_CLIENTS_MAX) {
-                static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\",\"errno\":16}\n";
-                (void) send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-                log_warning("Control socket: %u clients connected; refusing pid %d.", c->n_clients, (int) cred.pid);
+        if (!client_allowed(c, cred.uid)) {
+                client_refuse(c, fd, &cred);
                 return -EBUSY;
         }
 
@@ -249,6 +287,7 @@ static int client_new(struct control *c, int fd) {
         cl->pid = cred.pid;
         cl->watch = (struct io_watch){ .fd = TAKE_FD(owned), .fn = on_client };
         cl->events = EPOLLIN;
+        cl->active_usec = now_usec();
         DL_APPEND(c->clients, cl);
         c->n_clients++;
         r = loop_watch(c->d->loop, &cl->watch, EPOLLIN);
@@ -276,6 +315,41 @@ static void on_listen(struct io_watch *w, uint32_t events) {
                 if (r < 0 && r != -EBUSY)
                         log_warning_errno(r, "Control socket: failed to take a client: %m");
         }
+}
+
+/* Idle clients hold a connection slot for nothing. One with replies
+ * queued is not idle while it reads them (client_flush); a monitor waits
+ * for events by design. */
+static void on_idle_timer(struct io_watch *w, uint32_t events) {
+        struct control *c = container_of(w, struct control, idle_timer);
+        struct control_client *cl;
+        uint64_t expirations, now = now_usec();
+
+        (void) read(w->fd, &expirations, sizeof(expirations));
+        DL_FOREACH(c->clients, cl)
+                if (!cl->monitor && !cl->broken && cl->out_size == cl->out_offset &&
+                    now - cl->active_usec >= c->idle_usec) {
+                        log_debug("Control client (pid %d, uid %u): idle for %" PRIu64 " s; disconnecting.",
+                                  (int) cl->pid, (unsigned) cl->uid, c->idle_usec / 1000000U);
+                        client_break(cl);
+                }
+}
+
+static int idle_timer_start(struct control *c) {
+        uint64_t period = c->idle_usec / 2 ?: 1;
+        struct itimerspec spec = {
+                .it_interval = { .tv_sec = (time_t) (period / 1000000U), .tv_nsec = (long) (period % 1000000U) * 1000 },
+        };
+        int fd;
+
+        spec.it_value = spec.it_interval;
+        fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        c->idle_timer = (struct io_watch){ .fd = fd, .fn = on_idle_timer };
+        if (timerfd_settime(fd, 0, &spec, NULL) < 0)
+                return negative_errno();
+        return loop_watch(c->d->loop, &c->idle_timer, EPOLLIN);
 }
 
 /* Someone answering there already means another devsieved serves this
@@ -332,7 +406,8 @@ int control_new(struct daemon *d, const struct control_options *o, struct contro
         if (!c)
                 return -ENOMEM;
         c->d = d;
-        c->listen.fd = -EBADF;
+        c->listen.fd = c->idle_timer.fd = -EBADF;
+        c->idle_usec = (uint64_t) (o->idle_timeout_sec ?: CONTROL_IDLE_TIMEOUT_SEC) * 1000000U;
         if (asprintf(&c->path, "%s/devsieved.sock", d->runtime_dir) < 0) {
                 c->path = NULL;
                 return -ENOMEM;
@@ -341,6 +416,9 @@ int control_new(struct daemon *d, const struct control_options *o, struct contro
         if (r < 0)
                 return r;
         r = loop_watch(d->loop, &c->listen, EPOLLIN);
+        if (r < 0)
+                return r;
+        r = idle_timer_start(c);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -364,6 +442,10 @@ struct control *control_free(struct control *c) {
         }
         DL_FOREACH_SAFE(c->clients, cl, tmp)
                 client_free(cl);
+        if (c->idle_timer.fd >= 0) {
+                loop_unwatch(c->d->loop, &c->idle_timer);
+                safe_close(c->idle_timer.fd);
+        }
         json_decref(c->pending);
         free(c->path);
         free(c);
@@ -372,6 +454,10 @@ struct control *control_free(struct control *c) {
 
 unsigned control_n_clients(const struct control *c) {
         return c->n_clients;
+}
+
+uint64_t control_n_refused(const struct control *c) {
+        return c->n_refused;
 }
 
 unsigned control_n_monitors(const struct control *c) {

@@ -24,8 +24,11 @@ struct control;
 struct control_client;
 
 struct control_options {
-        gid_t socket_gid; /* (gid_t) -1: root only (0600) */
+        gid_t socket_gid;          /* (gid_t) -1: root only (0600) */
+        unsigned idle_timeout_sec; /* 0: CONTROL_IDLE_TIMEOUT_SEC */
 };
+
+#define CONTROL_IDLE_TIMEOUT_SEC 60U
 
 int control_new(struct daemon *d, const struct control_options *o, struct control **ret);
 /* Disconnects every client and removes the socket. */
@@ -33,6 +36,8 @@ struct control *control_free(struct control *c);
 DEFINE_POINTER_CLEANUP(struct control, control_free);
 
 unsigned control_n_clients(const struct control *c);
+/* Connections refused for the per-user and overall limits, since start. */
+uint64_t control_n_refused(const struct control *c);
 unsigned control_n_monitors(const struct control *c);
 
 /* --- Replies (control-commands.c fills them in) ---------------------- */

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "fs/devfs.h"
 #include "fs/fuse-pool.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
 #include "mountpoint.h"
@@ -23,6 +24,7 @@
 #include "registry.h"
 #include "relay.h"
 #include "strv.h"
+#include "udev-db.h"
 #include "udev-source.h"
 
 static void on_udev(struct io_watch *w, uint32_t events) {
@@ -74,9 +76,30 @@ static void on_signal(struct io_watch *w, uint32_t events) {
                 }
 }
 
+/* Not mounted again (yet): every container says so in status. */
+static void report_dead_procfs(struct daemon *d) {
+        struct container *c, *tmp;
+
+        log_error("The /proc view's connection (%s) ended under devsieved: the containers' /proc files answer "
+                  "ENOTCONN until devsieved is restarted.", d->proc_connection);
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                struct daemon_container *dc = daemon_container_of(c);
+                char *error = strdup("the /proc view's connection ended; restart devsieved");
+
+                if (!error)
+                        continue;
+                dc->views = VIEWS_DEAD;
+                free(dc->views_error);
+                dc->views_error = error;
+        }
+}
+
 static void destroy_exited_view(uint64_t id, void *userdata) {
         struct daemon *d = userdata;
 
+        /* A connection ends when it is unmounted at shutdown, or from
+         * outside (umount, an abort through fusectl): then every view it
+         * served is mounted again on a new one (reconnect.h). */
         log_debug("FUSE session %" PRIu64 " ended.", id);
         /* Not while shutting down: then the daemon ends them itself. */
         if (d->exiting)
@@ -85,6 +108,8 @@ static void destroy_exited_view(uint64_t id, void *userdata) {
                 daemon_reconnect(d, VIEW_DEV);
         else if (d->sys_mux && fs_mux_pool_id(d->sys_mux) == id)
                 daemon_reconnect(d, VIEW_SYS);
+        else if (d->procfs && procfs_pool_id(d->procfs) == id)
+                report_dead_procfs(d);
 }
 
 static void on_fuse_exited(struct io_watch *w, uint32_t events) {
@@ -93,18 +118,54 @@ static void on_fuse_exited(struct io_watch *w, uint32_t events) {
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
-/* The one subscriber of the model: views first, then the relay, so that a
- * container hears of a device only once its node and /sys entry exist. */
+/* The device cgroup's half of a batch, on each side of the views. */
+static void cgroup_deltas(struct daemon_container *dc, const struct delta *deltas, size_t n, bool widen) {
+        struct device_cgroup_stats stats;
+        int r;
+
+        if (!dc->cgroup)
+                return;
+        /* A hot-plug is when a rewritten cgroup starts to hurt: say so. */
+        if (widen)
+                daemon_check_device_cgroup(dc);
+        r = widen ? device_cgroup_grant(dc->cgroup, deltas, n) : device_cgroup_revoke(dc->cgroup, deltas, n);
+        if (r >= 0)
+                return;
+        device_cgroup_get_stats(dc->cgroup, &stats);
+        log_error("%s: device cgroup %s: %s", dc->container->name, strempty(stats.path),
+                  stats.last_error ?: strerror(-r));
+}
+
+/* Every container's /dev first: a node costs microseconds, a /sys view's
+ * device mounts a fraction of a millisecond, and one container's /dev
+ * need not wait for the others' /sys. The device cgroup grants before the
+ * node appears. */
+static void dispatch_dev_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
+        struct daemon_container *dc = daemon_container_of(c);
+
+        if (!dc)
+                return;
+        cgroup_deltas(dc, deltas, n, true);
+        if (dc->dev)
+                devfs_apply(dc->dev, deltas, n);
+}
+
+/* Then, container by container, /sys, the udev database and the relay, so
+ * that a container hears of a device only once its node, /sys entry and
+ * udev data exist (and of its removal once they are gone); the device
+ * cgroup's denials come last, once the node is gone. */
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
         struct daemon *d = userdata;
 
         if (!dc)
                 return;
-        if (dc->dev)
-                devfs_apply(dc->dev, deltas, n);
         if (dc->sys)
                 sysfs_view_apply(dc->sys, deltas, n);
+        if (dc->udev_db)
+                udev_db_apply(dc->udev_db, deltas, n);
+        if (dc->proc)
+                procfs_container_apply(dc->proc, deltas, n);
         control_monitor_deltas(d->control, c, deltas, n);
         for (size_t i = 0; i < n; i++) {
                 const struct visible_device *v = deltas[i].new ?: deltas[i].old;
@@ -121,6 +182,7 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
         }
         if (dc->relay)
                 relay_apply(dc->relay, deltas, n);
+        cgroup_deltas(dc, deltas, n, false);
 }
 
 /* Host devices no container sees still matter to the /sys views: one
@@ -246,6 +308,9 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         r = model_new(sysfs_fd, &d->model);
         if (r < 0)
                 return r;
+        r = model_subscribe_first(d->model, dispatch_dev_deltas, d);
+        if (r < 0)
+                return r;
         r = model_subscribe(d->model, dispatch_deltas, d);
         if (r < 0)
                 return r;
@@ -270,6 +335,34 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
         return loop_watch(d->loop, &d->udev_watch, EPOLLIN);
 }
 
+/* One mount for every container's /proc files: a session per container
+ * would cost a pthread key each (docs/procfs-view.md). */
+static int setup_procfs(struct daemon *d) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/proc-fs", d->runtime_dir) < 0)
+                return -ENOMEM;
+        /* A daemon that died left its mount behind, its connection gone
+         * (a stat may still answer from the kernel's cache, a mkdir says
+         * EROFS): nothing can be done below it until it is detached. */
+        r = umount_all_at(path);
+        if (r > 0)
+                log_notice("Detached the /proc view a previous devsieved left at %s.", path);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Failed to unmount what a previous run left at %s: %m", path);
+        r = make_dir(path, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", path);
+        r = procfs_new(d->fuse, path, &d->procfs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to mount the /proc view at %s: %m", path);
+        r = connection_name(path, d->proc_connection, sizeof(d->proc_connection));
+        if (r < 0)
+                return log_error_errno(r, "Failed to stat the /proc view's connection at %s: %m", path);
+        return 0;
+}
+
 int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         int r;
@@ -285,6 +378,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         d->exe_path = realpath("/proc/self/exe", NULL);
         d->runtime_dir = strdup(o->runtime_dir);
         d->policy_dir = strdup(o->policy_dir);
+        d->device_cgroup = o->device_cgroup;
         if (!d->runtime_dir || !d->policy_dir || asprintf(&d->containers_dir, "%s/containers", o->runtime_dir) < 0)
                 return -ENOMEM;
 
@@ -314,6 +408,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (r < 0)
                 return r;
 
+        r = setup_procfs(d);
+        if (r < 0)
+                return r;
         r = setup_devices(d, o);
         if (r < 0)
                 return r;
@@ -321,7 +418,8 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
          * the previous run served. */
         daemon_restore(d);
 
-        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid }, &d->control);
+        r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid, .idle_timeout_sec = o->client_timeout_sec },
+                        &d->control);
         if (r < 0)
                 return r;
 
@@ -355,6 +453,7 @@ struct daemon *daemon_free(struct daemon *d) {
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_stop_container(d, daemon_container_of(c));
         free_views(d);
+        procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
         udev_source_free(d->udev);
         model_free(d->model);

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "device-cgroup.h"
 #include "loop.h"
 #include "model.h"
+#include "relay.h"
 #include "policy/policy.h"
 
 /* devsieved's one context, and the main loop that owns everything in it.
@@ -23,22 +25,19 @@
 struct daemon;
 struct devfs;
 struct sysfs_view;
+struct procfs;
+struct procfs_container;
 struct relay;
+struct udev_db;
 struct udev_source;
 struct fuse_pool;
 struct fs_mux;
 struct control;
 
-enum relay_mode {
-        RELAY_AUTO,    /* netlink for a container with its own netns, else socket */
-        RELAY_NETLINK,
-        RELAY_SOCKET,
-        RELAY_NONE,
-};
-
 /* Whether a container's views answer where it has them. */
 enum views_health {
         VIEWS_LIVE,     /* served by this daemon since they were mounted */
+        VIEWS_ADOPTED,  /* served by this daemon on connections a previous one mounted */
         VIEWS_REPAIRED, /* dead copies in the container were covered with live ones */
         VIEWS_DEAD,     /* dead in the container, not repaired: views_error says why */
 };
@@ -51,6 +50,8 @@ struct daemon_container {
         char *dir;                   /* RUNTIME/containers/NAME */
         struct devfs *dev;
         struct sysfs_view *sys;
+        struct udev_db *udev_db;     /* RUNTIME/containers/NAME/udev, for the container's /run/udev */
+        struct procfs_container *proc; /* its directory in the daemon's /proc view */
         struct relay *relay;
         enum relay_mode relay_mode;
         pid_t pid;                   /* 0 until attached, and after the process exited */
@@ -58,6 +59,8 @@ struct daemon_container {
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
         enum views_health views;
         char *views_error;           /* VIEWS_DEAD: which mount, which step */
+        bool device_cgroup;          /* false: the runtime manages the device cgroup itself */
+        struct device_cgroup *cgroup; /* set up at attach; NULL before and after the process */
 };
 
 struct daemon_options {
@@ -66,6 +69,8 @@ struct daemon_options {
         unsigned fuse_workers; /* 0: default */
         bool kernel_events;    /* always follow the kernel's uevents, even with a udevd */
         gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
+        unsigned client_timeout_sec; /* idle control clients are disconnected; 0: the default */
+        enum device_cgroup_mode device_cgroup; /* how containers' device cgroups follow their views */
 };
 
 struct daemon {
@@ -73,6 +78,7 @@ struct daemon {
         char *containers_dir; /* RUNTIME/containers, 0700 */
         char *policy_dir;
         struct loop *loop;
+        enum device_cgroup_mode device_cgroup;
         struct io_watch signals;
         struct io_watch udev_watch;
         struct io_watch fuse_exited;
@@ -87,7 +93,8 @@ struct daemon {
         struct fs_mux *sys_mux;
         /* "MAJ:MIN" of each connection, as mountinfo names it: the saved
          * state says which mounts were this run's views (restore.h). */
-        char dev_connection[32], sys_connection[32];
+        char dev_connection[32], sys_connection[32], proc_connection[32];
+        struct procfs *procfs; /* mounted at RUNTIME/proc-fs: every container's /proc files */
         struct control *control;
         uint64_t started_usec;
         bool exiting;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "device.h"
 #include "fileio.h"
@@ -130,6 +132,19 @@ static int refresh_fields(struct device *d) {
         return 0;
 }
 
+/* The host udevd's time when it has one; else now, as udevd would have
+ * stamped a device it just processed. */
+static uint64_t initialized_usec(char *const *properties) {
+        const char *usec = strv_env_get(properties, "USEC_INITIALIZED");
+        struct timespec ts;
+        uint64_t u;
+
+        if (usec && sscanf(usec, "%" SCNu64, &u) == 1 && u > 0)
+                return u;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
 int device_new(uint64_t id, int sysfs_fd, const struct device_snapshot *s, struct device **ret) {
         _cleanup_(device_freep) struct device *d = NULL;
         const char *devpath = strv_env_get(s->properties, "DEVPATH");
@@ -143,6 +158,7 @@ int device_new(uint64_t id, int sysfs_fd, const struct device_snapshot *s, struc
                 return -ENOMEM;
         d->id = id;
         d->sysfs_fd = sysfs_fd;
+        d->usec_initialized = initialized_usec(s->properties);
         d->pd.property = policy_property;
         d->pd.attribute = policy_attribute;
         d->devpath = strdup(devpath);

@@ -37,6 +37,10 @@ struct device {
         dev_t devnum;
         enum subsystem_kind subsystem_kind;
         int sysfs_fd;            /* borrowed from the model: where attributes are read */
+        /* When udev (the host's, or devsieve's in its place) first knew the
+         * device, CLOCK_MONOTONIC usec: a container's udev database says
+         * "initialized" with it (I: lines, USEC_INITIALIZED). */
+        uint64_t usec_initialized;
 
         struct device *parent;
         struct device *children; /* utlist, linked by sibling_prev/sibling_next */

@@ -41,7 +41,10 @@ static void help(void) {
                "      --log-level LEVEL   emerg..debug (default info)\n"
                "      --socket-group GROUP\n"
                "                          let GROUP's members connect to the control socket\n"
-               "                          (read-only requests only; default: root alone)\n"
+                                  "                          (read-only requests only; default: root alone)\n"
+               "      --client-timeout SEC\n"
+               "                          disconnect control clients idle for SEC seconds\n"
+               "                          (1-86400, default 60; monitors are never idle)\n"
                "      --container NAME=POLICY\n"
                "                          serve a container from the start (repeatable);\n"
                "                          without a control client, devsieved runs standalone\n"
@@ -49,6 +52,10 @@ static void help(void) {
                "                          maps, network namespace and lifetime)\n"
                "      --fuse-threads N    FUSE worker threads (default: from the CPU count)\n"
                "      --kernel-events     follow the kernel's uevents even when a udevd runs\n"
+               "      --device-cgroup MODE\n"
+               "                          keep each attached container's device cgroup in step\n"
+               "                          with its view: auto (per container), v1, v2 or off\n"
+               "                          (default auto)\n"
                "  -h, --help              show this help\n"
                "      --version           show the version\n"
                "\n"
@@ -77,7 +84,8 @@ static int parse_group(const char *s, gid_t *ret) {
 
 static int parse_arguments(int argc, char **argv, struct arguments *a) {
         enum { ARG_RUNTIME_DIR = 0x100, ARG_POLICY_DIR, ARG_FOREGROUND, ARG_LOG_LEVEL, ARG_CONTAINER, ARG_ATTACH,
-               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_VERSION };
+               ARG_FUSE_THREADS, ARG_KERNEL_EVENTS, ARG_SOCKET_GROUP, ARG_CLIENT_TIMEOUT, ARG_DEVICE_CGROUP,
+               ARG_VERSION };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
@@ -88,6 +96,8 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                 { "fuse-threads", required_argument, NULL, ARG_FUSE_THREADS },
                 { "kernel-events", no_argument, NULL, ARG_KERNEL_EVENTS },
                 { "socket-group", required_argument, NULL, ARG_SOCKET_GROUP },
+                { "client-timeout", required_argument, NULL, ARG_CLIENT_TIMEOUT },
+                { "device-cgroup", required_argument, NULL, ARG_DEVICE_CGROUP },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -148,6 +158,24 @@ static int parse_arguments(int argc, char **argv, struct arguments *a) {
                                 return -EINVAL;
                         }
                         break;
+                case ARG_CLIENT_TIMEOUT:
+                        errno = 0;
+                        a->daemon.client_timeout_sec = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || a->daemon.client_timeout_sec == 0 ||
+                            a->daemon.client_timeout_sec > 86400) {
+                                log_error("--client-timeout wants a number of seconds from 1 to 86400, got '%s'.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_DEVICE_CGROUP:
+                        level = device_cgroup_mode_from_string(optarg);
+                        if (level < 0) {
+                                log_error("--device-cgroup wants auto, v1, v2 or off, got '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        a->daemon.device_cgroup = (enum device_cgroup_mode) level;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -188,7 +216,7 @@ static int create_static_containers(struct daemon *d, char **containers) {
                         log_info("%s: restored from the previous run; --container leaves it as it is.", name);
                         continue;
                 }
-                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, &diags, NULL);
+                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create container '%s': %m", name);

@@ -80,7 +80,37 @@ static int delta_batch_order(struct delta_batch *b) {
         return 0;
 }
 
-static int dispatch(struct model *m, struct container *c, struct delta_batch *b) {
+static void dispatch_first(struct model *m, struct container *c, const struct delta_batch *b) {
+        for (size_t i = 0; i < m->n_first_subscribers; i++)
+                m->first_subscribers[i].fn(c, b->deltas, b->n, m->first_subscribers[i].userdata);
+}
+
+static void dispatch_rest(struct model *m, struct container *c, const struct delta_batch *b) {
+        for (size_t i = 0; i < m->n_subscribers; i++)
+                m->subscribers[i].fn(c, b->deltas, b->n, m->subscribers[i].userdata);
+}
+
+/* One container's batch for one change, waiting for the others' first
+ * subscribers. */
+struct pending_batch {
+        struct container *container;
+        struct delta_batch batch;
+};
+
+struct pending {
+        struct pending_batch *items;
+        size_t n, allocated;
+};
+
+static void pending_done(struct pending *p) {
+        for (size_t i = 0; i < p->n; i++)
+                delta_batch_done(&p->items[i].batch);
+        free(p->items);
+}
+
+/* Delivers b to every subscriber now, or (pending given) to the first
+ * ones now and the rest in pending_flush(); takes its contents. */
+static int dispatch(struct model *m, struct container *c, struct delta_batch *b, struct pending *pending) {
         int r;
 
         if (b->n == 0)
@@ -89,9 +119,28 @@ static int dispatch(struct model *m, struct container *c, struct delta_batch *b)
         if (r < 0)
                 return r;
         m->stats.deltas += b->n;
-        for (size_t i = 0; i < m->n_subscribers; i++)
-                m->subscribers[i].fn(c, b->deltas, b->n, m->subscribers[i].userdata);
+        if (pending && m->n_first_subscribers > 0) {
+                if (pending->n == pending->allocated) {
+                        size_t more = pending->allocated * 2 + 8;
+                        struct pending_batch *grown = realloc(pending->items, more * sizeof(*grown));
+                        if (!grown)
+                                return -ENOMEM;
+                        pending->items = grown;
+                        pending->allocated = more;
+                }
+                dispatch_first(m, c, b);
+                pending->items[pending->n++] = (struct pending_batch){ .container = c, .batch = *b };
+                *b = (struct delta_batch){};
+                return 0;
+        }
+        dispatch_first(m, c, b);
+        dispatch_rest(m, c, b);
         return 0;
+}
+
+static void pending_flush(struct model *m, struct pending *p) {
+        for (size_t i = 0; i < p->n; i++)
+                dispatch_rest(m, p->items[i].container, &p->items[i].batch);
 }
 
 /* --- Visible sets ---------------------------------------------------- */
@@ -165,10 +214,104 @@ static int reassign_names(struct container *c, struct delta_batch *b) {
         return 0;
 }
 
+/* --- Decisions shared by equal policies ------------------------------ */
+
+/* For one change: the policy's decision for each of the changed devices,
+ * made once for all containers whose policies have one identity. */
+struct shared_decision {
+        char *identity; /* the key: a copy, the policies may change meanwhile */
+        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
+        char **decided_by;
+        bool *made;
+        UT_hash_handle hh;
+};
+
+struct decisions {
+        struct shared_decision *table;
+        size_t n_devices;
+};
+
+static void shared_decision_free(struct shared_decision *e, size_t n_devices) {
+        if (!e)
+                return;
+        for (size_t i = 0; e->results && i < n_devices; i++) {
+                policy_result_done(&e->results[i]);
+                free(e->decided_by ? e->decided_by[i] : NULL);
+        }
+        free(e->results);
+        free(e->decided_by);
+        free(e->made);
+        free(e->identity);
+        free(e);
+}
+
+static struct shared_decision *shared_decision_new(const char *identity, size_t length, size_t n_devices) {
+        struct shared_decision *e = calloc(1, sizeof(*e));
+
+        if (!e || !(e->identity = strndup(identity, length)) ||
+            !(e->results = calloc(n_devices, sizeof(*e->results))) ||
+            !(e->decided_by = calloc(n_devices, sizeof(*e->decided_by))) ||
+            !(e->made = calloc(n_devices, sizeof(*e->made)))) {
+                shared_decision_free(e, n_devices);
+                return NULL;
+        }
+        return e;
+}
+
+static void decisions_done(struct decisions *t) {
+        struct shared_decision *e, *tmp;
+
+        HASH_ITER(hh, t->table, e, tmp) {
+                HASH_DEL(t->table, e);
+                shared_decision_free(e, t->n_devices);
+        }
+}
+
+/* c's policy's decision for devs[i] and its "FILE:LINE"; NULL with *ret_r
+ * set on failure, or when t is NULL (nothing shared: the caller evaluates
+ * itself). */
+static const struct policy_result *decision_for(struct decisions *t, const struct container *c,
+                                                struct device *const *devs, size_t i, const char **ret_decided_by,
+                                                int *ret_r) {
+        struct shared_decision *e;
+        const char *identity;
+        size_t length;
+        unsigned hash;
+
+        *ret_r = 0;
+        identity = t ? policy_identity(c->policy, &length, &hash) : NULL;
+        if (!identity)
+                return NULL;
+        HASH_FIND_BYHASHVALUE(hh, t->table, identity, length, hash, e);
+        if (!e) {
+                e = shared_decision_new(identity, length, t->n_devices);
+                if (!e) {
+                        *ret_r = -ENOMEM;
+                        return NULL;
+                }
+                HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->table, e->identity, length, hash, e);
+        }
+        if (!e->made[i]) {
+                *ret_r = policy_evaluate(c->policy, &devs[i]->pd, &e->results[i], NULL);
+                if (*ret_r >= 0)
+                        *ret_r = policy_result_decided_by(&e->results[i], &e->decided_by[i]);
+                if (*ret_r < 0) {
+                        policy_result_done(&e->results[i]);
+                        return NULL;
+                }
+                e->results[i].decided_by = NULL;
+                e->made[i] = true;
+        }
+        *ret_decided_by = e->decided_by[i];
+        return &e->results[i];
+}
+
 /* Evaluates devs for c and delivers the resulting deltas. event belongs to
- * devs[0]; hide forces devs[0] hidden (it is leaving the host). */
+ * devs[0]; hide forces devs[0] hidden (it is leaving the host). shared may
+ * be NULL. */
 static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
-                                  const struct uevent *event, bool hide) {
+                                  const struct uevent *event, bool hide, struct decisions *shared,
+                                  struct pending *pending) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
         bool names_dirty = false;
         int r;
@@ -177,7 +320,13 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                 struct visible_device *v = NULL;
 
                 if (!(hide && i == 0)) {
-                        r = visible_device_compute(c, devs[i], &v);
+                        const char *decided_by = NULL;
+                        const struct policy_result *decision = decision_for(shared, c, devs, i, &decided_by, &r);
+
+                        if (r < 0)
+                                return r;
+                        r = decision ? visible_device_compute_from(c, devs[i], decision, decided_by, &v)
+                                     : visible_device_compute(c, devs[i], &v);
                         if (r < 0)
                                 return r;
                 }
@@ -190,21 +339,24 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                 if (r < 0)
                         return r;
         }
-        return dispatch(m, c, &b);
+        return dispatch(m, c, &b, pending);
 }
 
 static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
                             bool hide) {
+        _cleanup_(decisions_done) struct decisions shared = { .n_devices = n };
+        _cleanup_(pending_done) struct pending pending = {};
         struct container *c, *tmp;
         int r, ret = 0;
 
         /* One container's failure (out of memory) must not keep the others
          * from hearing of the change. */
         HASH_ITER(hh, m->containers, c, tmp) {
-                r = evaluate_for_container(m, c, devs, n, event, hide);
+                r = evaluate_for_container(m, c, devs, n, event, hide, &shared, &pending);
                 if (r < 0 && ret == 0)
                         ret = r;
         }
+        pending_flush(m, &pending);
         return ret;
 }
 
@@ -422,7 +574,31 @@ int model_add_device(struct model *m, const struct device_snapshot *s, struct de
         return evaluate_for_all(m, &d, 1, NULL, false);
 }
 
+/* A udevd's event names the device's tags (TAGS=:a:b:); a kernel event
+ * says nothing of them: 0, and the device keeps what it had. */
+static int event_tags(const struct uevent *ev, char ***ret) {
+        const char *list = strv_env_get(ev->properties, "TAGS");
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_strv_free_ char **tags = NULL;
+        char *state = NULL;
+        int r;
+
+        if (!list)
+                return 0;
+        copy = strdup(list);
+        if (!copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ":", &state); t; t = strtok_r(NULL, ":", &state)) {
+                r = strv_extend(&tags, t);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(tags);
+        return 1;
+}
+
 static int apply_event(struct model *m, const struct uevent *ev) {
+        _cleanup_strv_free_ char **tags = NULL;
         _cleanup_free_ struct device **affected = NULL;
         struct device *d = NULL;
         size_t n_affected = 1;
@@ -446,12 +622,15 @@ static int apply_event(struct model *m, const struct uevent *ev) {
         } else
                 d = model_find_device(m, ev->devpath);
 
+        r = event_tags(ev, &tags);
+        if (r < 0)
+                return r;
         known = d;
         if (d) {
-                struct device_snapshot s = { ev->properties, ev->subsystem_kind, d->tags };
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, r > 0 ? tags : d->tags };
                 r = update_device(m, d, &s);
         } else {
-                struct device_snapshot s = { ev->properties, ev->subsystem_kind, NULL };
+                struct device_snapshot s = { ev->properties, ev->subsystem_kind, tags };
                 r = insert_device(m, &s, &d);
         }
         if (r < 0)
@@ -508,7 +687,7 @@ int model_refresh_container(struct model *m, struct container *c) {
                 return -ENOMEM;
         HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
                 all[n++] = d;
-        return evaluate_for_container(m, c, all, n, NULL, false);
+        return evaluate_for_container(m, c, all, n, NULL, false, NULL, NULL);
 }
 
 int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
@@ -546,7 +725,7 @@ int model_set_override(struct model *m, struct container *c, struct device *d, s
                 o->device_id = d->id;
                 HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
         }
-        return evaluate_for_container(m, c, &d, 1, NULL, false);
+        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL, NULL);
 }
 
 /* --- Life cycle ------------------------------------------------------ */
@@ -569,6 +748,15 @@ int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata) {
         m->subscribers[m->n_subscribers].fn = fn;
         m->subscribers[m->n_subscribers].userdata = userdata;
         m->n_subscribers++;
+        return 0;
+}
+
+int model_subscribe_first(struct model *m, model_deltas_fn fn, void *userdata) {
+        if (m->n_first_subscribers >= MODEL_SUBSCRIBERS_MAX)
+                return -ENOSPC;
+        m->first_subscribers[m->n_first_subscribers].fn = fn;
+        m->first_subscribers[m->n_first_subscribers].userdata = userdata;
+        m->n_first_subscribers++;
         return 0;
 }
 

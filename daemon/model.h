@@ -63,8 +63,8 @@ struct model {
         struct {
                 model_deltas_fn fn;
                 void *userdata;
-        } subscribers[MODEL_SUBSCRIBERS_MAX];
-        size_t n_subscribers;
+        } subscribers[MODEL_SUBSCRIBERS_MAX], first_subscribers[MODEL_SUBSCRIBERS_MAX];
+        size_t n_subscribers, n_first_subscribers;
         struct {
                 model_event_fn fn;
                 void *userdata;
@@ -81,6 +81,11 @@ DEFINE_POINTER_CLEANUP(struct model, model_free);
 /* Subscribers are called in registration order: views before the relay, so
  * that a container hears of a device only once its node exists. */
 int model_subscribe(struct model *m, model_deltas_fn fn, void *userdata);
+/* Called with every container's deltas of one change before any subscriber
+ * of model_subscribe() sees any container's: a cheap consumer (the /dev
+ * views) need not wait for other containers' slow ones (the /sys views'
+ * mounts). Within one container they still come first. */
+int model_subscribe_first(struct model *m, model_deltas_fn fn, void *userdata);
 int model_observe_events(struct model *m, model_event_fn fn, void *userdata);
 
 /* --- Host devices ---------------------------------------------------- */

@@ -2,12 +2,14 @@
 /* The life of a served container: create, attach to its process, reload,
  * destroy. */
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
 #include "daemon.h"
 #include "registry.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
 #include "mountpoint.h"
@@ -15,6 +17,7 @@
 #include "relay.h"
 #include "restore.h"
 #include "state.h"
+#include "udev-db.h"
 
 static bool policy_source_is_path(const char *source) {
         return strchr(source, '/');
@@ -67,11 +70,13 @@ static void daemon_container_free(struct daemon_container *dc) {
 static void on_pid_exit(struct io_watch *w, uint32_t events) {
         struct daemon_container *dc = container_of(w, struct daemon_container, pid_watch);
 
-        log_info("%s: process %d exited; its relay stops.", dc->container->name, (int) dc->pid);
+        log_info("%s: process %d exited; its relay stops and its device cgroup grants are taken back.",
+                 dc->container->name, (int) dc->pid);
         loop_unwatch(dc->daemon->loop, w);
         w->fd = safe_close(w->fd);
         dc->pid = 0;
         dc->relay = relay_free(dc->relay);
+        dc->cgroup = device_cgroup_free(dc->cgroup);
         dc->exited = true;
         daemon_save_container(dc->daemon, dc);
 }
@@ -82,6 +87,16 @@ struct synthetic_event {
         char *container;
         char **properties;
 };
+
+/* The device the container wrote to, if it still sees it: its udev event
+ * carries what its database says. */
+static const struct visible_device *synthetic_event_device(struct daemon *d, struct daemon_container *dc,
+                                                           const struct synthetic_event *e) {
+        const char *devpath = strv_env_get(e->properties, "DEVPATH");
+        struct device *device = devpath ? model_find_device(d->model, devpath) : NULL;
+
+        return device ? container_find_visible(dc->container, device) : NULL;
+}
 
 static void synthetic_event_free(void *data) {
         struct synthetic_event *e = data;
@@ -99,8 +114,10 @@ static void deliver_synthetic_event(void *data) {
         if (dc)
                 log_debug("%s: synthetic %s of %s%s", e->container, strv_env_get(e->properties, "ACTION"),
                           strv_env_get(e->properties, "DEVPATH"), dc->relay ? "" : " (no relay: dropped)");
-        if (dc && dc->relay)
-                (void) relay_inject(dc->relay, TAKE_PTR(e->properties));
+        if (dc && dc->relay) {
+                const struct visible_device *v = synthetic_event_device(e->daemon, dc, e);
+                (void) relay_inject_visible(dc->relay, TAKE_PTR(e->properties), v);
+        }
         synthetic_event_free(e);
 }
 
@@ -140,6 +157,18 @@ static int container_root(pid_t pid, char **ret) {
         return asprintf(ret, "/proc/%d/root", (int) pid) < 0 ? -ENOMEM : 0;
 }
 
+static int relay_for(struct daemon *d, const struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+        const struct relay_target t = {
+                .name = dc->container->name,
+                .dir = dc->dir,
+                .pid = dc->pid,
+                .pidfd = dc->pid_watch.fd,
+                .container = dc->container,
+        };
+
+        return relay_new(d->loop, &t, mode, ret);
+}
+
 /* A relay for the newly attached process, into its network namespace; a
  * socket-mode relay made at creation stays (and *ret stays NULL). */
 static int attach_relay(struct daemon *d, struct daemon_container *dc, struct relay **ret) {
@@ -153,13 +182,67 @@ static int attach_relay(struct daemon *d, struct daemon_container *dc, struct re
                 if (streq(stats.mode, "socket") && dc->relay_mode != RELAY_NETLINK)
                         return 0;
         }
-        r = relay_new(d->loop, dc, dc->relay_mode, ret);
+        r = relay_for(d, dc, dc->relay_mode, ret);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay into process %d: %m",
                                        dc->container->name, (int) dc->pid);
         relay_get_stats(*ret, &stats);
         log_info("%s: relaying uevents (%s mode).", dc->container->name, stats.mode);
         return 0;
+}
+
+/* The device cgroup of the newly attached process, granted what the
+ * container sees already (deltas from the attach itself follow). A cgroup
+ * that cannot be managed is reported, never fatal: the views still work. */
+static int attach_device_cgroup(struct daemon *d, struct daemon_container *dc, pid_t pid) {
+        _cleanup_(device_cgroup_freep) struct device_cgroup *g = NULL;
+        struct device_cgroup_stats stats;
+        int r;
+
+        if (!dc->device_cgroup)
+                return 0;
+        /* The same cgroup again (a re-attach): what was granted stays, and
+         * what someone else rewrote since is put back. */
+        if (dc->cgroup && device_cgroup_is_current(dc->cgroup, d->device_cgroup, pid)) {
+                device_cgroup_check(dc->cgroup);
+                r = device_cgroup_restore(dc->cgroup);
+                device_cgroup_get_stats(dc->cgroup, &stats);
+                if (r < 0)
+                        log_error("%s: device cgroup %s: %s", dc->container->name, strempty(stats.path),
+                                  strempty(stats.last_error));
+                return 0;
+        }
+        r = device_cgroup_new(d->device_cgroup, dc->container->name, pid, &g);
+        if (!g)
+                return r;
+        if (r >= 0)
+                r = device_cgroup_grant_visible(g, dc->container);
+        device_cgroup_get_stats(g, &stats);
+        if (r < 0)
+                log_error("%s: device cgroup %s: %s; the container may not open every device it sees.",
+                          dc->container->name, strempty(stats.path), stats.last_error ?: strerror(-r));
+        else if (stats.off_reason)
+                log_info("%s: device cgroup left alone: %s.", dc->container->name, stats.off_reason);
+        else
+                log_info("%s: device cgroup %s %s follows the view (%zu rules).", dc->container->name, stats.mode,
+                         stats.path, stats.rules);
+        device_cgroup_free(dc->cgroup);
+        dc->cgroup = TAKE_PTR(g);
+        return 0;
+}
+
+void daemon_check_device_cgroup(struct daemon_container *dc) {
+        struct device_cgroup_stats s;
+        bool was;
+
+        if (!dc->cgroup)
+                return;
+        device_cgroup_get_stats(dc->cgroup, &s);
+        was = s.replaced;
+        device_cgroup_check(dc->cgroup);
+        device_cgroup_get_stats(dc->cgroup, &s);
+        if (s.replaced && !was)
+                log_error("%s: device cgroup %s: %s", dc->container->name, strempty(s.path), strempty(s.last_error));
 }
 
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
@@ -169,8 +252,11 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int pidfd = -EBADF;
         struct container *c = dc->container;
-        struct idmap uids, gids;
+        struct idmap uids, gids, old_uids, old_gids;
+        struct io_watch old_watch = { .fd = -EBADF };
         uint32_t root_uid, root_gid;
+        bool old_exited;
+        pid_t old_pid;
         int r;
 
         if (pid <= 0)
@@ -194,16 +280,53 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         if (r < 0)
                 return r;
 
-        if (dc->pid_watch.fd >= 0) {
-                loop_unwatch(d->loop, &dc->pid_watch);
-                safe_close(dc->pid_watch.fd);
-        }
-        dc->pid_watch = (struct io_watch){ .fd = TAKE_FD(pidfd), .fn = on_pid_exit };
-        r = loop_watch(d->loop, &dc->pid_watch, EPOLLIN);
-        if (r < 0)
-                return r;
+        /* All or nothing: the relay reads the pid and id maps, so they are
+         * set for it and put back when it or anything after it fails. The
+         * views' owners and the relay change only once nothing can. */
+        old_pid = dc->pid;
+        old_exited = dc->exited;
+        old_uids = c->uid_map;
+        old_gids = c->gid_map;
         dc->pid = pid;
         dc->exited = false;
+        c->uid_map = uids;
+        c->gid_map = gids;
+        r = attach_relay(d, dc, &relay);
+        if (r >= 0)
+                r = attach_device_cgroup(d, dc, pid);
+        if (r >= 0) {
+                old_watch = dc->pid_watch;
+                dc->pid_watch = (struct io_watch){ .fd = pidfd, .fn = on_pid_exit };
+                r = loop_watch(d->loop, &dc->pid_watch, EPOLLIN);
+                if (r < 0)
+                        dc->pid_watch = old_watch;
+        }
+        if (r >= 0) {
+                r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
+                if (r < 0) {
+                        loop_unwatch(d->loop, &dc->pid_watch);
+                        dc->pid_watch = old_watch;
+                }
+        }
+        if (r < 0) {
+                dc->pid = old_pid;
+                dc->exited = old_exited;
+                c->uid_map = old_uids;
+                c->gid_map = old_gids;
+                return r;
+        }
+        TAKE_FD(pidfd);
+        if (old_watch.fd >= 0) {
+                /* An event of the old pidfd waiting in the current batch names
+                 * &dc->pid_watch, which the new pidfd (too new to be in the
+                 * batch) uses now: unwatch the old fd under that address. */
+                struct io_watch new_watch = dc->pid_watch;
+
+                dc->pid_watch = old_watch;
+                loop_unwatch(d->loop, &dc->pid_watch);
+                safe_close(old_watch.fd);
+                dc->pid_watch = new_watch;
+        }
 
         /* The views' own files belong to the container's root. A container
          * that cannot name host ids for its root keeps what the views had. */
@@ -212,24 +335,72 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                         devfs_set_root_owner(dc->dev, root_uid, root_gid);
                 if (dc->sys)
                         sysfs_view_set_root_owner(dc->sys, root_uid, root_gid);
+                if (dc->proc)
+                        procfs_container_set_root_owner(dc->proc, root_uid, root_gid);
         }
-        c->uid_map = uids;
-        c->gid_map = gids;
-
-        r = attach_relay(d, dc, &relay);
-        if (r < 0)
-                return r;
-        r = model_set_policy(d->model, c, TAKE_PTR(policy), c->policy_source);
         /* Only now: what the container had from the start is no event. */
         if (relay) {
                 relay_free(dc->relay);
                 dc->relay = TAKE_PTR(relay);
         }
-        if (r < 0)
-                return r;
         expose_policy_paths(dc);
         daemon_save_container(d, dc);
         return 0;
+}
+
+/* The container's /run/udev, filled by the deltas that follow. */
+static int serve_udev_db(struct daemon_container *dc) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/udev", dc->dir) < 0)
+                return -ENOMEM;
+        r = udev_db_new(path, dc->container->name, &dc->udev_db);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to create its udev database at %s: %m", dc->container->name,
+                                       path);
+        return 0;
+}
+
+/* The container's directory of the daemon's /proc view, bound at
+ * DIR/proc: read-only, and no path from it reaches another container's. */
+static int serve_proc(struct daemon *d, struct daemon_container *dc) {
+        _cleanup_free_ char *source = NULL, *target = NULL;
+        int r;
+
+        r = procfs_add_container(d->procfs, dc->container->name, &dc->proc);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to add it to the /proc view: %m", dc->container->name);
+        if (asprintf(&source, "%s/proc-fs/%s", d->runtime_dir, dc->container->name) < 0 ||
+            asprintf(&target, "%s/proc", dc->dir) < 0)
+                return -ENOMEM;
+        if (mkdir(target, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, target);
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(errno, "%s: failed to bind %s at %s: %m", dc->container->name, source,
+                                       target);
+        /* A bind takes the flags it is given, not the source's. */
+        if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+            0) {
+                r = log_error_errno(errno, "%s: failed to make %s read-only: %m", dc->container->name, target);
+                (void) umount2(target, MNT_DETACH);
+                return r;
+        }
+        return 0;
+}
+
+static void unserve_proc(struct daemon_container *dc) {
+        _cleanup_free_ char *target = NULL;
+
+        if (!dc->proc)
+                return;
+        if (asprintf(&target, "%s/proc", dc->dir) >= 0) {
+                /* Lazy: the container may hold its own copies of the files. */
+                (void) umount2(target, MNT_DETACH);
+                (void) rmdir(target);
+        }
+        procfs_remove_container(dc->proc);
+        dc->proc = NULL;
 }
 
 /* Everything a new container needs beyond the model's record; consumers
@@ -290,6 +461,10 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         r = daemon_make_dev_view(d, dc, 0, 0);
         if (r >= 0)
                 r = daemon_make_sys_view(d, dc, 0, 0);
+        if (r >= 0)
+                r = serve_proc(d, dc);
+        if (r >= 0)
+                r = serve_udev_db(dc);
         if (r < 0)
                 return r;
 
@@ -299,14 +474,15 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0 || dc->relay_mode != RELAY_SOCKET)
                 return r;
         /* A socket needs no process: listeners may connect before it runs. */
-        r = relay_new(d->loop, dc, RELAY_SOCKET, &dc->relay);
+        r = relay_for(d, dc, RELAY_SOCKET, &dc->relay);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set up the uevent relay: %m", dc->container->name);
         return 0;
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, struct policy_diagnostics *diags, struct daemon_container **ret) {
+                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
+                            struct daemon_container **ret) {
         _cleanup_(policy_freep) struct policy *policy = NULL;
         struct daemon_container *dc;
         struct container *c;
@@ -335,6 +511,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
         dc->container = c;
         dc->daemon = d;
         dc->relay_mode = relay;
+        dc->device_cgroup = device_cgroup;
         dc->pid_watch.fd = -EBADF;
         c->userdata = dc;
 
@@ -351,18 +528,24 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 }
 
 /* What destroy and shutdown share: everything but the registration. */
-static void release_container(struct daemon *d, struct daemon_container *dc) {
+/* keep: a stop, not a destroy: what the next devsieved takes over stays. */
+static void release_container(struct daemon *d, struct daemon_container *dc, bool keep) {
         dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
                 loop_unwatch(d->loop, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);
+        dc->udev_db = keep ? udev_db_forget(dc->udev_db) : udev_db_free(dc->udev_db);
         dc->sys = sysfs_view_free(dc->sys);
+        /* At a stop its grants stay for the next devsieved; a destroy
+         * takes them back, once the nodes are gone. */
+        dc->cgroup = keep ? device_cgroup_forget(dc->cgroup) : device_cgroup_free(dc->cgroup);
+        unserve_proc(dc);
 }
 
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
-        release_container(d, dc);
+        release_container(d, dc, false);
         state_remove(dc);
         /* Also what is dead there: a view whose connection was aborted. */
         daemon_clean_container_dir(dc->dir);
@@ -373,7 +556,7 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
 }
 
 void daemon_stop_container(struct daemon *d, struct daemon_container *dc) {
-        release_container(d, dc);
+        release_container(d, dc, true);
         log_debug("%s: no longer served; its registration stays for the next devsieved.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);

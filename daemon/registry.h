@@ -18,8 +18,10 @@
 int daemon_load_policy(struct daemon *d, const char *source, const char *root, bool unknown_names_are_errors,
                        struct policy **ret, struct policy_diagnostics *diags);
 
+/* device_cgroup false: leave the container's device cgroup to its runtime. */
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, struct policy_diagnostics *diags, struct daemon_container **ret);
+                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
+                            struct daemon_container **ret);
 /* Takes the container's pid: its id maps (ownership), netns (relay) and
  * lifetime (when it exits the relay stops). */
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
@@ -40,6 +42,9 @@ struct daemon_container *daemon_find_container(struct daemon *d, const char *nam
  * that is not hot-plug: create, attach, exit, overrides. A failure is
  * logged; the container is served either way. */
 void daemon_save_container(struct daemon *d, struct daemon_container *dc);
+/* Whether a runtime or systemd rewrote dc's device cgroup since devsieved
+ * set it up (said once in the log; then in show and status). */
+void daemon_check_device_cgroup(struct daemon_container *dc);
 
 static inline struct daemon_container *daemon_container_of(const struct container *c) {
         return c->userdata;

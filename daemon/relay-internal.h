@@ -13,6 +13,7 @@
 /* One framed event, shared by every sink it is queued on. */
 struct relay_msg {
         unsigned refs;
+        bool udev; /* libudev's format, for netlink group 2 (udev-wire.h); else the kernel's */
         size_t size;
         char data[];
 };
@@ -32,6 +33,7 @@ struct relay_sink {
         struct relay_msg *queue[RELAY_QUEUE_MAX];
         size_t head, n;
         bool broken; /* a client that failed: freed from its own watch, on its hang-up */
+        bool udev;   /* socket mode: a client of udev.sock, which gets udev events only */
         struct relay_sink *prev, *next; /* socket mode's clients */
 };
 
@@ -40,21 +42,26 @@ struct relay {
         char *name; /* the container's, for logs */
         enum relay_mode mode;
         uint64_t seqnum; /* socket mode numbers its own events */
+        uint64_t udev_seqnum; /* the last udev event's SEQNUM */
+        bool udev_events;     /* also relay udev events (netlink group 2, or udev.sock) */
 
         /* netlink */
         struct relay_sink *netlink;
         uid_t uid; /* host ids of the container's root, for SCM_CREDENTIALS */
         gid_t gid;
 
-        /* socket */
+        /* socket: uevent.sock for kernel events, udev.sock for udev's */
         struct io_watch listener;
         char *socket_path;
+        struct io_watch udev_listener;
+        char *udev_socket_path;
         struct relay_sink *clients;
         unsigned n_clients;
 
         uint64_t relayed, dropped, dropped_logged;
         uint64_t drop_logged_usec;
         bool refusal_logged;
+        bool forgery_logged;
 };
 
 /* Counts lost events; logs at most every 10 s per relay. */
@@ -73,8 +80,8 @@ int relay_sink_watch(struct relay_sink *s, uint32_t events);
 
 /* 1 when pid shares the daemon's network namespace. */
 int relay_netns_is_host(pid_t pid);
-int relay_netlink_open(struct relay *r, struct daemon_container *dc);
+int relay_netlink_open(struct relay *r, const struct relay_target *t);
 
-int relay_socket_open(struct relay *r, struct daemon_container *dc);
+int relay_socket_open(struct relay *r, const struct relay_target *t);
 void relay_socket_drop_client(struct relay *r, struct relay_sink *s);
 void relay_socket_close(struct relay *r);

@@ -86,7 +86,7 @@ static int open_socket_in(int netns_fd, int *ret) {
  * socket's namespace. The credentials name the container's root: libudev
  * drops messages whose sender is not uid 0 in its own user namespace. No
  * NLM_F_ACK: only failures come back (on_netlink_readable). */
-static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
+static int netlink_send_kernel(struct relay_sink *s, const struct relay_msg *m) {
         struct nlmsghdr header = {
                 .nlmsg_len = (uint32_t) NLMSG_LENGTH(m->size),
                 .nlmsg_type = NLMSG_MIN_TYPE,
@@ -120,14 +120,69 @@ static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
         return sendmsg(s->watch.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
 }
 
+/* udevd's broadcast: the message as it is (no netlink header) to group 2
+ * of the container's namespace, which the daemon may send to as root over
+ * its user namespace. The kernel also hands the message to its own uevent
+ * socket, which ignores what is no netlink request. libudev accepts it
+ * from uid 0 of its own user namespace only: the credentials name the
+ * container's root, as for injected events. */
+static int netlink_send_udev(struct relay_sink *s, const struct relay_msg *m) {
+        struct sockaddr_nl group = { .nl_family = AF_NETLINK, .nl_groups = 2 };
+        struct iovec iov = { .iov_base = (void *) m->data, .iov_len = m->size };
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_name = &group,
+                .msg_namelen = sizeof(group),
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        struct ucred creds = { .pid = getpid(), .uid = s->relay->uid, .gid = s->relay->gid };
+        ssize_t n;
+
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_CREDENTIALS;
+        c->cmsg_len = CMSG_LEN(sizeof(creds));
+        memcpy(CMSG_DATA(c), &creds, sizeof(creds));
+
+        n = sendmsg(s->watch.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        /* No listener on group 2 is no failure: nobody missed anything. */
+        return n < 0 && errno != ECONNREFUSED ? negative_errno() : 0;
+}
+
+static int netlink_send(struct relay_sink *s, const struct relay_msg *m) {
+        return m->udev ? netlink_send_udev(s, m) : netlink_send_kernel(s, m);
+}
+
 /* The kernel's answers to failed injections (EPERM, EINVAL): the event
- * did not reach the container. */
+ * did not reach the container. Only the kernel's (portid 0): the socket's
+ * portid is visible in the container's /proc/net/netlink, and its root may
+ * send to it. */
 static void on_netlink_readable(struct io_watch *w, uint32_t events) {
         struct relay_sink *s = container_of(w, struct relay_sink, watch);
         char buf[4096];
         ssize_t n;
 
-        while ((n = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+        for (;;) {
+                struct sockaddr_nl from = {};
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+                struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
+
+                n = recvmsg(w->fd, &msg, MSG_DONTWAIT);
+                if (n <= 0)
+                        break;
+                if (msg.msg_namelen < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0) {
+                        if (!s->relay->forgery_logged)
+                                log_debug("%s: ignoring netlink messages not from the kernel (portid %u)",
+                                          s->relay->name, (unsigned) from.nl_pid);
+                        s->relay->forgery_logged = true;
+                        continue;
+                }
                 for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
                         const struct nlmsgerr *e = NLMSG_DATA(h);
 
@@ -140,6 +195,7 @@ static void on_netlink_readable(struct io_watch *w, uint32_t events) {
                         s->relay->refusal_logged = true;
                         relay_count_drops(s->relay, 1);
                 }
+        }
 }
 
 static int root_ids(const struct container *c, uid_t *ret_uid, gid_t *ret_gid) {
@@ -156,24 +212,24 @@ static int root_ids(const struct container *c, uid_t *ret_uid, gid_t *ret_gid) {
         return 0;
 }
 
-int relay_netlink_open(struct relay *r, struct daemon_container *dc) {
+int relay_netlink_open(struct relay *r, const struct relay_target *t) {
         _cleanup_close_ int netns_fd = -EBADF, fd = -EBADF;
         int k;
 
-        if (dc->pid <= 0)
+        if (t->pid <= 0)
                 return -ESRCH;
-        k = netns_fd_of(dc->pid, &netns_fd);
+        k = netns_fd_of(t->pid, &netns_fd);
         if (k < 0)
                 return k;
         /* The pid is ours only while the pidfd says the process lives. */
-        if (dc->pid_watch.fd >= 0 && syscall(SYS_pidfd_send_signal, dc->pid_watch.fd, 0, NULL, 0) < 0)
+        if (t->pidfd >= 0 && syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
                 return -ESRCH;
         k = same_netns(netns_fd);
         if (k < 0)
                 return k;
         if (k > 0)
                 return -EPERM; /* every host listener would hear the container's events */
-        k = root_ids(dc->container, &r->uid, &r->gid);
+        k = root_ids(t->container, &r->uid, &r->gid);
         if (k < 0)
                 return k;
 
@@ -185,5 +241,6 @@ int relay_netlink_open(struct relay *r, struct daemon_container *dc) {
                 return k;
         TAKE_FD(fd);
         r->netlink->watch.fn = on_netlink_readable;
+        r->udev_events = true;
         return relay_sink_watch(r->netlink, EPOLLIN);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* socket mode: for containers that share the host's network namespace (or
- * whose runtime prefers it), a SOCK_SEQPACKET listener at DIR/uevent.sock
- * that the runtime binds into the container. One datagram per event, in
- * the kernel's framing; see docs/relay.md. */
+ * whose runtime prefers it), SOCK_SEQPACKET listeners that the runtime
+ * binds into the container: DIR/uevent.sock, one datagram per event in the
+ * kernel's framing, and DIR/udev.sock, one per udev event in libudev's
+ * format (udev-wire.h); see docs/relay.md. */
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,8 +50,7 @@ static void on_client(struct io_watch *w, uint32_t events) {
         }
 }
 
-static void on_listener(struct io_watch *w, uint32_t events) {
-        struct relay *r = container_of(w, struct relay, listener);
+static void accept_clients(struct relay *r, struct io_watch *w, bool udev) {
         struct relay_sink *s;
         int fd, k;
 
@@ -62,6 +62,7 @@ static void on_listener(struct io_watch *w, uint32_t events) {
                         continue;
                 }
                 s->watch.fn = on_client;
+                s->udev = udev;
                 k = relay_sink_watch(s, EPOLLIN | EPOLLRDHUP);
                 if (k < 0) {
                         relay_sink_free(s);
@@ -70,40 +71,72 @@ static void on_listener(struct io_watch *w, uint32_t events) {
                 }
                 DL_APPEND(r->clients, s);
                 r->n_clients++;
-                log_debug("%s: uevent listener connected (%u now).", r->name, r->n_clients);
+                log_debug("%s: %s listener connected (%u now).", r->name, udev ? "udev event" : "uevent",
+                          r->n_clients);
         }
 }
 
-int relay_socket_open(struct relay *r, struct daemon_container *dc) {
+static void on_listener(struct io_watch *w, uint32_t events) {
+        accept_clients(container_of(w, struct relay, listener), w, false);
+}
+
+static void on_udev_listener(struct io_watch *w, uint32_t events) {
+        accept_clients(container_of(w, struct relay, udev_listener), w, true);
+}
+
+static int listen_at(struct relay *r, const char *dir, const char *name, struct io_watch *w,
+                     void (*fn)(struct io_watch *w, uint32_t events), char **ret_path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int k;
 
-        if (asprintf(&r->socket_path, "%s/uevent.sock", dc->dir) < 0) {
-                r->socket_path = NULL;
+        if (asprintf(ret_path, "%s/%s", dir, name) < 0) {
+                *ret_path = NULL;
                 return -ENOMEM;
         }
-        if (strlen(r->socket_path) >= sizeof(sa.sun_path))
+        if (strlen(*ret_path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, r->socket_path);
+        strcpy(sa.sun_path, *ret_path);
 
-        r->listener.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (r->listener.fd < 0)
+        w->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (w->fd < 0)
                 return negative_errno();
-        (void) unlink(r->socket_path); /* a previous run's */
-        if (bind(r->listener.fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        (void) unlink(*ret_path); /* a previous run's */
+        if (bind(w->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return negative_errno();
         /* uevents are no secret (any user may listen to the kernel's): who
          * reaches the socket is decided by where the runtime binds it, and
          * the container's root is not the host's. */
-        if (chmod(r->socket_path, 0666) < 0 || listen(r->listener.fd, SOMAXCONN) < 0)
+        if (chmod(*ret_path, 0666) < 0 || listen(w->fd, SOMAXCONN) < 0)
                 return negative_errno();
-        r->listener.fn = on_listener;
-        k = loop_watch(r->loop, &r->listener, EPOLLIN);
+        w->fn = fn;
+        k = loop_watch(r->loop, w, EPOLLIN);
         if (k < 0) {
-                r->listener.fd = safe_close(r->listener.fd);
+                w->fd = safe_close(w->fd);
                 return k;
         }
         return 0;
+}
+
+int relay_socket_open(struct relay *r, const struct relay_target *t) {
+        int k;
+
+        k = listen_at(r, t->dir, "uevent.sock", &r->listener, on_listener, &r->socket_path);
+        if (k < 0)
+                return k;
+        r->udev_events = true;
+        return listen_at(r, t->dir, "udev.sock", &r->udev_listener, on_udev_listener, &r->udev_socket_path);
+}
+
+static void close_listener(struct relay *r, struct io_watch *w, char **path) {
+        if (w->fd >= 0) {
+                loop_unwatch(r->loop, w);
+                w->fd = safe_close(w->fd);
+        }
+        if (*path) {
+                (void) unlink(*path);
+                free(*path);
+                *path = NULL;
+        }
 }
 
 void relay_socket_close(struct relay *r) {
@@ -111,12 +144,6 @@ void relay_socket_close(struct relay *r) {
 
         DL_FOREACH_SAFE(r->clients, s, tmp)
                 relay_socket_drop_client(r, s);
-        if (r->listener.fd >= 0) {
-                loop_unwatch(r->loop, &r->listener);
-                r->listener.fd = safe_close(r->listener.fd);
-        }
-        if (r->socket_path) {
-                (void) unlink(r->socket_path);
-                free(r->socket_path);
-        }
+        close_listener(r, &r->listener, &r->socket_path);
+        close_listener(r, &r->udev_listener, &r->udev_socket_path);
 }

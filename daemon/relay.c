@@ -12,6 +12,8 @@
 #include "log.h"
 #include "relay-internal.h"
 #include "strv.h"
+#include "udev-data.h"
+#include "udev-wire.h"
 #include "uevent-wire.h"
 
 /* A listener that does not keep up is reported at most this often. */
@@ -139,7 +141,7 @@ static void deliver_socket(struct relay *r, struct relay_msg *m) {
         int k;
 
         DL_FOREACH_SAFE(r->clients, s, tmp) {
-                if (s->broken)
+                if (s->broken || s->udev != m->udev)
                         continue;
                 sink_push(s, m);
                 if (s->watching & EPOLLOUT)
@@ -156,9 +158,70 @@ static bool has_listeners(const struct relay *r) {
         return r->mode == RELAY_NETLINK ? r->netlink != NULL : r->clients != NULL;
 }
 
+/* Socket mode builds udev events only for clients of udev.sock. */
+static bool has_udev_listeners(const struct relay *r) {
+        struct relay_sink *s;
+
+        if (r->mode == RELAY_NETLINK)
+                return r->netlink != NULL;
+        DL_FOREACH(r->clients, s)
+                if (s->udev && !s->broken)
+                        return true;
+        return false;
+}
+
+static void relay_deliver(struct relay *r, const char *buf, size_t size, bool udev) {
+        struct relay_msg *m = malloc(sizeof(*m) + size);
+
+        if (!m) {
+                relay_count_drops(r, 1);
+                return;
+        }
+        m->refs = 1;
+        m->udev = udev;
+        m->size = size;
+        memcpy(m->data, buf, size);
+        if (r->mode == RELAY_NETLINK)
+                deliver_netlink(r, m);
+        else
+                deliver_socket(r, m);
+        relay_msg_unref(m);
+}
+
+/* The host's number when the event has one, so that the container's
+ * `udevadm monitor` shows the same for both of an event's messages. */
+static uint64_t udev_seqnum(struct relay *r, const struct uevent_view *v) {
+        const char *s = strv_env_get(v->properties, "SEQNUM");
+        uint64_t n;
+
+        if (v->seqnum > 0)
+                n = v->seqnum;
+        else if (!s || sscanf(s, "%" SCNu64, &n) != 1 || n == 0)
+                n = r->udev_seqnum + 1;
+        r->udev_seqnum = n;
+        return n;
+}
+
+/* What udevd would broadcast after processing the event: sent after the
+ * kernel's, as on a host, once the container's database has the device. */
+static void relay_udev_view(struct relay *r, const struct uevent_view *v) {
+        _cleanup_strv_free_ char **properties = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        int k;
+
+        k = udev_data_event_properties(v->properties, v->action, v->visible, udev_seqnum(r, v), &properties);
+        if (k >= 0)
+                k = udev_wire_build(properties, v->visible ? v->visible->device->tags : NULL, &buf, &size);
+        if (k < 0) {
+                log_debug_errno(k, "%s: cannot relay a udev event: %m", r->name);
+                return;
+        }
+        relay_deliver(r, buf, size, true);
+}
+
 static void relay_view(struct relay *r, struct uevent_view *v) {
         _cleanup_free_ char *buf = NULL;
-        struct relay_msg *m;
         size_t size;
         int k;
 
@@ -171,19 +234,9 @@ static void relay_view(struct relay *r, struct uevent_view *v) {
                 log_debug_errno(k, "%s: cannot relay a uevent: %m", r->name);
                 return;
         }
-        m = malloc(sizeof(*m) + size);
-        if (!m) {
-                relay_count_drops(r, 1);
-                return;
-        }
-        m->refs = 1;
-        m->size = size;
-        memcpy(m->data, buf, size);
-        if (r->mode == RELAY_NETLINK)
-                deliver_netlink(r, m);
-        else
-                deliver_socket(r, m);
-        relay_msg_unref(m);
+        relay_deliver(r, buf, size, false);
+        if (r->udev_events && has_udev_listeners(r))
+                relay_udev_view(r, v);
 }
 
 void relay_apply(struct relay *r, const struct delta *deltas, size_t n_deltas) {
@@ -197,8 +250,12 @@ void relay_apply(struct relay *r, const struct delta *deltas, size_t n_deltas) {
 }
 
 int relay_inject(struct relay *r, char **properties) {
+        return relay_inject_visible(r, properties, NULL);
+}
+
+int relay_inject_visible(struct relay *r, char **properties, const struct visible_device *visible) {
         _cleanup_strv_free_ char **props = properties;
-        struct uevent_view v = { .properties = props };
+        struct uevent_view v = { .properties = props, .visible = visible };
 
         v.action = strv_env_get(props, "ACTION");
         if (!v.action || !strv_env_get(props, "DEVPATH"))
@@ -224,14 +281,14 @@ void relay_get_stats(const struct relay *r, struct relay_stats *ret) {
         };
 }
 
-int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mode, struct relay **ret) {
+int relay_new(struct loop *loop, const struct relay_target *t, enum relay_mode mode, struct relay **ret) {
         _cleanup_(relay_freep) struct relay *r = NULL;
         int k;
 
         if (mode == RELAY_AUTO) {
-                if (dc->pid <= 0)
+                if (t->pid <= 0)
                         return -ESRCH;
-                k = relay_netns_is_host(dc->pid);
+                k = relay_netns_is_host(t->pid);
                 if (k < 0)
                         return k;
                 mode = k ? RELAY_SOCKET : RELAY_NETLINK;
@@ -244,12 +301,12 @@ int relay_new(struct loop *loop, struct daemon_container *dc, enum relay_mode mo
                 return -ENOMEM;
         r->loop = loop;
         r->mode = mode;
-        r->listener.fd = -EBADF;
-        r->name = strdup(dc->container->name);
+        r->listener.fd = r->udev_listener.fd = -EBADF;
+        r->name = strdup(t->name);
         if (!r->name)
                 return -ENOMEM;
 
-        k = mode == RELAY_NETLINK ? relay_netlink_open(r, dc) : relay_socket_open(r, dc);
+        k = mode == RELAY_NETLINK ? relay_netlink_open(r, t) : relay_socket_open(r, t);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(r);

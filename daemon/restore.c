@@ -12,21 +12,32 @@
 #include "restore.h"
 #include "state.h"
 
-void daemon_clean_container_dir(const char *dir) {
-        static const char *const mounts[] = { "dev", "sys" };
-        static const char *const files[] = { "uevent.sock", STATE_FILE, "." STATE_FILE ".tmp" };
-
-        for (size_t i = 0; i < ELEMENTSOF(mounts); i++) {
+static void clear_mounts(const char *dir, const char *const *names, size_t n) {
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 int r;
 
-                if (asprintf(&path, "%s/%s", dir, mounts[i]) < 0)
+                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
                         continue;
                 r = umount_all_at(path);
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "Failed to unmount what is left at %s: %m", path);
                 (void) rmdir(path);
         }
+}
+
+void daemon_clear_view_mounts(const char *dir) {
+        static const char *const views[] = { "dev", "sys", "proc" };
+
+        clear_mounts(dir, views, ELEMENTSOF(views));
+}
+
+void daemon_clean_container_dir(const char *dir) {
+        /* The udev database is a tmpfs of its own. */
+        static const char *const mounts[] = { "dev", "sys", "proc", "udev" };
+        static const char *const files[] = { "uevent.sock", "udev.sock", STATE_FILE, "." STATE_FILE ".tmp" };
+
+        clear_mounts(dir, mounts, ELEMENTSOF(mounts));
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, files[i]) >= 0)
@@ -115,8 +126,8 @@ static int restore_one(struct daemon *d, const char *dir) {
                 return -ESRCH;
         }
         /* A leftover mount must not be stacked on. */
-        daemon_clean_container_dir(dir);
-        r = daemon_create_container(d, s.name, s.policy_source, s.pid, s.relay, &diags, &dc);
+        daemon_clear_view_mounts(dir);
+        r = daemon_create_container(d, s.name, s.policy_source, s.pid, s.relay, s.device_cgroup, &diags, &dc);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to restore it (policy %s): %m", s.name, s.policy_source);
         /* Between the check and the pidfd the pid could have been reused. */

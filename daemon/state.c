@@ -124,6 +124,7 @@ static json_t *state_json(struct daemon *d, const struct daemon_container *dc) {
             policy_json_set(o, "pid", dc->pid > 0 && start_time ? json_integer(dc->pid) : json_null()) < 0 ||
             policy_json_set(o, "start_time", json_integer((json_int_t) start_time)) < 0 ||
             policy_json_set(o, "exited", json_boolean(dc->exited)) < 0 ||
+            policy_json_set(o, "device_cgroup", json_boolean(dc->device_cgroup)) < 0 ||
             policy_json_set(o, "overrides", overrides_json(d, c)) < 0 ||
             (dc->dev && policy_json_set(o, "dev_view", view_json(d->dev_connection, devfs_get_slot(dc->dev))) < 0) ||
             (dc->sys && policy_json_set(o, "sys_view", view_json(d->sys_connection, sysfs_view_get_slot(dc->sys))) < 0))
@@ -225,6 +226,7 @@ static int parse_state(json_t *o, struct saved_container *s, const char **ret_wh
         json_t *relay = json_object_get(o, "relay"), *pid = json_object_get(o, "pid");
         json_t *start_time = json_object_get(o, "start_time"), *overrides = json_object_get(o, "overrides");
         json_t *version = json_object_get(o, "version"), *exited = json_object_get(o, "exited"), *item;
+        json_t *device_cgroup = json_object_get(o, "device_cgroup");
         size_t i;
         int r;
 
@@ -239,6 +241,11 @@ static int parse_state(json_t *o, struct saved_container *s, const char **ret_wh
         if (!json_is_boolean(exited) || (!json_is_null(pid) && !json_is_integer(pid)) || !json_is_integer(start_time) ||
             (json_is_integer(pid) && (json_integer_value(pid) <= 0 || json_integer_value(pid) > INT32_MAX)))
                 return -EBADMSG;
+        /* Absent in the files of devsieved before device cgroups: on. */
+        *ret_what = "device_cgroup";
+        if (device_cgroup && !json_is_boolean(device_cgroup))
+                return -EBADMSG;
+        s->device_cgroup = !device_cgroup || json_is_true(device_cgroup);
         *ret_what = "dev_view or sys_view";
         if (parse_view(o, "dev_view", s->dev_connection, s->dev_root) < 0 ||
             parse_view(o, "sys_view", s->sys_connection, s->sys_root) < 0)

@@ -11,6 +11,7 @@ static struct uevent_view view_of_event(const struct uevent *ev, const struct vi
                 .properties = ev->properties,
                 .set_devname = true,
                 .devname = v->node,
+                .visible = v,
         };
 }
 
@@ -21,6 +22,7 @@ static struct uevent_view view_of_device(enum uevent_action action, const struct
                 .properties = v->device->properties,
                 .set_devname = true,
                 .devname = v->node,
+                .visible = v,
         };
 }
 

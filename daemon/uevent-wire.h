@@ -17,6 +17,9 @@ struct uevent_view {
         bool set_devname;        /* false: DEVNAME passes as it is (an event already in the view) */
         const char *devname;     /* relative to /dev; NULL drops DEVNAME (no node in the container) */
         uint64_t seqnum;         /* 0: none, the kernel appends its own on netlink injection */
+        /* The device as the container sees it, for its udev event (links,
+         * tags, initialization time); NULL when unknown. */
+        const struct visible_device *visible;
 };
 
 #define UEVENT_VIEWS_PER_DELTA_MAX 2

@@ -5,23 +5,6 @@
 #include "strv.h"
 #include "uevent.h"
 
-static const char *const action_names[_UEVENT_ACTION_MAX] = {
-        [UEVENT_ADD] = "add",       [UEVENT_REMOVE] = "remove",   [UEVENT_CHANGE] = "change",
-        [UEVENT_MOVE] = "move",     [UEVENT_ONLINE] = "online",   [UEVENT_OFFLINE] = "offline",
-        [UEVENT_BIND] = "bind",     [UEVENT_UNBIND] = "unbind",
-};
-
-const char *uevent_action_to_string(enum uevent_action a) {
-        return a < _UEVENT_ACTION_MAX ? action_names[a] : NULL;
-}
-
-int uevent_action_from_string(const char *s) {
-        for (int a = 0; a < _UEVENT_ACTION_MAX; a++)
-                if (streq(s, action_names[a]))
-                        return a;
-        return -EINVAL;
-}
-
 int uevent_new(char **properties, struct uevent **ret) {
         _cleanup_strv_free_ char **props = properties;
         _cleanup_free_ struct uevent *e = NULL;
@@ -112,13 +95,4 @@ int uevent_wire_from_properties(char *const *properties, char **ret, size_t *ret
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;
-}
-
-bool uevent_key_is_per_event(const char *key_value) {
-        static const char *const keys[] = { "ACTION=", "SEQNUM=", "DEVPATH_OLD=", "SYNTH_" };
-
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (startswith(key_value, keys[i]))
-                        return true;
-        return false;
 }

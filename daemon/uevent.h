@@ -5,25 +5,11 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "uevent-action.h"
 
 /* One kernel uevent: an action on a device and the KEY=VALUE properties the
  * kernel sent with it. This is the unit that flows from the host (libudev
  * monitor) through the model to every container's relay. */
-
-enum uevent_action {
-        UEVENT_ADD,
-        UEVENT_REMOVE,
-        UEVENT_CHANGE,
-        UEVENT_MOVE,
-        UEVENT_ONLINE,
-        UEVENT_OFFLINE,
-        UEVENT_BIND,
-        UEVENT_UNBIND,
-        _UEVENT_ACTION_MAX,
-};
-
-const char *uevent_action_to_string(enum uevent_action a);
-int uevent_action_from_string(const char *s);
 
 /* Where a device's subsystem is listed in sysfs: /sys/class/S or /sys/bus/S. */
 enum subsystem_kind {
@@ -53,6 +39,3 @@ int uevent_parse_wire(const char *buf, size_t size, struct uevent **ret);
 /* Serializes properties in the same framing; header from ACTION/DEVPATH. */
 int uevent_wire_from_properties(char *const *properties, char **ret, size_t *ret_size);
 
-/* Keys that describe this one event rather than the device: they are not
- * stored in the device model. */
-bool uevent_key_is_per_event(const char *key_value);

@@ -15,10 +15,20 @@ int devfs_file_new(uint64_t *usage, uint64_t limit, struct devfs_file **ret) {
         return 0;
 }
 
+int devfs_file_set_overhead(struct devfs_file *f, uint64_t overhead) {
+        uint64_t others = *f->usage - f->overhead;
+
+        if (overhead > f->overhead && (others > f->limit || overhead > f->limit - others))
+                return -ENOSPC;
+        *f->usage = others + overhead;
+        f->overhead = overhead;
+        return 0;
+}
+
 void devfs_file_free(struct devfs_file *f) {
         if (!f)
                 return;
-        *f->usage -= f->allocated;
+        *f->usage -= f->allocated + f->overhead;
         free(f->data);
         free(f);
 }

@@ -13,11 +13,16 @@
 struct devfs_file {
         char *data;
         size_t size, allocated;
+        uint64_t overhead; /* what the entry itself costs: its node, name, symlink target */
         uint64_t *usage;
         uint64_t limit;
 };
 
 int devfs_file_new(uint64_t *usage, uint64_t limit, struct devfs_file **ret);
+/* Sets what the entry itself costs (every entry a container makes has a
+ * devfs_file, regular or not); ENOSPC when that would exceed the limit. */
+int devfs_file_set_overhead(struct devfs_file *f, uint64_t overhead);
+/* Gives back the contents and the overhead. */
 void devfs_file_free(struct devfs_file *f);
 
 /* Returns how many bytes were copied to buf (0 at or past the end). */

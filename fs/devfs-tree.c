@@ -39,9 +39,7 @@ int devfs_relative_target(const char *link_path, const char *target_path, char *
 /* The kernel caches the directory's attributes (nlink, mtime) and, for a
  * name, its absence: both must go when a name appears or disappears. */
 static int queue_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir) {
-        if (q->n > 0 && q->items[q->n - 1].kind == FS_NOTIFY_INVAL_INODE && q->items[q->n - 1].ino == dir)
-                return 0;
-        return fs_notify_add_inode(q, dir);
+        return fs_notify_add_dir_changed(q, dir);
 }
 
 static int queue_added(struct fs_notify_queue *q, struct fs_node *dir, const char *name) {

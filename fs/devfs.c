@@ -20,6 +20,9 @@
  * RAM; a /dev holds sockets, locks and the odd file, not data. */
 #define DEVFS_MEMORY_MAX (64u << 20)
 #define DEVFS_NODES_MAX 65536u
+/* What one entry of the container's costs the daemon besides its name and
+ * symlink target: the node, its file record, the hash handles. */
+#define DEVFS_ENTRY_COST 256u
 
 /* The view's copy of one visible device: what its entries must show. */
 struct devfs_device {
@@ -43,10 +46,11 @@ struct devfs_device {
 };
 
 struct devfs {
-        pthread_mutex_t lock; /* tree, devices, memory, root ids */
+        pthread_mutex_t lock; /* tree, devices, memory, apply_errors, root ids */
         struct fs_tree tree;
         struct devfs_device *devices; /* by id */
         uint64_t memory; /* bytes held for the container's files */
+        uint64_t apply_errors; /* deltas that could not be applied */
         uid_t root_uid;
         gid_t root_gid;
 
@@ -268,8 +272,10 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
         struct devfs_device *d, *tmp;
 
         pthread_mutex_lock(&v->lock);
+        /* Every delta, whatever an earlier one's fate; failures are counted
+         * (status). */
         for (size_t i = 0; i < n_deltas; i++)
-                (void) apply_one(v, &deltas[i]);
+                v->apply_errors += apply_one(v, &deltas[i]) < 0;
         /* A name the container has given up since the last batch goes to
          * the device that wanted it. Not at once from the request: the
          * kernel must learn of the new entry, and only this thread may tell
@@ -322,6 +328,7 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
         HASH_ITER (hh, v->devices, d, dtmp)
                 ret->conflicts += d->conflict;
         ret->memory_bytes = v->memory;
+        ret->apply_errors = v->apply_errors;
         pthread_mutex_unlock(&v->lock);
 }
 
@@ -489,6 +496,10 @@ static void devfs_readlink(fuse_req_t req, fuse_ino_t ino) {
                 fuse_reply_readlink(req, target);
 }
 
+static uint64_t entry_cost(const char *name, const char *target) {
+        return DEVFS_ENTRY_COST + strlen(name) + 1 + (target ? strlen(target) + 1 : 0);
+}
+
 /* Makes an entry of the container's own in parent. */
 static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev,
                     const char *target, struct fuse_entry_param *e) {
@@ -501,6 +512,9 @@ static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const ch
         dir = get_dir(v, parent, &error);
         if (!dir)
                 return -error;
+        /* The kernel passes names up to FUSE's own limit (1024). */
+        if (strlen(name) > NAME_MAX)
+                return -ENAMETOOLONG;
         if (HASH_CNT(hh_ino, v->tree.by_ino) >= DEVFS_NODES_MAX)
                 return -ENOSPC;
         /* Set-group-ID directories hand their group down, as on any
@@ -514,12 +528,14 @@ static int make_own(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const ch
         if (r < 0)
                 return r;
         n->kind = DEVFS_KIND_USER;
-        if (S_ISREG(mode)) {
-                r = devfs_file_new(&v->memory, DEVFS_MEMORY_MAX, (struct devfs_file **) &n->data);
-                if (r < 0) {
-                        fs_node_unlink(&v->tree, n);
-                        return r;
-                }
+        /* Every entry, not only files, is counted against the container's
+         * memory: names and symlink targets cost too. */
+        r = devfs_file_new(&v->memory, DEVFS_MEMORY_MAX, (struct devfs_file **) &n->data);
+        if (r >= 0)
+                r = devfs_file_set_overhead(n->data, entry_cost(name, target));
+        if (r < 0) {
+                fs_node_unlink(&v->tree, n);
+                return r;
         }
         fs_node_entry(n, FS_CACHE_TIMEOUT, e);
         return 0;
@@ -548,13 +564,22 @@ static int make_device(struct devfs *v, fuse_req_t req, fuse_ino_t parent, const
         return -EPERM;
 }
 
-static void reply_made(fuse_req_t req, int r, const struct fuse_entry_param *e, struct fuse_file_info *fi) {
-        if (r < 0)
+/* Under the lock, as for LOOKUP: the reference make_own counted is the
+ * kernel's only once the reply reached it, and a FORGET for it must not
+ * overtake the reply. */
+static void reply_made(struct devfs *v, fuse_req_t req, int r, const struct fuse_entry_param *e,
+                       struct fuse_file_info *fi) {
+        struct fs_node *n;
+
+        if (r < 0) {
                 fuse_reply_err(req, -r);
-        else if (fi)
-                fuse_reply_create(req, e, fi);
-        else
-                fuse_reply_entry(req, e);
+                return;
+        }
+        if ((fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e)) == 0)
+                return;
+        n = fs_tree_get(&v->tree, e->ino);
+        if (n)
+                fs_node_forget(&v->tree, n, 1);
 }
 
 static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
@@ -567,8 +592,8 @@ static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
                 r = make_device(v, req, parent, name, mode, rdev, &e);
         else if (S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISREG(mode))
                 r = make_own(v, req, parent, name, mode, 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
@@ -578,8 +603,8 @@ static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
@@ -589,8 +614,8 @@ static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFLNK | 0777, 0, link, &e);
+        reply_made(v, req, r, &e, NULL);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, NULL);
 }
 
 static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
@@ -600,8 +625,8 @@ static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
         pthread_mutex_lock(&v->lock);
         r = make_own(v, req, parent, name, S_IFREG | (mode & 07777), 0, NULL, &e);
+        reply_made(v, req, r, &e, fi);
         pthread_mutex_unlock(&v->lock);
-        reply_made(req, r, &e, fi);
 }
 
 /* The container removed an entry: its own go, a device's entries are
@@ -673,7 +698,7 @@ static bool is_below(const struct fs_node *n, const struct fs_node *dir) {
 static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
                       unsigned flags) {
         struct fs_node *dir, *newdir, *n, *old;
-        int error;
+        int error, r;
 
         if (flags & ~RENAME_NOREPLACE)
                 return -EINVAL;
@@ -690,6 +715,8 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
                 return -EPERM;
         if (S_ISDIR(n->st.st_mode) && is_below(newdir, n))
                 return -EINVAL;
+        if (strlen(newname) > NAME_MAX)
+                return -ENAMETOOLONG;
         old = fs_node_child(newdir, newname);
         if (old == n)
                 return 0;
@@ -704,9 +731,19 @@ static int move_entry(struct devfs *v, fuse_ino_t parent, const char *name, fuse
                         return -EISDIR;
                 if (old->children)
                         return -ENOTEMPTY;
-                fs_node_unlink(&v->tree, old);
         }
-        return fs_node_move(n, newdir, newname);
+        /* The new name is counted instead of the old one. */
+        if (n->kind == DEVFS_KIND_USER && n->data) {
+                r = devfs_file_set_overhead(n->data, entry_cost(newname, n->symlink));
+                if (r < 0)
+                        return r;
+        }
+        if (old)
+                fs_node_unlink(&v->tree, old);
+        r = fs_node_move(n, newdir, newname);
+        if (r < 0 && n->kind == DEVFS_KIND_USER && n->data)
+                (void) devfs_file_set_overhead(n->data, entry_cost(n->name, n->symlink));
+        return r;
 }
 
 static void devfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
@@ -798,73 +835,39 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
                 fuse_reply_write(req, (size_t) r);
 }
 
-/* An open directory: its listing as of the last READDIR at offset 0. */
-struct dir_handle {
-        struct fs_dir_snapshot *snapshot;
-};
-
 static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct devfs *v = view(req, ino);
-        struct dir_handle *h;
         int error;
 
         pthread_mutex_lock(&v->lock);
         (void) get_dir(v, ino, &error);
         pthread_mutex_unlock(&v->lock);
-        if (error) {
+        if (error)
                 fuse_reply_err(req, error);
-                return;
-        }
-        h = calloc(1, sizeof(*h));
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        fi->fh = (uintptr_t) h;
-        /* The kernel may keep the listing (cache_readdir). It then records
-         * the directory's mtime when it starts filling its cache, before
-         * the READDIR at offset 0, and drops the cache when a later mtime
-         * differs; every change bumps the mtime and every delta sends an
-         * inval_inode of the directory. So the listing is taken at that
-         * READDIR, never earlier (at OPENDIR it could predate the mtime
-         * the kernel records, and a stale listing would stick). */
-        fi->cache_readdir = 1;
-        fi->keep_cache = 1;
-        if (fuse_reply_open(req, fi) != 0)
-                free(h);
+        else
+                fs_dir_open(req, fi);
 }
 
 static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
         struct devfs *v = view(req, ino);
 
-        /* The kernel serializes READDIRs of one open directory. */
-        if (off == 0 || !h->snapshot) {
-                struct fs_dir_snapshot *s = NULL;
-                struct fs_node *dir;
-                int error;
+        /* Listings count against the same memory as the container's files. */
+        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
 
-                pthread_mutex_lock(&v->lock);
-                dir = get_dir(v, ino, &error);
-                if (dir)
-                        error = -fs_dir_snapshot_new(dir, NULL, NULL, &s);
-                pthread_mutex_unlock(&v->lock);
-                if (error) {
-                        fuse_reply_err(req, error);
-                        return;
-                }
-                fs_dir_snapshot_free(h->snapshot);
-                h->snapshot = s;
-        }
-        fs_dir_snapshot_reply(req, h->snapshot, size, off);
+        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, false, 0);
+}
+
+/* A listing with every entry's attributes: `ls -l` of a cold /dev costs
+ * one round trip instead of one per name. */
+static void devfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        struct devfs *v = view(req, ino);
+        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
+
+        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, true, FS_CACHE_TIMEOUT);
 }
 
 static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct dir_handle *h = (struct dir_handle *) (uintptr_t) fi->fh;
-
-        fs_dir_snapshot_free(h->snapshot);
-        free(h);
-        fuse_reply_err(req, 0);
+        fs_dir_release(req, fi, &view(req, ino)->lock);
 }
 
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
@@ -904,6 +907,7 @@ static const struct fuse_lowlevel_ops devfs_ops = {
         .write = devfs_write,
         .opendir = devfs_opendir,
         .readdir = devfs_readdir,
+        .readdirplus = devfs_readdirplus,
         .releasedir = devfs_releasedir,
         .statfs = devfs_statfs,
 };

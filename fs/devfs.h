@@ -22,6 +22,7 @@ struct devfs_stats {
         uint64_t user_entries;  /* entries the container created */
         uint64_t conflicts;     /* device nodes not shown because the container's own entry holds the name */
         uint64_t memory_bytes;  /* held for the container's own files */
+        uint64_t apply_errors;  /* deltas that could not be applied (the others were) */
 };
 
 /* The one FUSE connection every container's /dev is served from, mounted

@@ -7,6 +7,7 @@
 #include <uthash.h>
 
 #include "mux.h"
+#include "node.h"
 
 struct mux_slot {
         uint64_t slot;
@@ -274,13 +275,33 @@ static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
         fuse_reply_buf(req, NULL, 0);
 }
 
-/* Also for a removed view: what a handle holds must be freed, and the
- * class's releasedir touches nothing but fi->fh (mux.h). */
+static void mux_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        if (ino != FUSE_ROOT_ID) {
+                FORWARD(req, ino, readdirplus, ino, size, off, fi);
+                return;
+        }
+        fuse_reply_buf(req, NULL, 0);
+}
+
+/* Also for a removed view: what a handle holds must be freed. A live
+ * view's releasedir gives back what the listing counted against it; a
+ * removed view's handle is only freed (fs_dir_release without a lock
+ * touches nothing of the view). */
 static void mux_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        if (ino != FUSE_ROOT_ID)
-                MUX(req)->class->ops->releasedir(req, ino, fi);
-        else
+        struct fs_mux *m = MUX(req);
+        struct mux_slot *s;
+
+        if (ino == FUSE_ROOT_ID) {
                 fuse_reply_err(req, 0);
+                return;
+        }
+        s = hold(m, slot_of(ino));
+        if (!s) {
+                fs_dir_release(req, fi, NULL);
+                return;
+        }
+        m->class->ops->releasedir(req, ino, fi);
+        leave(m, s);
 }
 
 static void mux_statfs(fuse_req_t req, fuse_ino_t ino) {
@@ -312,6 +333,7 @@ static void make_ops(const struct fuse_lowlevel_ops *c, struct fuse_lowlevel_ops
         WRAP(read);
         WRAP(write);
         WRAP(release);
+        WRAP(readdirplus);
 #undef WRAP
         /* The root needs these whatever the views do. */
         o->lookup = mux_lookup;
@@ -354,10 +376,15 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
 }
 
 struct fs_mux *fs_mux_free(struct fs_mux *m) {
+        struct mux_slot *s, *tmp;
+
         if (!m)
                 return NULL;
         fs_session_stop(m->session);
-        HASH_CLEAR(hh, m->slots);
+        HASH_ITER(hh, m->slots, s, tmp) {
+                HASH_DEL(m->slots, s);
+                free(s);
+        }
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);
         free(m->mountpoint);

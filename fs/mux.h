@@ -27,10 +27,10 @@ struct fs_mux;
 /* What the views of one kind have in common. */
 struct fs_mux_class {
         /* forget and forget_multi are not used: the kernel batches forgets
-         * of several views in one request. releasedir is called for a
-         * removed view too (the kernel releases a directory a container
-         * still had open later): it may only free what fi->fh holds, and
-         * must not call fs_mux_data(). */
+         * of several views in one request. releasedir is called for live
+         * views only; a removed view's directory handles (the kernel
+         * releases a directory a container still had open later) are
+         * fs_dir handles (node.h), freed by fs_dir_release() alone. */
         const struct fuse_lowlevel_ops *ops;
         /* The kernel dropped nlookup references to ino. */
         void (*forget)(void *data, fuse_ino_t ino, uint64_t nlookup);

@@ -211,6 +211,7 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
         s->entries = calloc(HASH_CNT(hh_child, dir->children) + 2, sizeof(*s->entries));
         if (!s->entries)
                 return -ENOMEM;
+        s->bytes = sizeof(*s) + (HASH_CNT(hh_child, dir->children) + 2) * sizeof(*s->entries);
 
         s->entries[n++] = (struct fs_dir_entry){ .name = strdup("."), .ino = dir->ino, .type = S_IFDIR };
         s->entries[n++] = (struct fs_dir_entry){ .name = strdup(".."),
@@ -222,6 +223,7 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
                 s->entries[n++] = (struct fs_dir_entry){ .name = strdup(child->name),
                                                          .ino = child->ino,
                                                          .type = child->st.st_mode & S_IFMT };
+                s->bytes += strlen(child->name) + 1;
         }
         s->n = n;
         for (size_t i = 0; i < n; i++)
@@ -262,4 +264,133 @@ void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size
                 used += l;
         }
         fuse_reply_buf(req, buf, used);
+}
+
+/* Removes the references fs_dir_snapshot_reply_plus() counted for a reply
+ * the kernel never got. */
+static void forget_listed(struct fs_tree *t, const fuse_ino_t *inos, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                fs_tree_forget(t, inos[i], 1);
+}
+
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout) {
+        /* Zeroed: gcc cannot tell that the entries are written before use. */
+        _cleanup_free_ char *buf = calloc(1, size);
+        _cleanup_free_ fuse_ino_t *listed = calloc(s->n + 1, sizeof(*listed));
+        size_t used = 0, n_listed = 0;
+
+        if (!buf || !listed) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        for (size_t i = offset < 0 ? 0 : (size_t) offset; i < s->n; i++) {
+                const struct fs_dir_entry *d = &s->entries[i];
+                struct fs_node *n = i >= 2 ? fs_tree_get(t, d->ino) : NULL;
+                struct fuse_entry_param e = {};
+                size_t l;
+
+                /* "." and "..", and a node gone since the snapshot: a name
+                 * without attributes (inode 0), which takes no reference. */
+                if (n && fs_node_linked(t, n) && streq(n->name, d->name))
+                        fs_node_entry(n, timeout, &e);
+                else {
+                        n = NULL;
+                        e.attr.st_ino = d->ino;
+                        e.attr.st_mode = d->type;
+                }
+                l = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e, (off_t) i + 1);
+                if (l > size - used) {
+                        if (n)
+                                n->nlookup--;
+                        break;
+                }
+                used += l;
+                if (n)
+                        listed[n_listed++] = n->ino;
+        }
+        if (fuse_reply_buf(req, buf, used) != 0)
+                forget_listed(t, listed, n_listed);
+}
+
+/* An open directory: its listing as of the last READDIR at offset 0. */
+struct fs_dir_handle {
+        struct fs_dir_snapshot *snapshot;
+        uint64_t *usage; /* where snapshot->bytes are counted, or NULL */
+};
+
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
+        struct fs_dir_handle *h = calloc(1, sizeof(*h));
+
+        if (!h) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        fi->fh = (uintptr_t) h;
+        fi->cache_readdir = 1;
+        fi->keep_cache = 1;
+        if (fuse_reply_open(req, fi) != 0)
+                free(h);
+}
+
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
+                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
+                 double timeout) {
+        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+
+        /* The kernel serializes READDIRs of one open directory. */
+        if (offset == 0 || !h->snapshot) {
+                struct fs_dir_snapshot *s = NULL;
+                struct fs_node *dir;
+                int r;
+
+                pthread_mutex_lock(lock);
+                dir = fs_tree_get(tree, ino);
+                r = !dir || !fs_node_linked(tree, dir) ? -ENOENT
+                    : !S_ISDIR(dir->st.st_mode)        ? -ENOTDIR
+                                                       : fs_dir_snapshot_new(dir, NULL, NULL, &s);
+                if (r >= 0 && budget) {
+                        uint64_t others = *budget->usage - (h->snapshot && h->usage ? h->snapshot->bytes : 0);
+
+                        if (others > budget->limit || s->bytes > budget->limit - others)
+                                r = -ENOMEM;
+                        else {
+                                *budget->usage = others + s->bytes;
+                                h->usage = budget->usage;
+                        }
+                }
+                if (r >= 0) {
+                        struct fs_dir_snapshot *old = h->snapshot;
+                        h->snapshot = TAKE_PTR(s);
+                        s = old;
+                }
+                pthread_mutex_unlock(lock);
+                /* The replaced listing, or the new one refused. */
+                fs_dir_snapshot_free(s);
+                if (r < 0) {
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+        }
+        if (!plus) {
+                fs_dir_snapshot_reply(req, h->snapshot, size, offset);
+                return;
+        }
+        pthread_mutex_lock(lock);
+        fs_dir_snapshot_reply_plus(req, h->snapshot, size, offset, tree, timeout);
+        pthread_mutex_unlock(lock);
+}
+
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock) {
+        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+
+        if (h && h->snapshot && h->usage && lock) {
+                pthread_mutex_lock(lock);
+                *h->usage -= h->snapshot->bytes;
+                pthread_mutex_unlock(lock);
+        }
+        if (h)
+                fs_dir_snapshot_free(h->snapshot);
+        free(h);
+        fuse_reply_err(req, 0);
 }

@@ -6,6 +6,7 @@
 #endif
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <uthash.h>
@@ -84,6 +85,7 @@ void fs_node_touch(struct fs_node *n, bool modified); /* ctime (and mtime) = now
  * under a reader (as a snapshot of names with their inode numbers). */
 struct fs_dir_snapshot {
         size_t n;
+        size_t bytes; /* what it holds, about */
         struct fs_dir_entry {
                 char *name;
                 fuse_ino_t ino;
@@ -97,3 +99,38 @@ int fs_dir_snapshot_new(const struct fs_node *dir, bool (*filter)(const struct f
 struct fs_dir_snapshot *fs_dir_snapshot_free(struct fs_dir_snapshot *s);
 /* Replies to READDIR from a snapshot. */
 void fs_dir_snapshot_reply(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset);
+
+/* OPENDIR/READDIR/RELEASEDIR of both views. The kernel may keep a listing
+ * (cache_readdir): it records the directory's mtime when it starts filling
+ * its cache, before the READDIR at offset 0, and drops the cache when a
+ * later mtime differs. Every change bumps the directory's mtime and the
+ * views send an inval_inode of the directory with it. So the listing is
+ * taken at each READDIR at offset 0, never at OPENDIR: taken there it could
+ * predate the mtime the kernel records, and the stale listing would stick
+ * until the kernel dropped its caches. */
+/* What the listings of open directories may hold, in all: each handle's
+ * listing is counted in *usage (guarded by the view's lock) while the
+ * handle holds it; a READDIR that would take *usage over limit fails
+ * (ENOMEM). A container could otherwise make the daemon copy a large
+ * directory once per handle it opens. */
+struct fs_dir_budget {
+        uint64_t *usage;
+        uint64_t limit;
+};
+/* Replies to OPENDIR; the caller has checked that ino is a directory. */
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
+/* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for
+ * timeout): ino's listing from tree (guarded by lock). budget may be NULL:
+ * listings the container cannot grow (the /sys view). */
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
+                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
+                 double timeout);
+/* Replies to RELEASEDIR. lock NULL: the view is gone, only the handle is
+ * freed (what its listing counted went with the view). */
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock);
+/* Replies to READDIRPLUS from a snapshot: with each entry still in t its
+ * attributes (cached for timeout), which count as a lookup reference, as
+ * a LOOKUP's reply does. Call with t's lock held: a FORGET must not
+ * overtake the reply. */
+void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
+                                struct fs_tree *t, double timeout);

@@ -25,6 +25,12 @@ int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_DELETE, .parent = parent, .ino = ino }, name);
 }
 
+int fs_notify_add_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir) {
+        if (q->n > 0 && q->items[q->n - 1].kind == FS_NOTIFY_INVAL_INODE && q->items[q->n - 1].ino == dir)
+                return 0;
+        return fs_notify_add_inode(q, dir);
+}
+
 int fs_notify_add_expire(struct fs_notify_queue *q, fuse_ino_t parent, const char *name) {
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_EXPIRE_ENTRY, .parent = parent }, name);
 }

@@ -32,6 +32,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * then costs no round trip. */
         if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
                 conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+        /* A uevent file is shorter than the page its size says (as in
+         * sysfs): after its first read the kernel would see the size
+         * change at the next attribute refresh and drop the cached page.
+         * Its cache is invalidated explicitly on every change instead. */
+        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -45,10 +50,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 n = fs_node_child(dir, name);
         if (n)
                 fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
-        pthread_mutex_unlock(&v->lock);
         /* An absent name is cached too (ino 0): every name that appears
-         * later is invalidated explicitly. */
-        fuse_reply_entry(req, &e);
+         * later is invalidated explicitly. Under the lock: the reference is
+         * the kernel's only if the reply reached it, and a FORGET for it
+         * must not overtake the reply. */
+        if (fuse_reply_entry(req, &e) != 0 && n)
+                fs_node_forget(&v->tree, n, 1);
+        pthread_mutex_unlock(&v->lock);
 }
 
 static void op_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
@@ -105,34 +113,28 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct sysfs_view *v = view_of(req, ino);
-        struct fs_dir_snapshot *s = NULL;
         struct fs_node *n;
         int r = -ENOENT;
 
         pthread_mutex_lock(&v->lock);
         n = fs_tree_get(&v->tree, ino);
         if (n && fs_node_linked(&v->tree, n))
-                r = S_ISDIR(n->st.st_mode) ? fs_dir_snapshot_new(n, NULL, NULL, &s) : -ENOTDIR;
+                r = S_ISDIR(n->st.st_mode) ? 0 : -ENOTDIR;
         pthread_mutex_unlock(&v->lock);
-        if (r < 0) {
+        if (r < 0)
                 fuse_reply_err(req, -r);
-                return;
-        }
-        fi->fh = (uintptr_t) s;
-        /* Listings stay cached until an entry in the directory is added or
-         * deleted: both notifications invalidate the cached listing too. */
-        fi->cache_readdir = 1;
-        fi->keep_cache = 1;
-        fuse_reply_open(req, fi);
+        else
+                fs_dir_open(req, fi);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        fs_dir_snapshot_reply(req, (struct fs_dir_snapshot *) (uintptr_t) fi->fh, size, offset);
+        struct sysfs_view *v = view_of(req, ino);
+
+        fs_dir_read(req, fi, &v->lock, &v->tree, NULL, ino, size, offset, false, 0);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) fi->fh);
-        fuse_reply_err(req, 0);
+        fs_dir_release(req, fi, &view_of(req, ino)->lock);
 }
 
 /* The file behind ino, copied: the worker then works without the lock. */
@@ -173,8 +175,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        /* Every read asks the host again: attributes are live. */
-        fi->direct_io = 1;
+        if (kind == SYSFS_NODE_UEVENT)
+                /* From the page cache: the view invalidates it whenever the
+                 * device changes (a host event, another node name). */
+                fi->keep_cache = 1;
+        else
+                /* Every read asks the host again: attributes are live. */
+                fi->direct_io = 1;
         fi->nonseekable = 0;
         fuse_reply_open(req, fi);
 }

@@ -10,7 +10,9 @@
 
 #include "mount-tree.h"
 #include "strv.h"
+#include "fileio.h"
 #include "sysfs-internal.h"
+#include "uevent-file.h"
 
 /* What every container's /sys has, devices or not. fs/cgroup is for the
  * runtime to mount over. */
@@ -45,8 +47,11 @@ static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name,
         n->kind = kind;
         if (S_ISREG(mode))
                 n->st.st_size = 4096; /* as sysfs says of every attribute */
-        /* The kernel may have cached that the name did not exist. */
+        /* The kernel may have cached that the name did not exist, and the
+         * directory's listing without it. */
         r = fs_notify_add_entry(&v->notify, dir->ino, name);
+        if (r >= 0)
+                r = fs_notify_add_dir_changed(&v->notify, dir->ino);
         if (r < 0)
                 return r;
         if (ret)
@@ -78,12 +83,18 @@ static int tree_mkpath(struct sysfs_view *v, const char *path, enum sysfs_node_k
         return 0;
 }
 
+/* name (n) leaves dir: the kernel forgets the name and dir's listing. */
+static void queue_delete(struct sysfs_view *v, struct fs_node *dir, struct fs_node *n) {
+        (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
+        (void) fs_notify_add_dir_changed(&v->notify, dir->ino);
+}
+
 /* Takes n out and, with it, the directories that only led to it. */
 static void tree_remove(struct sysfs_view *v, struct fs_node *n) {
         while (n && n != v->tree.root) {
                 struct fs_node *parent = n->parent;
 
-                (void) fs_notify_add_delete(&v->notify, parent->ino, n->ino, n->name);
+                queue_delete(v, parent, n);
                 fs_node_unlink(&v->tree, n);
                 n = parent;
                 if (n->children || n->kind != SYSFS_NODE_DIR)
@@ -98,6 +109,23 @@ static void sysfs_file_free(struct fs_node *n) {
         free(f);
 }
 
+/* A uevent file's size is its length as the container reads it: the
+ * kernel keeps it in its page cache (op_open), and a file shorter than
+ * its size would be read again every time. Kept right by the
+ * invalidation on every change of the device (queue_uevent_changed);
+ * when the real file cannot be read, the page sysfs claims. */
+static void uevent_set_size(struct sysfs_view *v, const struct shown_device *s, struct fs_node *n) {
+        _cleanup_free_ char *path = NULL, *text = NULL, *rewritten = NULL;
+
+        if (!n)
+                return;
+        n->st.st_size = 4096;
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) >= 0 &&
+            read_small_file_at(v->sysfs_fd, path, 4096, &text) >= 0 &&
+            uevent_file_rewrite(text, s->node, &rewritten) >= 0)
+                n->st.st_size = (off_t) strlen(rewritten);
+}
+
 static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *name, enum sysfs_node_kind kind,
                          uint64_t device_id, const char *real_path) {
         _cleanup_free_ struct sysfs_file *f = calloc(1, sizeof(*f));
@@ -110,7 +138,7 @@ static int tree_add_file(struct sysfs_view *v, struct fs_node *dir, const char *
         /* A name the device had before it was hidden and shown again. */
         n = fs_node_child(dir, name);
         if (n) {
-                (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
+                queue_delete(v, dir, n);
                 fs_node_unlink(&v->tree, n);
         }
         r = tree_new(v, dir, name, S_IFREG | 0644, v->root_uid, v->root_gid, NULL, kind, &n);
@@ -174,7 +202,7 @@ static bool path_is_below(const char *path, const char *prefix) {
 /* Where tools look for the device, as the kernel links it: relative links
  * into devices/, so they resolve inside whatever /sys the view is bound at. */
 static int device_links(const struct device *d, const char *devpath, char ***ret) {
-        const char *subsystem = device_subsystem(d), *sysname = device_sysname(d);
+        const char *subsystem = d->pd.subsystem, *sysname = d->pd.sysname;
         _cleanup_strv_free_ char **links = NULL;
         char *link = NULL;
         int r = 0;
@@ -188,7 +216,7 @@ static int device_links(const struct device *d, const char *devpath, char ***ret
                 ADD_LINK("class/%s/%s\n../../%s", subsystem, sysname, devpath + 1);
         if (subsystem && d->subsystem_kind == SUBSYSTEM_KIND_BUS)
                 ADD_LINK("bus/%s/devices/%s\n../../../%s", subsystem, sysname, devpath + 1);
-        if (streq_ptr(subsystem, "block") && streq_ptr(device_property(d, "DEVTYPE"), "disk"))
+        if (streq_ptr(subsystem, "block") && streq_ptr(d->pd.devtype, "disk"))
                 ADD_LINK("block/%s\n../%s", sysname, devpath + 1);
         if (d->type)
                 ADD_LINK("dev/%s/%u:%u\n../../%s", d->type == 'b' ? "block" : "char", major(d->devnum),
@@ -257,7 +285,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
                 return -ENOMEM;
         s->id = d->id;
         s->depth = path_depth(d->devpath);
-        if (!(s->devpath = strdup(d->devpath)) || (device_subsystem(d) && !(s->subsystem = strdup(device_subsystem(d)))) ||
+        if (!(s->devpath = strdup(d->devpath)) || (d->pd.subsystem && !(s->subsystem = strdup(d->pd.subsystem))) ||
             (vd->node && !(s->node = strdup(vd->node))) || strv_copy(vd->writable_attributes, &s->writable) < 0) {
                 shown_device_free(s);
                 return -ENOMEM;
@@ -278,6 +306,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
         r = tree_add_file(v, dir, "uevent", SYSFS_NODE_UEVENT, s->id, uevent);
         if (r < 0)
                 return r;
+        uevent_set_size(v, s, fs_node_child(dir, "uevent"));
         STRV_FOREACH(a, s->writable) {
                 _cleanup_free_ char *real = NULL;
                 struct stat st;
@@ -311,7 +340,7 @@ static void remove_device_files(struct sysfs_view *v, struct fs_node *n, uint64_
                         remove = (child->kind == SYSFS_NODE_UEVENT || child->kind == SYSFS_NODE_ATTR) &&
                                  f->device_id == id;
                 if (remove) {
-                        (void) fs_notify_add_delete(&v->notify, n->ino, child->ino, child->name);
+                        queue_delete(v, n, child);
                         fs_node_unlink(&v->tree, child);
                 }
         }
@@ -345,6 +374,13 @@ static struct view_mount *find_mount(struct sysfs_view *v, const char *path) {
 
         HASH_FIND_STR(v->mounts, path, m);
         return m;
+}
+
+/* v->stats is read by other threads (status): only under the lock. */
+static void count_mount_error(struct sysfs_view *v) {
+        pthread_mutex_lock(&v->lock);
+        v->stats.mount_errors++;
+        pthread_mutex_unlock(&v->lock);
 }
 
 static int record_mount(struct sysfs_view *v, const char *path, enum view_mount_kind kind) {
@@ -602,11 +638,11 @@ static void unmount_device(struct sysfs_view *v, const char *devpath) {
         above = mount_above(v, path);
         if (above && above->kind == VIEW_MOUNT_DEVICE) {
                 if (faccessat(v->sysfs_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && cover(v, path) < 0)
-                        v->stats.mount_errors++;
+                        count_mount_error(v);
                 return;
         }
         if (mount_shown_below(v, path) < 0)
-                v->stats.mount_errors++;
+                count_mount_error(v);
 }
 
 /* --- Applying deltas ------------------------------------------------- */
@@ -615,13 +651,6 @@ struct pending {
         struct shown_device **items;
         size_t n;
 };
-
-static int pending_push(struct pending *p, struct shown_device *s, size_t max) {
-        if (!p->items && !(p->items = calloc(max, sizeof(*p->items))))
-                return -ENOMEM;
-        p->items[p->n++] = s;
-        return 0;
-}
 
 /* Whether a still visible device must be taken down and shown again: it
  * moved, or its writable attributes (mounted over it) changed. */
@@ -640,31 +669,66 @@ static int set_node(struct shown_device *s, const char *node) {
         return 0;
 }
 
+/* The uevent file is read from the kernel's page cache (op_open): a host
+ * event may have changed the real one, a new node name DEVNAME. */
+static int queue_uevent_changed(struct sysfs_view *v, const struct shown_device *s) {
+        _cleanup_free_ char *path = NULL;
+        struct fs_node *n;
+
+        if (asprintf(&path, "%s/uevent", s->devpath + 1) < 0)
+                return -ENOMEM;
+        n = fs_tree_find(&v->tree, path);
+        if (!n || n->kind != SYSFS_NODE_UEVENT)
+                return 0;
+        uevent_set_size(v, s, n);
+        return fs_notify_add_inode(&v->notify, n->ino);
+}
+
+/* Every delta is applied, whatever an earlier one's fate: one device that
+ * cannot be shown must not keep the next one shown after it was hidden.
+ * Failures are counted (status). */
 void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n_deltas) {
         struct pending gone = {}, added = {};
-        int r = 0;
+        uint64_t failed = 0, mount_failed = 0;
+
+        /* Room for every delta up front: a device taken down must reach its
+         * unmount below, so nothing in the loop may fail to note it. */
+        gone.items = calloc(n_deltas ?: 1, sizeof(*gone.items));
+        added.items = calloc(n_deltas ?: 1, sizeof(*added.items));
+        if (!gone.items || !added.items) {
+                free(gone.items);
+                free(added.items);
+                pthread_mutex_lock(&v->lock);
+                v->stats.apply_errors += n_deltas;
+                pthread_mutex_unlock(&v->lock);
+                return;
+        }
 
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < n_deltas && r >= 0; i++) {
+        for (size_t i = 0; i < n_deltas; i++) {
                 const struct delta *delta = deltas + i;
                 struct shown_device *s = sysfs_view_find_shown(v, delta->device->id), *new;
 
                 if (s && (delta->kind == DELTA_HIDDEN || delta->kind == DELTA_VISIBLE ||
                           (delta->kind == DELTA_CHANGED && needs_remount(s, delta)))) {
                         unshow(v, s);
-                        r = pending_push(&gone, s, n_deltas);
+                        gone.items[gone.n++] = s;
                         s = NULL;
                 }
-                if (delta->kind == DELTA_HIDDEN || r < 0)
+                if (delta->kind == DELTA_HIDDEN)
                         continue;
                 if (s) {
-                        r = set_node(s, delta->new->node);
+                        if (set_node(s, delta->new->node) < 0 || queue_uevent_changed(v, s) < 0)
+                                failed++;
                         continue;
                 }
-                r = show_begin(v, delta, &new);
-                if (r >= 0)
-                        r = pending_push(&added, new, n_deltas);
+                if (show_begin(v, delta, &new) < 0) {
+                        failed++;
+                        continue;
+                }
+                added.items[added.n++] = new;
         }
+        v->stats.apply_errors += failed;
         pthread_mutex_unlock(&v->lock);
         (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
 
@@ -674,9 +738,10 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                 qsort(added.items, added.n, sizeof(*added.items), compare_shown_depth);
         for (size_t i = 0; i < added.n; i++)
                 if (!find_mount(v, added.items[i]->devpath + 1) && mount_device(v, added.items[i]) < 0)
-                        v->stats.mount_errors++;
+                        mount_failed++;
 
         pthread_mutex_lock(&v->lock);
+        v->stats.mount_errors += mount_failed;
         for (size_t i = 0; i < gone.n; i++)
                 show_end(v, gone.items[i]);
         for (size_t i = 0; i < added.n; i++) {
@@ -706,7 +771,7 @@ void sysfs_view_host_event(struct sysfs_view *v, const char *devpath, bool added
                 return;
         above = mount_above(v, path);
         if (above && above->kind == VIEW_MOUNT_DEVICE && cover(v, path) < 0)
-                v->stats.mount_errors++;
+                count_mount_error(v);
 }
 
 /* --- Pass-through ---------------------------------------------------- */

@@ -13,8 +13,8 @@
  * listings tools walk (class/, bus/, block/, dev/), nothing else.
  *
  * libudev accepts a device directory only when it is on sysfs itself
- * (shared/NOTES.md), so the view is two layers: a FUSE filesystem holds the
- * skeleton, the listings and the ancestors, and each visible device's
+ * (systemd's sd-device fstatfs()es it for SYSFS_MAGIC), so the view is
+ * two layers: a FUSE filesystem holds the skeleton, the listings and the ancestors, and each visible device's
  * directory is the real sysfs directory, bind-mounted read-only on top,
  * with its uevent file (and the attributes the policy lets the container
  * write) overmounted by the view's own files, and the directories of child
@@ -34,6 +34,7 @@ struct sysfs_view_stats {
         uint64_t covered;          /* hidden child devices covered */
         uint64_t synthetic_events; /* events the container wrote */
         uint64_t mount_errors;     /* devices that could not be shown (logged by the caller's stats) */
+        uint64_t apply_errors;     /* deltas that could not be applied (the others were) */
 };
 
 /* The one FUSE connection every container's /sys skeleton is served from,

@@ -47,9 +47,14 @@ int synth_request_parse(const char *buf, size_t size, struct synth_request *ret)
                 size--;
         if (size == 0 || size > 2048 || memchr(buf, '\0', size))
                 return -EINVAL;
-        copy = strndup(buf, size);
+        /* Not strndup(): what FUSE hands over is not NUL-terminated, and
+         * ASan's strict string checks (under which the tests and fuzzers
+         * run) read strndup()'s argument as a whole string. */
+        copy = malloc(size + 1);
         if (!copy)
                 return -ENOMEM;
+        memcpy(copy, buf, size);
+        copy[size] = '\0';
         /* Exactly one space between words, as the kernel parses them. */
         if (copy[0] == ' ' || copy[size - 1] == ' ' || strstr(copy, "  ") || strpbrk(copy, "\t\n"))
                 return -EINVAL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "daemon/uevent.h"
 #include "macro.h"
+#include "uevent-action.h"
 
 /* The synthetic uevent files of a container's /sys: what reading one shows
  * and what writing one means. Pure functions, no I/O. */

@@ -168,6 +168,8 @@ static int load_finish(struct policy_parse_context *ctx, int r, struct policy **
         if (r >= 0 && ctx->n_errors > 0)
                 r = -EINVAL;
         if (r >= 0)
+                r = policy_seal(ctx->policy);
+        if (r >= 0)
                 *ret = TAKE_PTR(ctx->policy);
         context_done(ctx);
         return r;

@@ -240,7 +240,13 @@ struct policy {
         size_t n_rules;
         char **exposed;
         char **files; /* the names rules and diagnostics refer to */
+        char *identity; /* policy_identity(), made when loading finished */
+        size_t identity_length;
+        unsigned identity_hash;
 };
+
+/* Once every rule is in: makes the identity. */
+int policy_seal(struct policy *p);
 
 int policy_new(struct policy **ret);
 /* Returns a copy of name that lives as long as p. */

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
 #include <utlist.h>
 
 #include "policy-internal.h"
@@ -55,6 +57,7 @@ struct policy *policy_free(struct policy *p) {
         }
         strv_free(p->exposed);
         strv_free(p->files);
+        free(p->identity);
         free(p);
         return NULL;
 }
@@ -131,4 +134,43 @@ void policy_trace_done(struct policy_trace *t) {
         }
         free(t->entries);
         *t = (struct policy_trace) {};
+}
+
+/* Everything a decision depends on: each rule as written, where it is
+ * (decisions name it) and the ids its OWNER and GROUP names resolved to
+ * (they depend on the root the policy was loaded for). */
+int policy_seal(struct policy *p) {
+        _cleanup_free_ char *text = NULL;
+        const struct policy_rule *rule;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        DL_FOREACH(p->rules, rule) {
+                fprintf(f, "%d %s:%u %s", (int) rule->verb, rule->file, rule->line, rule->text);
+                for (size_t i = 0; i < rule->n_assignments; i++)
+                        if (rule->assignments[i].key == KEY_OWNER || rule->assignments[i].key == KEY_GROUP)
+                                fprintf(f, " =%" PRIu32, rule->assignments[i].number);
+                fputc('\n', f);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        /* FNV-1a, as uthash's tables here hash their keys. */
+        p->identity_hash = 2166136261u;
+        for (size_t i = 0; i < size; i++)
+                p->identity_hash = (p->identity_hash ^ (unsigned char) text[i]) * 16777619u;
+        p->identity_length = size;
+        p->identity = TAKE_PTR(text);
+        return 0;
+}
+
+const char *policy_identity(const struct policy *p, size_t *ret_length, unsigned *ret_hash) {
+        if (ret_length)
+                *ret_length = p->identity_length;
+        if (ret_hash)
+                *ret_hash = p->identity_hash;
+        return p->identity;
 }

@@ -85,6 +85,12 @@ const char *policy_builtin_text(const char *name);
  * absolute, normalized, below /sys. */
 char *const *policy_exposed_paths(const struct policy *p);
 
+/* Two policies with the same identity (a string, with its length and a
+ * hash of it) decide every device alike: the daemon evaluates a device once
+ * for all containers that share one. Policies loaded from the same files
+ * for the same root have the same identity. */
+const char *policy_identity(const struct policy *p, size_t *ret_length, unsigned *ret_hash);
+
 /* How many allow/deny rules the policy has, includes spliced in: the
  * length of every trace. */
 size_t policy_n_rules(const struct policy *p);

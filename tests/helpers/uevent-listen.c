@@ -3,12 +3,14 @@
  *
  *   ACTION DEVPATH uid=SENDER KEY=VALUE ...
  *
- *   uevent-listen [--socket PATH] [--ready FILE] [--timeout SEC] [--no-read]
+ *   uevent-listen [--socket PATH] [--udev] [--ready FILE] [--timeout SEC] [--no-read]
  *
  * Without --socket it listens like a kernel uevent client (netlink group 1
  * of its network namespace); uid is the sender's uid as this namespace sees
  * it, the one libudev checks. With --socket it connects to a devsieved
- * relay socket (uid=- there). --ready FILE is created once listening;
+ * relay socket (uid=- there). --udev listens to udev's processed events
+ * instead (netlink group 2, libudev's format) and prints their
+ * properties the same way. --ready FILE is created once listening;
  * --no-read connects and never reads (a container that does not keep up).
  * Exits 0 after --timeout seconds (default 30). */
 #include <errno.h>
@@ -30,8 +32,8 @@ static void die(const char *what) {
         exit(2);
 }
 
-static int open_netlink(void) {
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+static int open_netlink(unsigned group) {
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = group };
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT), one = 1, size = 16 << 20;
 
         if (fd < 0)
@@ -77,7 +79,30 @@ static void print_event(const char *buf, size_t n, const char *uid) {
         fflush(stdout);
 }
 
-static void receive(int fd, bool netlink) {
+/* libudev's header: "libudev\0", magic, header size, properties offset
+ * and length, then hashes. */
+static void print_udev_event(const char *buf, size_t n, const char *uid) {
+        unsigned off, len;
+        char *copy;
+
+        if (n < 40 || memcmp(buf, "libudev", 8) != 0)
+                return;
+        memcpy(&off, buf + 16, sizeof(off));
+        memcpy(&len, buf + 20, sizeof(len));
+        if (off < 40 || off > n || len > n - off || len == 0)
+                return;
+        /* Framed like a kernel event, for print_event: a header first. */
+        copy = malloc(len + 2);
+        if (!copy)
+                die("malloc");
+        copy[0] = '@';
+        copy[1] = '\0';
+        memcpy(copy + 2, buf + off, len);
+        print_event(copy, len + 2, uid);
+        free(copy);
+}
+
+static void receive(int fd, bool netlink, bool udev) {
         char buf[16384], control[CMSG_SPACE(sizeof(struct ucred))], uid[16] = "-";
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
         struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
@@ -102,6 +127,10 @@ static void receive(int fd, bool netlink) {
                                 memcpy(&cred, CMSG_DATA(c), sizeof(cred));
                                 snprintf(uid, sizeof(uid), "%u", cred.uid);
                         }
+        if (udev) {
+                print_udev_event(buf, (size_t) n, uid);
+                return;
+        }
         /* libudev's processed events ("libudev\0...") are not kernel events. */
         if (strnlen(buf, (size_t) n) == (size_t) n || !memchr(buf, '@', strnlen(buf, (size_t) n)))
                 return;
@@ -111,12 +140,13 @@ static void receive(int fd, bool netlink) {
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },  { "ready", required_argument, NULL, 'r' },
+                { "udev", no_argument, NULL, 'u' },
                 { "timeout", required_argument, NULL, 't' }, { "no-read", no_argument, NULL, 'n' },
                 {},
         };
         const char *socket_path = NULL, *ready = NULL;
         struct timespec start, now;
-        bool no_read = false;
+        bool no_read = false, udev = false;
         double timeout = 30;
         int opt, fd;
 
@@ -126,9 +156,10 @@ int main(int argc, char **argv) {
                 case 'r': ready = optarg; break;
                 case 't': timeout = strtod(optarg, NULL); break;
                 case 'n': no_read = true; break;
+                case 'u': udev = true; break;
                 default: return 2;
                 }
-        fd = socket_path ? open_socket(socket_path) : open_netlink();
+        fd = socket_path ? open_socket(socket_path) : open_netlink(udev ? 2 : 1);
         if (ready) {
                 int r = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
                 if (r < 0)
@@ -149,6 +180,6 @@ int main(int argc, char **argv) {
                         continue;
                 }
                 if (poll(&p, 1, (int) (left * 1000) + 1) > 0)
-                        receive(fd, !socket_path);
+                        receive(fd, !socket_path, udev);
         }
 }

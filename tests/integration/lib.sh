@@ -16,6 +16,11 @@ set -euo pipefail
 
 __deferred=()
 __created_loops=()
+# The sysfs inode number of each loop device this test made, by index:
+# loop numbers are reused, and another test run may have made loopN again
+# after this one removed its own. Not diskseq: attaching and detaching a
+# file change it.
+declare -A __loop_seq=()
 
 log() {
         echo "### $*" >&2
@@ -48,7 +53,7 @@ __cleanup() {
                 fi
         done
         for i in "${__created_loops[@]}"; do
-                if [[ -e /sys/class/block/loop$i ]]; then
+                if loop_is_mine "$i"; then
                         echo "FAIL: loop device loop$i is left over" >&2
                         [[ $rc -eq 0 ]] && rc=1
                 fi
@@ -152,12 +157,11 @@ loop_add() {
         # Locals are prefixed: a nameref resolves in the innermost scope, so a
         # caller's variable named like one of ours would not be reached.
         local -n __loop_add_ret=$1
-        local __loop_add_dev __loop_add_index
+        local __loop_add_dev __loop_add_index __loop_add_seq
 
         __loop_add_dev=$("$LOOPCTL" add) || fail "loopctl add failed"
         __loop_add_index=${__loop_add_dev#/dev/loop}
-        __created_loops+=("$__loop_add_index")
-        defer "loop_remove $__loop_add_index"
+        loop_own "$__loop_add_index"
         [[ -b $__loop_add_dev ]] || fail "$__loop_add_dev did not appear"
         __loop_add_ret=$__loop_add_dev
 }
@@ -177,18 +181,52 @@ loop_attach() {
         __loop_attach_ret=$__loop_attach_dev
 }
 
+# loop_own N: loopN, just made by this test, is removed at exit, and must
+# be gone by then.
+loop_own() {
+        __loop_seq[$1]=$(stat -c %i "/sys/devices/virtual/block/loop$1") || fail "loop$1 is not in sysfs"
+        __created_loops+=("$1")
+        defer "loop_remove $1"
+}
+
+# loop_is_mine N: loopN is there and is still the device this test made.
+loop_is_mine() {
+        [[ -n ${__loop_seq[$1]:-} && $(stat -c %i "/sys/devices/virtual/block/loop$1" 2>/dev/null) == "${__loop_seq[$1]}" ]]
+}
+
 # The kernel may still hold a just-detached device for a moment, and a
 # prober elsewhere on the host may have it open (30 s). A device the test
-# removed itself is fine.
+# removed itself is fine, and a loopN made since by someone else is theirs.
 loop_remove() {
         local i
 
-        [[ -e /sys/class/block/loop$1 ]] || return 0
         for i in {1..300}; do
+                loop_is_mine "$1" || return 0
                 "$LOOPCTL" remove "$1" 2>/dev/null && return 0
                 sleep 0.1
         done
         "$LOOPCTL" remove "$1"
+}
+
+# runc_bundle DIR CONTAINER_DIR [VIEW...]: a runc bundle at DIR: config.json
+# from `runc spec` and a root file system skeleton of the host's merged /usr
+# (the test binds /usr and /etc read-only). Each VIEW (dev, sys, udev,
+# proc) of CONTAINER_DIR is bound at DIR/VIEW-view: runc mounts as the
+# container's root, which cannot pass the daemon's 0700 containers/
+# directory (host users must not reach devices through it). Unbound at
+# exit; TEST_TMPDIR is opened to the container's root.
+runc_bundle() {
+        local bundle=$1 from=$2 v l
+        shift 2
+        chmod 0755 "$TEST_TMPDIR"
+        mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
+        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
+        (cd "$bundle" && runc spec) || fail "runc spec failed in $bundle"
+        for v in "$@"; do
+                mkdir "$bundle/$v-view"
+                mount --rbind "$from/$v" "$bundle/$v-view" || fail "cannot bind $from/$v at $bundle/$v-view"
+                defer "umount -l '$bundle/$v-view'"
+        done
 }
 
 # --- devsieved ---------------------------------------------------------

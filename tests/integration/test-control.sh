@@ -12,6 +12,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 [[ -n ${DEVSIEVED:-} && -n ${NS_RUN:-} ]] || fail "DEVSIEVED and NS_RUN are not set: run this test through 'meson test'"
 command -v python3 >/dev/null || fail "this test needs python3 (raw socket requests)"
+[[ -x /usr/bin/python3 ]] || fail "this test needs /usr/bin/python3 (a client of uid 65534)"
 command -v setpriv >/dev/null || fail "this test needs setpriv (util-linux)"
 
 # The unprivileged client must get to the socket and the binaries.
@@ -30,7 +31,7 @@ RULES
 # Group 65534 (nogroup) may connect: read-only requests are theirs, the rest
 # must be refused by SO_PEERCRED, not only by the socket's mode.
 "$DEVSIEVED" --foreground --runtime-dir "$RUNTIME" --policy-dir "$POLICIES" --socket-group 65534 \
-        --log-level debug 2>"$TEST_TMPDIR/daemon.log" &
+        --client-timeout 5 --log-level debug 2>"$TEST_TMPDIR/daemon.log" &
 DAEMON_PID=$!
 defer "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null"
 
@@ -194,6 +195,20 @@ assert_eq "100000" "$(jq -r '.devices[] | select(.path == "null") | .host_uid' <
 assert_exit 1 "$DEVSIEVE" attach c2 --pid 999999999
 assert_exit 1 "$DEVSIEVE" attach c2 --pid 4000000
 assert_contains "$ERR" "attach 'c2'"
+# An attach that fails half-way (netlink relay into a process in the host's
+# network namespace is refused) changes nothing: no pid, no id maps.
+"$NS_RUN" --pidfile "$TEST_TMPDIR/hostnet.pid" -- sleep 300 &
+HOSTNET_PID=$!
+defer "kill $HOSTNET_PID 2>/dev/null; wait $HOSTNET_PID 2>/dev/null"
+wait_until "the host-netns container" test -s "$TEST_TMPDIR/hostnet.pid"
+assert_exit 0 "$DEVSIEVE" create nl --policy loops --relay netlink
+assert_exit 1 "$DEVSIEVE" attach nl --pid "$(<"$TEST_TMPDIR/hostnet.pid")"
+assert_exit 0 "$DEVSIEVE" show nl --json
+assert_eq "null created" "$(jq -r '"\(.container.pid) \(.container.state)"' <<<"$OUT")" "nl after a failed attach"
+assert_eq "0" "$(jq -r '.devices[] | select(.path == "null") | .host_uid' <<<"$OUT")" \
+        "host uid of nl's /dev/null after a failed attach"
+assert_exit 0 "$DEVSIEVE" destroy nl
+kill "$HOSTNET_PID"
 kill "$NS_PID"
 wait "$NS_PID" 2>/dev/null || true
 for _ in {1..100}; do
@@ -325,6 +340,48 @@ assert_contains "$ERR" "--socket-group"
 assert_exit 0 "$DEVSIEVE" list --json
 assert_eq "c1 c2" "$(jq -r '[.containers[].name] | join(" ")' <<<"$OUT")" "containers after refused requests"
 
+# --- connection limits ------------------------------------------------------
+# 20 idle connections of one group member: 16 are taken, 4 refused at once;
+# root still gets in; the idle ones are closed after --client-timeout (5 s).
+log "connection limits"
+mkdir -m 0777 "$TEST_TMPDIR/nobody"
+as_nobody /usr/bin/python3 - "$RUNTIME/devsieved.sock" "$TEST_TMPDIR/nobody/idle.ready" >"$TEST_TMPDIR/idle.out" \
+        2>"$TEST_TMPDIR/idle.err" <<'PY' &
+import socket, sys
+socks = []
+for _ in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    socks.append(s)
+open(sys.argv[2], "w").close()
+refused = closed = 0
+for s in socks:
+    s.settimeout(120)
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    if b"too many clients" in data:
+        refused += 1
+    elif data == b"":
+        closed += 1
+print(f"refused={refused} closed={closed}")
+PY
+IDLE_PID=$!
+defer "kill $IDLE_PID 2>/dev/null"
+wait_until "the idle connections" test -e "$TEST_TMPDIR/nobody/idle.ready"
+# Served after the 20 (the listen queue is in order): root gets in.
+assert_exit 0 "$DEVSIEVE" status --json
+assert_eq 4 "$(jq -r .clients_refused <<<"$OUT")" "connections refused"
+wait "$IDLE_PID" || fail "the idle client failed: $(cat "$TEST_TMPDIR/idle.err")"
+assert_eq "refused=4 closed=16" "$(cat "$TEST_TMPDIR/idle.out")" "the idle connections"
+# One log line for the burst, not one per refusal.
+assert_eq 1 "$(grep -c 'Control socket: refused' "$TEST_TMPDIR/daemon.log")" "log lines about refusals"
+assert_exit 0 as_nobody "$DEVSIEVE" list
+daemon_alive
+
 # --- destroy --------------------------------------------------------------
 log "destroy"
 assert_exit 0 "$DEVSIEVE" destroy c1
@@ -367,6 +424,25 @@ else
         (( rss1 - rss0 <= 2048 )) || fail "RSS grew by $((rss1 - rss0)) KiB over 200 containers (bound: 2048 KiB)"
 fi
 [[ -z $(ls "$RUNTIME/containers") ]] || fail "container directories left over: $(ls "$RUNTIME/containers")"
+
+# --- a delta that cannot be applied is counted; the others are applied ------
+# null's node name is longer than NAME_MAX: it cannot be placed; full and
+# zero, in the same batch, are.
+log "apply errors"
+cat >"$POLICIES/clash.rules" <<RULES
+allow SUBSYSTEM=="mem", KERNEL=="null", NAME="$(printf 'n%.0s' {1..300})"
+allow SUBSYSTEM=="mem", KERNEL=="zero|full"
+RULES
+assert_exit 0 "$DEVSIEVE" create clash --policy clash
+assert_exit 0 "$DEVSIEVE" status --json
+stats=$(jq -c '.containers[] | select(.name == "clash") | .dev_stats' <<<"$OUT")
+assert_eq 1 "$(jq -r .apply_errors <<<"$stats")" "the /dev view's apply errors"
+assert_eq 0 "$(jq -r '.containers[] | select(.name == "clash") | .sys_stats.apply_errors' <<<"$OUT")" \
+        "the /sys view's apply errors"
+# Listing the view needs root: containers/ is 0700.
+[[ -c $RUNTIME/containers/clash/dev/full && -c $RUNTIME/containers/clash/dev/zero ]] ||
+        fail "full or zero is missing from the view: $(ls "$RUNTIME/containers/clash/dev")"
+assert_exit 0 "$DEVSIEVE" destroy clash
 
 # --- a clean shutdown: the socket goes, and (sanitizer builds) no leaks -----
 log "shutdown"

@@ -3,7 +3,7 @@
 #
 # The device model on real hot-plug: two containers with different policies
 # get exactly their own deltas for every hot-plug source this machine has
-# (shared/NOTES.md): LOOP_CTL_ADD/REMOVE, losetup attach/detach, zram
+# (no modules to load here): LOOP_CTL_ADD/REMOVE, losetup attach/detach, zram
 # hot_add/hot_remove, a write to a sysfs uevent file, a net rename (move)
 # and a macvtap character device. Other test runs may hot-plug devices on
 # this host meanwhile: only this test's own devices are checked.

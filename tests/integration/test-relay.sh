@@ -19,6 +19,7 @@ for __v in DEVSIEVED NS_RUN UEVENT_LISTEN; do
 done
 command -v nsenter >/dev/null || fail "this test needs 'nsenter' (apt-get install util-linux)"
 command -v udevadm >/dev/null || fail "this test needs 'udevadm' (apt-get install udev)"
+[[ -x /usr/bin/python3 ]] || fail "this test needs /usr/bin/python3 (to forge netlink messages)"
 [[ -w /sys/class/zram-control/hot_add ]] || skip "no zram hot_add on this kernel"
 
 T=$TEST_TMPDIR
@@ -42,8 +43,7 @@ free_loop_index() {
 L=$(free_loop_index)
 N=$((L + 1))
 named=$("$LOOPCTL" add "$L") || fail "loopctl add $L failed"
-defer "loop_remove $L"
-defer "loop_remove $N"
+loop_own "$L"
 
 cat >"$T/a.rules" <<RULES
 allow SUBSYSTEM=="block", KERNEL=="loop$N"
@@ -135,6 +135,7 @@ losetup "$named" "$file"
 defer "losetup -d '$named' 2>/dev/null; true"
 losetup -d "$named"
 "$LOOPCTL" add "$N" >/dev/null || fail "loopctl add $N failed"
+loop_own "$N"
 "$LOOPCTL" remove "$N"
 wait_for "$T/a.events" "^remove /devices/virtual/block/loop$N " "container a's events"
 wait_for "$T/c.events" "^remove /devices/virtual/block/loop$N " "container c's events"
@@ -254,6 +255,25 @@ assert_eq 1 "$(grep -c "^add /devices/virtual/block/loop$N " "$T/host.events")" 
 assert_eq 1 "$(grep -c "^remove /devices/virtual/block/loop$N " "$T/host.events")" "host removes of loop$N"
 assert_eq "$total" "$(grep -c "^change /devices/virtual/block/loop$L " "$T/host.events")" "host changes of loop$L"
 assert_not_contains "$(cat "$T/host.events")" "dsv/disk0" "host events"
+
+# --- Forged netlink replies ---------------------------------------------
+# The relay's socket is in /proc/net/netlink of a's namespace (protocol 15,
+# NETLINK_KOBJECT_UEVENT, no groups: the listeners have group 1), and a's
+# root may send to it. Errors that do not come from the kernel are neither
+# logged as refusals nor counted as drops.
+forge='import socket, struct
+rows = [l.split() for l in open("/proc/net/netlink").readlines()[1:]]
+ports = [int(f[2]) for f in rows if f[1] == "15" and int(f[3], 16) == 0 and f[2] != "0"]
+assert ports, "no relay socket in /proc/net/netlink"
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 15)
+# NLMSG_ERROR (2) carrying EPERM and the header of the request it answers
+err = struct.pack("=iIHHII", -1, 16, 16, 1, 0, 0)
+for port in ports:
+    for _ in range(100):
+        s.sendto(struct.pack("=IHHII", 16 + len(err), 2, 0, 0, 0) + err, (port, 0))'
+nsenter -t "$PID_a" -U -m -n -- /usr/bin/python3 -c "$forge" || fail "sending forged netlink errors failed"
+wait_for "$LOG" "a: ignoring netlink messages not from the kernel" "the daemon's log"
+assert_not_contains "$(cat "$LOG")" "the kernel refused a relayed uevent" "the daemon's log"
 
 # --- A container that goes away -----------------------------------------
 kill "$(pgrep -P "$PID_a" 2>/dev/null || true)" "$PID_a" 2>/dev/null || true

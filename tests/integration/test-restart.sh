@@ -93,7 +93,7 @@ log "$(( (recovered_at - killed_at) / 1000000 )) ms from kill -9 to the containe
 assert_exit 0 ds list --json
 assert_eq "c1" "$(jq -r '[.containers[].name] | join(",")' <<<"$OUT")" "containers after the restart"
 assert_eq "attached $C1 repaired" "$(jq -r '.containers[0] | "\(.state) \(.pid) \(.views)"' <<<"$OUT")" "c1 after the restart"
-[[ ! -e $RT/containers/gone ]] || fail "the container whose process died was not cleaned up"
+[[ ! -e $RT/containers/gone ]] || fail "the container whose process died was not cleaned up: $(find "$RT/containers/gone" | head; grep " $RT/containers/gone" /proc/self/mountinfo)"
 
 listing=$(in_container "$C1" ls /dev) || fail "ls /dev in the container failed after the restart"
 assert_contains "$listing" "$new" "the container's /dev after the restart"

@@ -31,20 +31,9 @@ wait_until "$vis in the view" test -b "$RT/containers/oci/dev/$vis"
 
 # A root file system of host binaries (Debian's merged /usr), read-only.
 bundle=$TEST_TMPDIR/bundle
-mkdir -p "$bundle/rootfs"/{usr,etc,proc,dev,sys,tmp}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$bundle/rootfs/$l"; done
-(cd "$bundle" && runc spec)
-# runc makes its mounts as the container's root, which cannot pass the
-# daemon's 0700 containers/ directory (host users must not reach devices
-# through it): the runtime binds the views somewhere it can first.
-chmod 0755 "$TEST_TMPDIR"
+runc_bundle "$bundle" "$RT/containers/oci" dev sys
 dev=$bundle/dev-view
 sys=$bundle/sys-view
-mkdir "$dev" "$sys"
-mount --rbind "$RT/containers/oci/dev" "$dev"
-defer "umount -l '$dev'"
-mount --rbind "$RT/containers/oci/sys" "$sys"
-defer "umount -l '$sys'"
 jq --arg dev "$dev" --arg sys "$sys" '
         .process.terminal = false
         | .process.args = ["sh", "-c", "ls -A /dev; echo ==; ls /sys/class/block; echo ==; head -c 4 /dev/zero | od -An -tx1; echo ==; stat -f -c %T /dev/pts 2>&1; echo ==; lsblk -n -o NAME; echo ==; ls -l /dev"]

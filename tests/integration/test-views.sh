@@ -46,6 +46,11 @@ sb=$(slot "$B")
 [[ -n $sa && -n $sb && $sa != "$sb" ]] || fail "a's and b's /dev views are not two directories of one connection ('$sa', '$sb')"
 [[ -n $(slot "$RT/containers/a/sys") ]] || fail "a's /sys view is not a directory of the /sys connection"
 assert_eq "" "$(ls -A "$RT/views/dev")" "the /dev connection's root listing with two views"
+# A first listing carries every entry's attributes (READDIRPLUS).
+listing=$(ls -l "$B")
+assert_match "$listing" "^crw-rw-rw- 1 root root +1, +3 .* null$" "b's /dev listing"
+assert_match "$listing" "^lrwxrwxrwx 1 root root .* ptmx -> pts/ptmx$" "b's /dev listing"
+assert_match "$listing" "^drwxrwxrwt 2 root root .* shm$" "b's /dev listing"
 [[ -c $A/null && -c $B/null ]] || fail "/dev/null is missing in a view"
 
 echo hello >"$A/only-a"

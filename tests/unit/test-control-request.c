@@ -47,13 +47,20 @@ static void test_create(void **state) {
         assert_string_equal(p.req.policy, "/etc/p.rules");
         assert_int_equal(p.req.pid, 42);
         assert_int_equal(p.req.relay, CONTROL_RELAY_SOCKET);
+        assert_true(p.req.device_cgroup);
         assert_true(control_command_mutates(p.req.command));
+
+        /* `devsieve create --no-device-cgroup` */
+        parse("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"device_cgroup\":false}", &p);
+        assert_int_equal(p.r, 0);
+        assert_false(p.req.device_cgroup);
 
         /* pid and relay are optional; null counts as absent. */
         parse("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"oci-default\",\"pid\":null}", &p);
         assert_int_equal(p.r, 0);
         assert_int_equal(p.req.pid, 0);
         assert_int_equal(p.req.relay, CONTROL_RELAY_AUTO);
+        assert_true(p.req.device_cgroup);
         done(&p);
 }
 
@@ -68,6 +75,8 @@ static void test_create_invalid(void **state) {
         refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"pid\":4294967296}", "between 1 and");
         refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"pid\":1.0}", "\"pid\" must be an integer");
         refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"relay\":\"udp\"}", "\"relay\" must be");
+        refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"device_cgroup\":\"no\"}",
+                "\"device_cgroup\" must be true or false");
         refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"device\":\"/dev/null\"}",
                 "unknown key \"device\"");
 }

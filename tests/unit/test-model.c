@@ -370,6 +370,92 @@ static void test_userns_id_mapping(void **state) {
         assert_string_equal(v->warnings[0], "owner 70000 is not mapped into the container; using the container's root");
 }
 
+/* Containers whose policies are equal share the policy's decision for a
+ * device; ids, overrides and names stay each container's own. */
+static struct container *add_shared(struct fixture *f, const char *name, const char *rules) {
+        struct policy *p = NULL;
+        struct container *c;
+
+        assert_int_equal(policy_load_string("shared.rules", rules, &(struct policy_load_options){}, &p, NULL), 0);
+        assert_int_equal(container_new(name, p, "shared.rules", &c), 0);
+        assert_int_equal(model_add_container(f->model, c), 0);
+        assert_int_equal(model_refresh_container(f->model, c), 0);
+        return c;
+}
+
+static void test_shared_decisions(void **state) {
+        struct fixture *f = *state;
+        const char *rules = "allow KERNEL==\"loop*\", OWNER=\"5\", MODE=\"0640\", SYMLINK+=\"disk/%k\"\n"
+                            "deny KERNEL==\"loop9\"\n";
+        struct container *a, *b, *c, *d;
+        struct idmap uids, gids;
+        struct device *loop5;
+
+        event(f, "add", LOOP(5), LOOP_PROPS(5), NULL);
+        a = add_shared(f, "a", rules);
+        b = add_shared(f, "b", rules);
+        c = add_shared(f, "c", rules);
+        d = add_shared(f, "d", "allow KERNEL==\"loop9\"\n");
+        assert_string_equal(policy_identity(a->policy, NULL, NULL), policy_identity(b->policy, NULL, NULL));
+        assert_string_not_equal(policy_identity(a->policy, NULL, NULL), policy_identity(d->policy, NULL, NULL));
+        assert_int_equal(idmap_parse("0 100000 65536\n", &uids), 0);
+        assert_int_equal(idmap_parse("0 200000 65536\n", &gids), 0);
+        assert_int_equal(model_set_idmaps(f->model, b, &uids, &gids), 0);
+        loop5 = model_find_device(f->model, LOOP(5));
+        assert_int_equal(model_set_override(f->model, c, loop5, override(false, NULL)), 0);
+        strv_free(f->rec.lines);
+        f->rec.lines = NULL;
+
+        event(f, "change", LOOP(5), LOOP_PROPS(5), NULL);
+        event(f, "add", LOOP(9), LOOP_PROPS(9), NULL);
+        event(f, "add", LOOP(6), LOOP_PROPS(6), NULL);
+        expect_lines(f, (const char *const[]){ "a CHANGED loop5 node=loop5 uid=5 mode=0640 event=change",
+                                               "b CHANGED loop5 node=loop5 uid=100005 mode=0640 event=change",
+                                               "d VISIBLE loop9 node=loop9 uid=0 mode=0600 event=add",
+                                               "a VISIBLE loop6 node=loop6 uid=5 mode=0640 event=add",
+                                               "b VISIBLE loop6 node=loop6 uid=100005 mode=0640 event=add",
+                                               "c VISIBLE loop6 node=loop6 uid=5 mode=0640 event=add", NULL });
+        for (struct container *x = a; x; x = x == a ? b : x == b ? c : NULL) {
+                struct visible_device *v = container_find_visible(x, model_find_device(f->model, LOOP(6)));
+
+                assert_non_null(v);
+                assert_string_equal(v->decided_by, "shared.rules:1");
+                assert_string_equal(v->wanted_symlinks[0], "disk/%k");
+        }
+        assert_int_equal(container_find_visible(b, model_find_device(f->model, LOOP(6)))->gid, 200000);
+}
+
+static void record_first(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
+        struct recorder *rec = userdata;
+        char *line;
+
+        assert_true(asprintf(&line, "first %s %zu", c->name, n) >= 0);
+        assert_int_equal(strv_consume(&rec->lines, line), 0);
+}
+
+/* The first subscribers hear of every container's deltas of one change
+ * before the others hear of any container's. */
+static void test_first_subscribers(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(model_subscribe_first(f->model, record_first, &f->rec), 0);
+        add_container(f, "one", "allow KERNEL==\"loop*\"\n");
+        add_container(f, "two", "allow KERNEL==\"loop*\"\n");
+        add_container(f, "blind", "allow KERNEL==\"zram*\"\n");
+        expect_lines(f, (const char *const[]){ NULL });
+
+        event(f, "add", LOOP(4), LOOP_PROPS(4), NULL);
+        expect_lines(f, (const char *const[]){ "first one 1", "first two 1",
+                                               "one VISIBLE loop4 node=loop4 uid=0 mode=0600 event=add",
+                                               "two VISIBLE loop4 node=loop4 uid=0 mode=0600 event=add", NULL });
+        /* One container's own change: both at once. */
+        assert_int_equal(model_set_policy(f->model, model_find_container(f->model, "blind"),
+                                          load("allow KERNEL==\"loop4\"\n"), "reloaded"),
+                         0);
+        expect_lines(f, (const char *const[]){ "first blind 1",
+                                               "blind VISIBLE loop4 node=loop4 uid=0 mode=0600 event=-", NULL });
+}
+
 static void test_remove_unknown_and_duplicate_add(void **state) {
         struct fixture *f = *state;
 
@@ -415,6 +501,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_userns_id_mapping, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_remove_unknown_and_duplicate_add, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_late_parent_adopts_children, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shared_decisions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_first_subscribers, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

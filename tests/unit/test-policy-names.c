@@ -139,6 +139,37 @@ static void test_unknown_name_is_warning(void **state) {
         assert_int_equal(res.gid, 6);
 }
 
+/* Equal policies share decisions in the daemon: the identity must tell
+ * apart what decides differently, names resolved in another root too. */
+static void test_identity(void **state) {
+        const char *root = *state;
+        _cleanup_tree_ char *other = make_tempdir();
+        _cleanup_(policy_freep) struct policy *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+        const char *rules = "allow KERNEL==\"loop0\", OWNER=\"alice\"\n";
+        const char *ia, *ib;
+        size_t la, lb;
+        unsigned ha, hb;
+
+        write_file(other, "etc/passwd", "root:x:0:0::/:/bin/sh\nalice:x:2000:2000::/:/bin/sh\n");
+        assert_int_equal(load(root, true, rules, &a, NULL), 0);
+        assert_int_equal(load(root, true, rules, &b, NULL), 0);
+        ia = policy_identity(a, &la, &ha);
+        ib = policy_identity(b, &lb, &hb);
+        assert_non_null(ia);
+        assert_int_equal(la, lb);
+        assert_int_equal(ha, hb);
+        assert_memory_equal(ia, ib, la);
+
+        /* alice is 2000 there: the same text decides differently. */
+        assert_int_equal(load(other, true, rules, &c, NULL), 0);
+        assert_string_not_equal(policy_identity(c, NULL, NULL), ia);
+        /* Another line: decisions name it. */
+        assert_int_equal(load(root, true, "\n" "allow KERNEL==\"loop0\", OWNER=\"alice\"\n", &d, NULL), 0);
+        assert_string_not_equal(policy_identity(d, NULL, NULL), ia);
+        assert_int_equal(load(root, true, "allow KERNEL==\"loop1\", OWNER=\"alice\"\n", &e, NULL), 0);
+        assert_string_not_equal(policy_identity(e, NULL, NULL), ia);
+}
+
 static void test_root_without_etc(void **state) {
         _cleanup_tree_ char *empty = make_tempdir();
         _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
@@ -205,6 +236,7 @@ static void test_host_databases(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names_in_root, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_numbers_taken_as_is, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_name_is_error, setup, teardown),

@@ -20,7 +20,7 @@ struct fixture {
         struct loop *loop;
         char dir[64];
         struct container c;
-        struct daemon_container dc;
+        struct relay_target target;
         struct device device;
         struct visible_device v;
         struct relay *relay;
@@ -35,7 +35,7 @@ static int setup(void **state) {
         f->c.name = "t";
         idmap_identity(&f->c.uid_map);
         idmap_identity(&f->c.gid_map);
-        f->dc = (struct daemon_container){ .container = &f->c, .dir = f->dir, .pid_watch.fd = -EBADF };
+        f->target = (struct relay_target){ .name = f->c.name, .container = &f->c, .dir = f->dir, .pidfd = -EBADF };
         assert_int_equal(strv_extend(&f->device.properties, "DEVPATH=/devices/virtual/block/loop7"), 0);
         assert_int_equal(strv_extend(&f->device.properties, "SUBSYSTEM=block"), 0);
         assert_int_equal(strv_extend(&f->device.properties, "DEVNAME=loop7"), 0);
@@ -58,15 +58,15 @@ static int teardown(void **state) {
 static void test_netlink_refuses_host_netns(void **state) {
         struct fixture *f = *state;
 
-        f->dc.pid = getpid();
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_NETLINK, &f->relay), -EPERM);
+        f->target.pid = getpid();
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_NETLINK, &f->relay), -EPERM);
         assert_null(f->relay);
         /* auto: the host's namespace gets a socket instead. */
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_AUTO, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_AUTO, &f->relay), 0);
         assert_string_equal(f->relay->mode == RELAY_SOCKET ? "socket" : "netlink", "socket");
-        f->dc.pid = 0;
+        f->target.pid = 0;
         f->relay = relay_free(f->relay);
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_AUTO, &f->relay), -ESRCH);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_AUTO, &f->relay), -ESRCH);
 }
 
 static int connect_client(struct fixture *f) {
@@ -118,7 +118,7 @@ static void test_socket_order_and_overflow(void **state) {
         char devname[64] = "";
         int fd;
 
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         fd = connect_client(f);
 
         /* More than the socket buffer and the queue hold, nobody reading. */
@@ -157,7 +157,7 @@ static void test_socket_listeners(void **state) {
         struct relay_stats st;
         int a, b;
 
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         /* Before anyone listens: numbered, not queued. */
         apply_visible(f, 2);
         a = connect_client(f);
@@ -210,7 +210,7 @@ static void test_teardown_with_pending_events(void **state) {
         struct killer k = { .loop = f->loop, .relay = &f->relay };
         int pipefd[2], client;
 
-        assert_int_equal(relay_new(f->loop, &f->dc, RELAY_SOCKET, &f->relay), 0);
+        assert_int_equal(relay_new(f->loop, &f->target, RELAY_SOCKET, &f->relay), 0);
         client = connect_client(f);
         assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
         k.watch = (struct io_watch){ .fd = pipefd[0], .fn = on_killer };
