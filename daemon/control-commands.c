@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "holder.h"
 #include "clock.h"
 #include "control-internal.h"
 #include "control-json.h"
@@ -519,6 +520,8 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "uptime_seconds", json_real((double) (now_usec() - d->started_usec) / 1e6));
         reply = with(reply, "runtime_dir", policy_json_string(d->runtime_dir));
         reply = with(reply, "policy_dir", policy_json_string(d->policy_dir));
+        reply = with(reply, "holder_pid", d->holder ? json_integer(holder_pid(d->holder)) : json_null());
+        reply = with(reply, "views_adopted", json_boolean(d->views_adopted));
         reply = with(reply, "devices", json_integer((json_int_t) HASH_CNT(hh_devpath, d->model->by_devpath)));
         reply = with(reply, "events", json_integer((json_int_t) s->events));
         reply = with(reply, "events_by_action", TAKE_PTR(by_action));

@@ -141,7 +141,7 @@ json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
         const char *state = dc->pid > 0 ? "attached" : dc->exited ? "exited" : "created";
-        static const char *const views[] = { [VIEWS_LIVE] = "live", [VIEWS_REPAIRED] = "repaired",
+        static const char *const views[] = { [VIEWS_LIVE] = "live", [VIEWS_ADOPTED] = "adopted", [VIEWS_REPAIRED] = "repaired",
                                              [VIEWS_DEAD] = "dead" };
 
         if (!o)

@@ -17,6 +17,7 @@
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "holder.h"
 #include "mountpoint.h"
 #include "reconnect.h"
 #include "restore.h"
@@ -230,6 +231,71 @@ static int connection_name(const char *path, char *buf, size_t size) {
  * directory is a private mount of its own: the connections' mounts (all
  * containers' views) must not be copied into the namespaces that share
  * the runtime directory's propagation (a slave /run in every service). */
+/* Whether the topmost mount at path is of connection: the holder's
+ * descriptor is still the one mounted where this daemon keeps it. */
+static bool mounted_there(const struct mount_table *t, const char *path, const char *connection) {
+        const struct mount_entry *e = mount_table_top(t, path);
+
+        return e && streq(e->devnum, connection);
+}
+
+/* The previous devsieved's connections, from the holder: mounted where
+ * they were, served by this process from now on (fs_mux_adopt()). 1 when
+ * adopted; 0 when there is nothing to adopt (the descriptors go: the
+ * holder closes its own when it is handed the new ones). */
+static int adopt_views(struct daemon *d, const char *dev, const char *sys) {
+        _cleanup_(mount_table_done) struct mount_table t = {};
+        _cleanup_close_ int dev_fd = -EBADF, sys_fd = -EBADF;
+        char dev_conn[32], sys_conn[32];
+        uint64_t dev_slot, sys_slot;
+        int r;
+
+        if (!d->holder || holder_take(d->holder, "dev", &dev_fd, dev_conn, &dev_slot) < 0 ||
+            holder_take(d->holder, "sys", &sys_fd, sys_conn, &sys_slot) < 0)
+                return 0;
+        /* mountinfo, not a stat: a stat of an adopted view waits for us. */
+        r = mount_table_read(0, &t);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read the mount table: %m; not adopting the views' connections."), 0;
+        if (!mounted_there(&t, dev, dev_conn) || !mounted_there(&t, sys, sys_conn)) {
+                log_notice("The views' connections the holder kept (%s, %s) are no longer mounted in %s; new ones "
+                           "are.", dev_conn, sys_conn, d->views_dir);
+                return 0;
+        }
+        r = devfs_mux_adopt(d->fuse, dev, dev_fd, dev_slot, &d->dev_mux);
+        if (r >= 0) {
+                dev_fd = -EBADF; /* the session's now */
+                r = sysfs_view_mux_adopt(d->fuse, sys, sys_fd, sys_slot, &d->sys_mux);
+        }
+        if (r >= 0)
+                sys_fd = -EBADF;
+        if (r < 0) {
+                log_warning_errno(r, "Failed to adopt the views' connections: %m; mounting new ones.");
+                d->dev_mux = fs_mux_free(d->dev_mux);
+                d->sys_mux = fs_mux_free(d->sys_mux);
+                return 0;
+        }
+        strcpy(d->dev_connection, dev_conn);
+        strcpy(d->sys_connection, sys_conn);
+        d->views_mounted = d->views_adopted = true;
+        log_info("Adopted the views' connections %s and %s from the holder.", dev_conn, sys_conn);
+        return 1;
+}
+
+/* The next devsieved's: the holder keeps a copy of each descriptor. */
+static void hand_to_holder(struct daemon *d) {
+        int r;
+
+        if (!d->holder)
+                return;
+        r = holder_keep(d->holder, "dev", fs_mux_fd(d->dev_mux), d->dev_connection, fs_mux_next_slot(d->dev_mux));
+        if (r >= 0)
+                r = holder_keep(d->holder, "sys", fs_mux_fd(d->sys_mux), d->sys_connection, fs_mux_next_slot(d->sys_mux));
+        if (r < 0)
+                log_warning_errno(r, "Failed to hand the views' connections to the holder: %m; a crash will cost "
+                                     "the containers their views.");
+}
+
 static int setup_views(struct daemon *d) {
         _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
@@ -237,6 +303,9 @@ static int setup_views(struct daemon *d) {
         if (asprintf(&d->views_dir, "%s/views", d->runtime_dir) < 0 || asprintf(&dev, "%s/dev", d->views_dir) < 0 ||
             asprintf(&sys, "%s/sys", d->views_dir) < 0)
                 return -ENOMEM;
+        r = adopt_views(d, dev, sys);
+        if (r != 0)
+                return r;
         r = make_dir(d->views_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->views_dir);
@@ -267,6 +336,7 @@ static int setup_views(struct daemon *d) {
                 r = connection_name(sys, d->sys_connection, sizeof(d->sys_connection));
         if (r < 0)
                 return log_error_errno(r, "Failed to stat the views' connections in %s: %m", d->views_dir);
+        hand_to_holder(d);
         return 0;
 }
 
@@ -363,6 +433,24 @@ static int setup_procfs(struct daemon *d) {
         return 0;
 }
 
+/* Every adopted view is back: the containers' requests, put off until
+ * now, are answered. */
+static void finish_adoption(struct daemon *d) {
+        int r = 0;
+
+        if (!d->views_adopted)
+                return;
+        RET_GATHER(r, fs_mux_adopted(d->dev_mux));
+        RET_GATHER(r, fs_mux_adopted(d->sys_mux));
+        if (r < 0)
+                log_warning_errno(r, "Failed to have the kernel send the requests of the previous devsieved "
+                                     "again (FUSE_NOTIFY_RESEND needs Linux 6.9): %m; they wait until interrupted.");
+        if (d->holder) {
+                (void) holder_set_slot(d->holder, "dev", fs_mux_next_slot(d->dev_mux));
+                (void) holder_set_slot(d->holder, "sys", fs_mux_next_slot(d->sys_mux));
+        }
+}
+
 int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         int r;
@@ -389,6 +477,11 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
                 r = make_dir(d->containers_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
+        /* Before any thread: it may fork the holder. */
+        r = holder_open(d->runtime_dir, &d->holder);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reach or start the holder at %s/" HOLDER_SOCKET ": %m; a crash will "
+                                     "cost the containers their views.", d->runtime_dir);
 
         r = loop_new(&d->loop);
         if (r < 0)
@@ -417,6 +510,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         /* Before the control socket: a client must find every container
          * the previous run served. */
         daemon_restore(d);
+        finish_adoption(d);
 
         r = control_new(d, &(struct control_options){ .socket_gid = o->socket_gid, .idle_timeout_sec = o->client_timeout_sec },
                         &d->control);
@@ -425,6 +519,15 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
 
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+bool daemon_hand_over(struct daemon *d) {
+        if (!d->holder)
+                return false;
+        /* The client that asked sees its connection close: whatever
+         * answers next is the new image. */
+        d->control = control_free(d->control);
+        return true;
 }
 
 int daemon_run(struct daemon *d) {
@@ -455,6 +558,14 @@ struct daemon *daemon_free(struct daemon *d) {
         free_views(d);
         procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
+        /* A stop ends the connections with the holder; a failed re-exec
+         * leaves them to the next devsieved. */
+        if (d->holder && !d->reexec) {
+                int r = holder_quit(d->holder);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to stop the holder: %m");
+        }
+        d->holder = holder_free(d->holder);
         udev_source_free(d->udev);
         model_free(d->model);
         safe_close(d->signals.fd);

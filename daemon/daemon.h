@@ -33,6 +33,8 @@ struct udev_source;
 struct fuse_pool;
 struct fs_mux;
 struct control;
+struct holder;
+struct mount_table;
 
 /* Whether a container's views answer where it has them. */
 enum views_health {
@@ -95,6 +97,15 @@ struct daemon {
          * state says which mounts were this run's views (restore.h). */
         char dev_connection[32], sys_connection[32], proc_connection[32];
         struct procfs *procfs; /* mounted at RUNTIME/proc-fs: every container's /proc files */
+        /* Keeps the connections' descriptors for the next devsieved
+         * (holder.h); NULL when none could be started. */
+        struct holder *holder;
+        /* The connections are a previous devsieved's, taken from the
+         * holder: restore adopts each container's views where they are. */
+        bool views_adopted;
+        /* During restore of adopted views: the mounts as they were at
+         * start (a stat of an adopted view would wait for this daemon). */
+        const struct mount_table *restore_mounts;
         struct control *control;
         uint64_t started_usec;
         bool exiting;
@@ -107,6 +118,13 @@ struct daemon {
 int daemon_new(const struct daemon_options *o, struct daemon **ret);
 struct daemon *daemon_free(struct daemon *d);
 DEFINE_POINTER_CLEANUP(struct daemon, daemon_free);
+
+/* Before an upgrade's execve(): with a holder, only the control socket
+ * is closed; everything else stays as it is (the descriptors close with
+ * the exec, the holder keeps the connections) and the new image adopts it
+ * as after a crash: the containers see a pause. false without a holder:
+ * then daemon_free() releases everything and the new image repairs. */
+bool daemon_hand_over(struct daemon *d);
 
 /* Runs until SIGTERM/SIGINT. */
 int daemon_run(struct daemon *d);

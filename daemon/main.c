@@ -285,7 +285,9 @@ static int reexec(struct daemon *d, int argc, char **argv, bool foreground) {
         _cleanup_free_ char *exe = d->exe_path ? strdup(d->exe_path) : NULL;
         _cleanup_free_ char **args = calloc((size_t) argc + 2, sizeof(char *));
 
-        daemon_free(d);
+        /* With a holder nothing is released: the new image adopts it. */
+        if (!daemon_hand_over(d))
+                d = daemon_free(d);
         if (!exe || !args)
                 return log_error_errno(ENOMEM, "Cannot re-execute devsieved: out of memory."), EXIT_FAILURE;
         for (int i = 0; i < argc; i++)
@@ -296,6 +298,7 @@ static int reexec(struct daemon *d, int argc, char **argv, bool foreground) {
         log_info("Re-executing %s.", exe);
         execv(exe, args);
         log_error_errno(errno, "Failed to re-execute %s: %m; the containers are restored by the next devsieved.", exe);
+        daemon_free(d);
         return EXIT_FAILURE;
 }
 

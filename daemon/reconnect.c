@@ -7,6 +7,7 @@
 #include "fs/devfs.h"
 #include "fs/mux.h"
 #include "fs/sysfs.h"
+#include "holder.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "reconnect.h"
@@ -63,6 +64,15 @@ static int remount_connection(struct daemon *d, enum view_kind kind) {
                 return log_error_errno(errno, "Failed to stat %s: %m", path);
         snprintf(kind == VIEW_DEV ? d->dev_connection : d->sys_connection, sizeof(d->dev_connection), "%u:%u",
                  major(st.st_dev), minor(st.st_dev));
+        /* The holder's copy of the old one is of a dead connection. */
+        if (d->holder) {
+                struct fs_mux *m = kind == VIEW_DEV ? d->dev_mux : d->sys_mux;
+
+                r = holder_keep(d->holder, kind == VIEW_DEV ? "dev" : "sys", fs_mux_fd(m),
+                                kind == VIEW_DEV ? d->dev_connection : d->sys_connection, fs_mux_next_slot(m));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to hand the new connection to the holder: %m");
+        }
         return 0;
 }
 

@@ -11,6 +11,8 @@
 #include "fs/devfs.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
+#include "fs/mux.h"
+#include "holder.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "strv.h"
@@ -423,31 +425,65 @@ static int view_mountpoint(struct daemon_container *dc, const char *name, char *
         return 0;
 }
 
+/* The next devsieved must not give a slot this one gave (the kernel may
+ * still hold inodes of a destroyed view). */
+static void note_slots(struct daemon *d) {
+        if (d->holder) {
+                (void) holder_set_slot(d->holder, "dev", fs_mux_next_slot(d->dev_mux));
+                (void) holder_set_slot(d->holder, "sys", fs_mux_next_slot(d->sys_mux));
+        }
+}
+
+/* An adopted view (fs_mux_adopt_slot()) is bound there already, and a
+ * stat of it would wait for this daemon: nothing to clear. */
+static int adopted_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
+        return asprintf(ret, "%s/%s", dc->dir, name) < 0 ? -ENOMEM : 0;
+}
+
 int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
         _cleanup_free_ char *dev = NULL;
         int r;
 
-        r = view_mountpoint(dc, "dev", &dev);
+        r = fs_mux_adopting_slot(d->dev_mux) ? adopted_mountpoint(dc, "dev", &dev) : view_mountpoint(dc, "dev", &dev);
         if (r < 0)
                 return r;
         r = devfs_new(d->dev_mux, dev, root_uid, root_gid, &dc->dev);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
+        note_slots(d);
         return 0;
+}
+
+/* What the previous devsieved mounted below an adopted /sys view (the
+ * device directories): this view mounts its own. By path, from the mount
+ * table read at start: the kernel's cached entries lead there. */
+static void clear_adopted_sys(struct daemon *d, struct daemon_container *dc, const char *sys) {
+        int r;
+
+        if (!d->restore_mounts)
+                return;
+        r = mount_table_umount_below(d->restore_mounts, sys);
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to unmount what the previous devsieved mounted below %s: %m",
+                                  dc->container->name, sys);
 }
 
 int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
         _cleanup_free_ char *sys = NULL;
+        bool adopted = fs_mux_adopting_slot(d->sys_mux);
         int r;
 
-        r = view_mountpoint(dc, "sys", &sys);
+        r = adopted ? adopted_mountpoint(dc, "sys", &sys) : view_mountpoint(dc, "sys", &sys);
         if (r < 0)
                 return r;
         r = sysfs_view_new(d->sys_mux, sys, dc->container->name, root_uid, root_gid, on_synthetic_event, dc,
                            &dc->sys);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
+        if (adopted)
+                clear_adopted_sys(d, dc, sys);
         expose_policy_paths(dc);
+        note_slots(d);
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include "clock.h"
+#include "fs/mux.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "registry.h"
@@ -26,10 +27,23 @@ static void clear_mounts(const char *dir, const char *const *names, size_t n) {
         }
 }
 
-void daemon_clear_view_mounts(const char *dir) {
-        static const char *const views[] = { "dev", "sys", "proc" };
+/* Which of a container's views were adopted where they are. */
+struct adoption {
+        bool dev, sys;
+};
 
-        clear_mounts(dir, views, ELEMENTSOF(views));
+/* Before a restored container's views are made (the udev database's tmpfs
+ * stays: udev_db_new() takes it over). */
+static void clear_view_mounts(const char *dir, struct adoption a) {
+        const char *views[3];
+        size_t n = 0;
+
+        if (!a.dev)
+                views[n++] = "dev";
+        if (!a.sys)
+                views[n++] = "sys";
+        views[n++] = "proc";
+        clear_mounts(dir, views, n);
 }
 
 void daemon_clean_container_dir(const char *dir) {
@@ -73,18 +87,51 @@ static void restore_overrides(struct daemon *d, struct daemon_container *dc, str
         }
 }
 
-static void repair_views(struct daemon_container *dc, const struct saved_container *s) {
+/* Whether DIR/NAME is still the saved view: the topmost mount there is a
+ * bind of root ("/SLOT") of the connection this daemon adopted. */
+static bool adoptable(const struct daemon *d, const char *dir, const char *name, const char *saved_connection,
+                      const char *saved_root, const char *connection, uint64_t *ret_slot) {
+        _cleanup_free_ char *path = NULL;
+        const struct mount_entry *e;
+        char *end;
+
+        if (!d->restore_mounts || !saved_connection[0] || !streq(saved_connection, connection) || saved_root[0] != '/')
+                return false;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return false;
+        e = mount_table_top(d->restore_mounts, path);
+        if (!e || !streq(e->devnum, connection) || !streq(e->root, saved_root))
+                return false;
+        errno = 0;
+        *ret_slot = strtoull(saved_root + 1, &end, 10);
+        return errno == 0 && *end == '\0' && *ret_slot > 0;
+}
+
+static struct adoption adopt_slots(struct daemon *d, const char *dir, const struct saved_container *s) {
+        struct adoption a = {};
+        uint64_t slot;
+
+        if ((a.dev = adoptable(d, dir, "dev", s->dev_connection, s->dev_root, d->dev_connection, &slot)))
+                fs_mux_adopt_slot(d->dev_mux, slot);
+        if ((a.sys = adoptable(d, dir, "sys", s->sys_connection, s->sys_root, d->sys_connection, &slot)))
+                fs_mux_adopt_slot(d->sys_mux, slot);
+        return a;
+}
+
+static void repair_views(struct daemon_container *dc, const struct saved_container *s, struct adoption a) {
         const struct {
                 const char *connection, *root, *subdir;
-                bool recursive;
-        } kinds[] = { { s->dev_connection, s->dev_root, "dev", false }, { s->sys_connection, s->sys_root, "sys", true } };
+                bool recursive, adopted;
+        } kinds[] = { { s->dev_connection, s->dev_root, "dev", false, a.dev },
+                      { s->sys_connection, s->sys_root, "sys", true, a.sys } };
         unsigned repaired = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 _cleanup_free_ char *host = NULL, *error = NULL;
                 int r;
 
-                if (!kinds[i].connection[0])
+                /* Served where it was: nothing is dead. */
+                if (!kinds[i].connection[0] || kinds[i].adopted)
                         continue;
                 if (asprintf(&host, "%s/%s", dc->dir, kinds[i].subdir) < 0)
                         return;
@@ -111,6 +158,7 @@ static int restore_one(struct daemon *d, const char *dir) {
         _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *error = NULL;
         struct daemon_container *dc;
+        struct adoption a;
         int r;
 
         r = state_load(dir, &s, &error);
@@ -125,11 +173,17 @@ static int restore_one(struct daemon *d, const char *dir) {
                 log_info("%s: its process %d is gone; cleaned up.", s.name, (int) s.pid);
                 return -ESRCH;
         }
-        /* A leftover mount must not be stacked on. */
-        daemon_clear_view_mounts(dir);
+        a = adopt_slots(d, dir, &s);
+        /* A leftover mount must not be stacked on; an adopted view stays. */
+        clear_view_mounts(dir, a);
         r = daemon_create_container(d, s.name, s.policy_source, s.pid, s.relay, s.device_cgroup, &diags, &dc);
+        /* Unused when it failed before its views were made. */
+        fs_mux_adopt_slot(d->dev_mux, 0);
+        fs_mux_adopt_slot(d->sys_mux, 0);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to restore it (policy %s): %m", s.name, s.policy_source);
+        if (a.dev || a.sys)
+                dc->views = VIEWS_ADOPTED;
         /* Between the check and the pidfd the pid could have been reused. */
         if (s.pid > 0 && !process_alive(&s)) {
                 log_info("%s: its process %d is gone; cleaned up.", s.name, (int) s.pid);
@@ -138,13 +192,14 @@ static int restore_one(struct daemon *d, const char *dir) {
         }
         restore_overrides(d, dc, &s);
         if (dc->pid > 0)
-                repair_views(dc, &s);
+                repair_views(dc, &s, a);
         daemon_save_container(d, dc);
         log_info("%s: restored (%s).", s.name, dc->pid > 0 ? "attached" : "not attached");
         return 1;
 }
 
 void daemon_restore(struct daemon *d) {
+        _cleanup_(mount_table_done) struct mount_table mounts = {};
         _cleanup_(closedirp) DIR *dir = opendir(d->containers_dir);
         uint64_t start = now_usec();
         unsigned restored = 0;
@@ -154,6 +209,15 @@ void daemon_restore(struct daemon *d) {
         if (!dir) {
                 log_warning_errno(errno, "Failed to open %s: %m", d->containers_dir);
                 return;
+        }
+        /* Read once: a stat of an adopted view would wait for this daemon. */
+        if (d->views_adopted) {
+                r = mount_table_read(0, &mounts);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read the mount table: %m; the containers' views are made "
+                                             "again instead of adopted.");
+                else
+                        d->restore_mounts = &mounts;
         }
         while ((de = readdir(dir))) {
                 _cleanup_free_ char *path = NULL;
@@ -168,6 +232,7 @@ void daemon_restore(struct daemon *d) {
                 else if (r < 0 && !daemon_find_container(d, de->d_name))
                         daemon_clean_container_dir(path);
         }
+        d->restore_mounts = NULL;
         if (restored > 0)
                 log_info("Restored %u container(s) in %.1f ms.", restored, (now_usec() - start) / 1000.0);
 }

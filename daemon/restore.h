@@ -17,6 +17,4 @@ void daemon_restore(struct daemon *d);
 /* Detaches whatever is mounted (dead or live) at DIR/dev, DIR/sys,
  * DIR/proc and DIR/udev and removes what a container's directory holds. */
 void daemon_clean_container_dir(const char *dir);
-/* Only the views' mounts (dev, sys, proc): the udev database's tmpfs stays
- * for the restored container (udev_db_new() takes it over). */
-void daemon_clear_view_mounts(const char *dir);
+

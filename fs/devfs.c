@@ -959,6 +959,10 @@ int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux 
                           ret);
 }
 
+int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &devfs_class, mountpoint, fd, next_slot, ret);
+}
+
 int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t root_gid, struct devfs **ret) {
         _cleanup_(devfs_freep) struct devfs *v = NULL;
         fuse_ino_t first;
@@ -980,6 +984,8 @@ int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t 
                             free_node_data);
         if (r < 0)
                 return r;
+        /* A devsieved that adopts the connection answers for them. */
+        fs_tree_set_stable_ids(&v->tree);
         v->tree.root->kind = DEVFS_KIND_SKELETON;
         r = add_skeleton(v);
         if (r < 0)

@@ -14,6 +14,16 @@ struct mux_slot {
         void *data;
         unsigned in_flight; /* workers inside one of the view's handlers */
         bool closing;
+        bool bound;         /* adopted: its bind is there already */
+        UT_hash_handle hh;
+};
+
+/* Adopted connections: directory handles of this process, and those of
+ * the previous daemon that were opened again here (the kernel still holds
+ * its handles; they are pointers into a process that is gone). */
+struct mux_fh {
+        uint64_t fh;
+        uint64_t replacement; /* a handle of ours for an old one; 0 for our own */
         UT_hash_handle hh;
 };
 
@@ -27,6 +37,16 @@ struct fs_mux {
         struct mux_slot *slots;
         uint64_t next_slot;
         bool quiet; /* fs_mux_quiet(): removing a view tells the kernel nothing */
+        uint64_t adopt_slot; /* fs_mux_adopt_slot(): what the next fs_mux_add() takes */
+        /* Only on an adopted connection: the handles the kernel may send. */
+        bool adopted;
+        /* Until fs_mux_adopted(): requests of others than this process are
+         * left unanswered (the kernel queues them again then), so that no
+         * container sees a view half restored. */
+        bool adopting;
+        pid_t own_pid;
+        pthread_rwlock_t fh_lock; /* written across an OPENDIR, so a READDIR never overtakes it */
+        struct mux_fh *fhs;
 };
 
 static uint64_t slot_of(fuse_ino_t ino) {
@@ -54,9 +74,23 @@ static struct mux_slot *hold(struct fs_mux *m, uint64_t slot) {
         return s;
 }
 
+/* While an adopted connection's views are made again: a request of a
+ * container is dropped without an answer (it stays with the kernel, which
+ * sends it again at fs_mux_adopted()); the daemon's own (its mounts below
+ * the /sys views) are served. */
+static bool put_off(struct fs_mux *m, fuse_req_t req) {
+        if (!__atomic_load_n(&m->adopting, __ATOMIC_ACQUIRE) || fuse_req_ctx(req)->pid == m->own_pid)
+                return false;
+        fuse_reply_none(req);
+        return true;
+}
+
 /* NULL (and the request answered) unless ino is a live view's. */
 static struct mux_slot *enter(struct fs_mux *m, fuse_req_t req, fuse_ino_t ino) {
         struct mux_slot *s;
+
+        if (put_off(m, req))
+                return NULL;
 
         if (slot_of(ino) == 0) {
                 /* The connection's root: only bound views live below it. */
@@ -102,6 +136,9 @@ static void root_lookup(struct fs_mux *m, fuse_req_t req, const char *name) {
         struct mux_slot *s;
         char *end;
         uint64_t slot;
+
+        if (put_off(m, req))
+                return;
 
         errno = 0;
         slot = strtoull(name, &end, 10);
@@ -257,17 +294,96 @@ static void mux_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
         FORWARD(req, ino, release, ino, fi);
 }
 
+/* --- Handles on an adopted connection ---------------------------------- */
+
+static struct mux_fh *find_fh(struct fs_mux *m, uint64_t fh) {
+        struct mux_fh *f;
+
+        HASH_FIND(hh, m->fhs, &fh, sizeof(fh), f);
+        return f;
+}
+
+static void add_fh(struct fs_mux *m, uint64_t fh, uint64_t replacement) {
+        struct mux_fh *f = calloc(1, sizeof(*f));
+
+        /* Without memory the handle is taken for an old one later: opened
+         * again, which costs a listing, never a wrong one. */
+        if (!f)
+                return;
+        f->fh = fh;
+        f->replacement = replacement;
+        HASH_ADD(hh, m->fhs, fh, sizeof(f->fh), f);
+}
+
+/* The handle to use for fi->fh: ours as it is; one of the previous
+ * daemon's is replaced by a new handle of ours (made at its first use,
+ * kept for the next). Root handles (0) are nobody's. */
+static uint64_t own_fh(struct fs_mux *m, uint64_t fh) {
+        struct mux_fh *f;
+        uint64_t h = 0;
+
+        if (!m->adopted || fh == 0)
+                return fh;
+        pthread_rwlock_rdlock(&m->fh_lock);
+        f = find_fh(m, fh);
+        if (f)
+                h = f->replacement ?: f->fh;
+        pthread_rwlock_unlock(&m->fh_lock);
+        if (h)
+                return h;
+        pthread_rwlock_wrlock(&m->fh_lock);
+        f = find_fh(m, fh);
+        if (f)
+                h = f->replacement ?: f->fh;
+        else if ((h = fs_dir_handle_new()))
+                add_fh(m, fh, h);
+        pthread_rwlock_unlock(&m->fh_lock);
+        return h;
+}
+
+static void drop_fh(struct fs_mux *m, uint64_t fh) {
+        struct mux_fh *f;
+
+        if (!m->adopted)
+                return;
+        pthread_rwlock_wrlock(&m->fh_lock);
+        f = find_fh(m, fh);
+        if (f) {
+                HASH_DEL(m->fhs, f);
+                free(f);
+        }
+        pthread_rwlock_unlock(&m->fh_lock);
+}
+
 static void mux_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        if (ino != FUSE_ROOT_ID) {
+        struct fs_mux *m = MUX(req);
+
+        if (ino == FUSE_ROOT_ID) {
+                fi->fh = 0;
+                fuse_reply_open(req, fi);
+                return;
+        }
+        if (!m->adopted) {
                 FORWARD(req, ino, opendir, ino, fi);
                 return;
         }
+        /* The kernel may send a READDIR of the handle as soon as it has
+         * the reply: it waits here until the handle is known. */
         fi->fh = 0;
-        fuse_reply_open(req, fi);
+        pthread_rwlock_wrlock(&m->fh_lock);
+        FORWARD(req, ino, opendir, ino, fi);
+        if (fi->fh && !find_fh(m, fi->fh))
+                add_fh(m, fi->fh, 0);
+        pthread_rwlock_unlock(&m->fh_lock);
 }
 
 static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         if (ino != FUSE_ROOT_ID) {
+                fi->fh = own_fh(MUX(req), fi->fh);
+                if (!fi->fh) {
+                        fuse_reply_err(req, ENOMEM);
+                        return;
+                }
                 FORWARD(req, ino, readdir, ino, size, off, fi);
                 return;
         }
@@ -277,6 +393,11 @@ static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
 
 static void mux_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         if (ino != FUSE_ROOT_ID) {
+                fi->fh = own_fh(MUX(req), fi->fh);
+                if (!fi->fh) {
+                        fuse_reply_err(req, ENOMEM);
+                        return;
+                }
                 FORWARD(req, ino, readdirplus, ino, size, off, fi);
                 return;
         }
@@ -294,6 +415,20 @@ static void mux_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
         if (ino == FUSE_ROOT_ID) {
                 fuse_reply_err(req, 0);
                 return;
+        }
+        if (put_off(m, req))
+                return;
+        if (m->adopted) {
+                uint64_t old = fi->fh;
+
+                fi->fh = own_fh(m, old);
+                drop_fh(m, old);
+                /* Out of memory for a handle never used here: nothing of
+                 * ours to free. */
+                if (!fi->fh) {
+                        fuse_reply_err(req, 0);
+                        return;
+                }
         }
         s = hold(m, slot_of(ino));
         if (!s) {
@@ -348,10 +483,8 @@ static void make_ops(const struct fuse_lowlevel_ops *c, struct fuse_lowlevel_ops
 
 /* --- Life --------------------------------------------------------------- */
 
-int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
-               const char *options, struct fs_mux **ret) {
+static int mux_alloc(const struct fs_mux_class *class, const char *mountpoint, struct fs_mux **ret) {
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
-        int r;
 
         /* The root answers these itself, for the views the class must. */
         if (!class->ops->lookup || !class->ops->getattr || !class->ops->opendir || !class->ops->readdir ||
@@ -364,10 +497,23 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
         m->next_slot = 1;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->idle, NULL);
+        pthread_rwlock_init(&m->fh_lock, NULL);
         make_ops(class->ops, &m->ops);
         m->mountpoint = strdup(mountpoint);
         if (!m->mountpoint)
                 return -ENOMEM;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
+               const char *options, struct fs_mux **ret) {
+        _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        int r;
+
+        r = mux_alloc(class, mountpoint, &m);
+        if (r < 0)
+                return r;
         r = fs_session_start(&m->ops, sizeof(m->ops), m, mountpoint, fsname, options, pool, &m->session);
         if (r < 0)
                 return r;
@@ -375,8 +521,50 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
         return 0;
 }
 
+int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
+                 uint64_t next_slot, struct fs_mux **ret) {
+        _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        int r;
+
+        r = mux_alloc(class, mountpoint, &m);
+        if (r < 0)
+                return r;
+        m->adopted = m->adopting = true;
+        m->own_pid = getpid();
+        m->next_slot = MAX(next_slot, (uint64_t) 1);
+        r = fs_session_adopt(&m->ops, sizeof(m->ops), m, fd, mountpoint, pool, &m->session);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fs_mux_adopted(struct fs_mux *m) {
+        if (!m->adopting)
+                return 0;
+        __atomic_store_n(&m->adopting, false, __ATOMIC_RELEASE);
+        return fs_session_resend(m->session);
+}
+
+int fs_mux_fd(const struct fs_mux *m) {
+        return fuse_session_fd(m->session->se);
+}
+
+uint64_t fs_mux_next_slot(const struct fs_mux *m) {
+        return m->next_slot;
+}
+
+void fs_mux_adopt_slot(struct fs_mux *m, uint64_t slot) {
+        m->adopt_slot = slot;
+}
+
+bool fs_mux_adopting_slot(const struct fs_mux *m) {
+        return m->adopt_slot != 0;
+}
+
 struct fs_mux *fs_mux_free(struct fs_mux *m) {
         struct mux_slot *s, *tmp;
+        struct mux_fh *f, *ftmp;
 
         if (!m)
                 return NULL;
@@ -385,6 +573,11 @@ struct fs_mux *fs_mux_free(struct fs_mux *m) {
                 HASH_DEL(m->slots, s);
                 free(s);
         }
+        HASH_ITER(hh, m->fhs, f, ftmp) {
+                HASH_DEL(m->fhs, f);
+                free(f);
+        }
+        pthread_rwlock_destroy(&m->fh_lock);
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);
         free(m->mountpoint);
@@ -403,7 +596,14 @@ int fs_mux_add(struct fs_mux *m, void *data, uint64_t *ret_slot, fuse_ino_t *ret
                 return -ENOMEM;
         s->data = data;
         pthread_mutex_lock(&m->lock);
-        s->slot = m->next_slot++;
+        if (m->adopt_slot && !find_locked(m, m->adopt_slot)) {
+                /* The previous daemon's view, bound where it was. */
+                s->slot = m->adopt_slot;
+                s->bound = true;
+                m->next_slot = MAX(m->next_slot, s->slot + 1);
+        } else
+                s->slot = m->next_slot++;
+        m->adopt_slot = 0;
         HASH_ADD(hh, m->slots, slot, sizeof(s->slot), s);
         pthread_mutex_unlock(&m->lock);
         *ret_slot = s->slot;
@@ -413,6 +613,15 @@ int fs_mux_add(struct fs_mux *m, void *data, uint64_t *ret_slot, fuse_ino_t *ret
 
 int fs_mux_bind(struct fs_mux *m, uint64_t slot, const char *mountpoint) {
         _cleanup_free_ char *source = NULL;
+        struct mux_slot *s;
+        bool bound;
+
+        pthread_mutex_lock(&m->lock);
+        s = find_locked(m, slot);
+        bound = s && s->bound;
+        pthread_mutex_unlock(&m->lock);
+        if (bound)
+                return 0;
 
         if (asprintf(&source, "%s/%" PRIu64, m->mountpoint, slot) < 0)
                 return -ENOMEM;

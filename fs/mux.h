@@ -43,6 +43,29 @@ struct fs_mux_class {
  * keeps it from propagating) with options in mount(8) syntax. */
 int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
                const char *options, struct fs_mux **ret);
+/* Takes over fd, the /dev/fuse descriptor of a connection a previous
+ * devsieved mounted at mountpoint (fs_session_adopt()), and serves it at
+ * once; but until fs_mux_adopted() only this process's requests are
+ * answered (the daemon's own mounts below its views while it makes them
+ * again); the containers' wait in the kernel. Slots from next_slot on are
+ * new; the previous daemon's views come back with fs_mux_adopt_slot().
+ * Directory handles the kernel still holds of the previous daemon are
+ * opened again at their first use. */
+int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
+                 uint64_t next_slot, struct fs_mux **ret);
+/* Every view is back: the containers' requests are served, those put off
+ * are sent again by the kernel. Nothing for a connection of our own. */
+int fs_mux_adopted(struct fs_mux *m);
+/* The connection's /dev/fuse descriptor, for the holder (docs/restart.md). */
+int fs_mux_fd(const struct fs_mux *m);
+/* The slot the next new view gets: a next daemon adopting the connection
+ * must start there (slots are never reused on a connection). */
+uint64_t fs_mux_next_slot(const struct fs_mux *m);
+/* The next fs_mux_add() takes slot (a view of the previous daemon, whose
+ * bind is in place: fs_mux_bind() of it does nothing) unless it is taken. */
+void fs_mux_adopt_slot(struct fs_mux *m, uint64_t slot);
+/* Whether fs_mux_adopt_slot() was called and no view took the slot yet. */
+bool fs_mux_adopting_slot(const struct fs_mux *m);
 /* Every view must have been removed. Unmounts lazily. */
 struct fs_mux *fs_mux_free(struct fs_mux *m);
 DEFINE_POINTER_CLEANUP(struct fs_mux, fs_mux_free);

@@ -25,8 +25,32 @@ void fs_node_touch(struct fs_node *n, bool modified) {
                 n->st.st_mtim = n->st.st_ctim;
 }
 
-static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mode, uid_t uid, gid_t gid, dev_t rdev,
-                                  const char *target) {
+/* FNV-1a over the parent's hash and the name: the path's, one step at a time. */
+static uint64_t path_hash(const struct fs_node *dir, const char *name) {
+        uint64_t h = dir ? dir->path_hash : UINT64_C(0xcbf29ce484222325);
+
+        for (const unsigned char *p = (const unsigned char *) name;; p++) {
+                h ^= *p;
+                h *= UINT64_C(0x100000001b3);
+                if (!*p)
+                        return h;
+        }
+}
+
+/* The first free number from the path's place in the range (the root's
+ * own number excepted); 0 when every number is taken. */
+static fuse_ino_t stable_ino(const struct fs_tree *t, uint64_t hash) {
+        fuse_ino_t span = t->last_ino - t->first_ino, ino = t->first_ino + 1 + hash % span;
+
+        if ((fuse_ino_t) HASH_CNT(hh_ino, t->by_ino) > span)
+                return 0;
+        while (fs_tree_get(t, ino))
+                ino = ino == t->last_ino ? t->first_ino + 1 : ino + 1;
+        return ino;
+}
+
+static struct fs_node *node_alloc(struct fs_tree *t, const struct fs_node *dir, const char *name, mode_t mode,
+                                  uid_t uid, gid_t gid, dev_t rdev, const char *target) {
         struct fs_node *n = calloc(1, sizeof(*n));
 
         if (!n)
@@ -39,7 +63,8 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
                 free(n);
                 return NULL;
         }
-        n->ino = t->next_ino++;
+        n->path_hash = path_hash(dir, name);
+        n->ino = t->stable_ids && dir ? stable_ino(t, n->path_hash) : t->next_ino++;
         n->st.st_ino = n->ino;
         n->st.st_mode = mode;
         n->st.st_uid = uid;
@@ -55,13 +80,17 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
 
 int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
                     gid_t gid, void (*free_data)(struct fs_node *n)) {
-        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .free_data = free_data };
-        t->root = node_alloc(t, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
+        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .first_ino = root_ino, .free_data = free_data };
+        t->root = node_alloc(t, NULL, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
         return t->root ? 0 : -ENOMEM;
 }
 
 int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
         return fs_tree_init_at(t, FUSE_ROOT_ID, UINT64_MAX, root_mode, uid, gid, free_data);
+}
+
+void fs_tree_set_stable_ids(struct fs_tree *t) {
+        t->stable_ids = t->last_ino > t->first_ino;
 }
 
 void fs_tree_done(struct fs_tree *t) {
@@ -130,10 +159,12 @@ int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t
 
         if (fs_node_child(dir, name))
                 return -EEXIST;
-        /* Numbers are never reused: a tree that used up its range is full. */
-        if (t->next_ino > t->last_ino)
+        /* Sequential numbers are never reused: a tree that used up its
+         * range is full. Stable ones are full when every number is taken. */
+        if (t->stable_ids ? (fuse_ino_t) HASH_CNT(hh_ino, t->by_ino) > t->last_ino - t->first_ino
+                          : t->next_ino > t->last_ino)
                 return -ENOSPC;
-        n = node_alloc(t, name, mode, uid, gid, rdev, target);
+        n = node_alloc(t, dir, name, mode, uid, gid, rdev, target);
         if (!n)
                 return -ENOMEM;
         attach(dir, n);
@@ -318,6 +349,10 @@ struct fs_dir_handle {
         struct fs_dir_snapshot *snapshot;
         uint64_t *usage; /* where snapshot->bytes are counted, or NULL */
 };
+
+uint64_t fs_dir_handle_new(void) {
+        return (uintptr_t) calloc(1, sizeof(struct fs_dir_handle));
+}
 
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
         struct fs_dir_handle *h = calloc(1, sizeof(*h));

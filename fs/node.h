@@ -34,6 +34,7 @@ struct fs_node {
         uint64_t nlookup;         /* the kernel's references */
         struct stat st;           /* st_ino == ino; st_nlink kept by the tree */
         char *symlink;            /* target of a symlink */
+        uint64_t path_hash;       /* of its path when it was made (fs_tree_set_stable_ids) */
         unsigned kind;            /* what the owning view made it for */
         void *data;               /* the view's, freed by fs_tree.free_data */
 };
@@ -43,6 +44,8 @@ struct fs_tree {
         struct fs_node *by_ino; /* every live node, hh_ino */
         fuse_ino_t next_ino;
         fuse_ino_t last_ino; /* the highest number the tree may give */
+        fuse_ino_t first_ino; /* the root's */
+        bool stable_ids;     /* numbers follow from paths (fs_tree_set_stable_ids) */
         void (*free_data)(struct fs_node *n);
 };
 
@@ -52,6 +55,13 @@ int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void
 int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
                     gid_t gid, void (*free_data)(struct fs_node *n));
 void fs_tree_done(struct fs_tree *t);
+/* From now on a node's number follows from its path (a hash into the
+ * tree's range; the next free number when that one is taken): a new
+ * daemon that builds the same tree again answers for the numbers the
+ * kernel still holds from the previous one (docs/restart.md). A number is
+ * then given again only once the kernel has forgotten its node. Call
+ * before any node but the root is made. */
+void fs_tree_set_stable_ids(struct fs_tree *t);
 
 /* In the tree or still referenced by the kernel; NULL otherwise. */
 struct fs_node *fs_tree_get(const struct fs_tree *t, fuse_ino_t ino);
@@ -117,6 +127,9 @@ struct fs_dir_budget {
         uint64_t *usage;
         uint64_t limit;
 };
+/* A handle as fs_dir_open() makes, without a reply (0 without memory):
+ * for a handle the kernel holds of a previous daemon (fs/mux.h). */
+uint64_t fs_dir_handle_new(void);
 /* Replies to OPENDIR; the caller has checked that ino is a directory. */
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
 /* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for

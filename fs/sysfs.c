@@ -889,6 +889,11 @@ int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs
                           "nosuid,nodev,noexec,allow_other,default_permissions", ret);
 }
 
+int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
+                         struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, ret);
+}
+
 int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
                    gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
@@ -915,6 +920,8 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
         r = fs_tree_init_at(&v->tree, first, first + FS_MUX_SLOT_INODES - 2, 0755, 0, 0, node_data_free);
         if (r < 0)
                 return r;
+        /* A devsieved that adopts the connection answers for them. */
+        fs_tree_set_stable_ids(&v->tree);
         r = make_skeleton(v);
         if (r < 0)
                 return r;

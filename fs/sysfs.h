@@ -40,6 +40,9 @@ struct sysfs_view_stats {
 /* The one FUSE connection every container's /sys skeleton is served from,
  * mounted at mountpoint. */
 int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
+/* The connection a previous devsieved mounted at mountpoint (fs_mux_adopt()). */
+int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
+                         struct fs_mux **ret);
 
 /* A new view in mux, bound at mountpoint (an existing empty directory) as a
  * shared mount, so that what is later mounted below it reaches the copies

@@ -138,3 +138,34 @@ bool path_is_dead(const char *path) {
         /* The attributes of a dead mount's root may still be cached. */
         return statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &stx) < 0 && errno == ENOTCONN;
 }
+
+const struct mount_entry *mount_table_top(const struct mount_table *t, const char *path) {
+        for (size_t i = t->n; i > 0; i--)
+                if (streq(t->entries[i - 1].mountpoint, path))
+                        return &t->entries[i - 1];
+        return NULL;
+}
+
+static bool is_below(const char *p, const char *dir) {
+        const char *rest = startswith(p, dir);
+
+        return rest && rest[0] == '/' && rest[1];
+}
+
+int mount_table_umount_below(const struct mount_table *t, const char *path) {
+        int n = 0, r = 0;
+
+        /* Listed in the order they were mounted: backwards, what is
+         * mounted on a mount goes before it. */
+        for (size_t i = t->n; i > 0; i--) {
+                const char *p = t->entries[i - 1].mountpoint;
+
+                if (!is_below(p, path))
+                        continue;
+                if (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) >= 0)
+                        n++;
+                else if (r == 0 && errno != EINVAL && errno != ENOENT)
+                        r = -errno;
+        }
+        return r < 0 ? r : n;
+}

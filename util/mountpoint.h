@@ -28,6 +28,14 @@ struct mount_table {
 int mount_table_read(pid_t pid, struct mount_table *ret);
 void mount_table_done(struct mount_table *t);
 
+/* The topmost mount at path (the last listed there), or NULL. */
+const struct mount_entry *mount_table_top(const struct mount_table *t, const char *path);
+/* Detaches every mount of t strictly below path, deepest first, by path
+ * (no stat of what is mounted: it may be a FUSE mount nobody answers
+ * yet). Returns how many went; the first error, if any, once all were
+ * tried. */
+int mount_table_umount_below(const struct mount_table *t, const char *path);
+
 /* Detaches (MNT_DETACH) every mount stacked at path, dead ones included;
  * returns how many went. */
 int umount_all_at(const char *path);

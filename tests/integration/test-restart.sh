@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# devsieved killed with SIGKILL and started again on the same runtime
-# directory: the container (ns-run, root = host 100000) stays registered
+# devsieved and its holder killed with SIGKILL and devsieved started again
+# on the same runtime directory (the holder's own case is test-holder.sh):
+# the container (ns-run, root = host 100000) stays registered
 # and attached, its dead /dev and /sys are covered with live views in its
 # own mount namespace, a device added while the daemon was down is there,
 # one removed meanwhile is gone, hot-plug after the restart arrives, and
@@ -67,11 +68,17 @@ READER=$!
 defer "kill $READER 2>/dev/null; wait $READER 2>/dev/null"
 wait_until "the reader to start" grep -q '^ok' "$TEST_TMPDIR/reader.log"
 
-# --- kill -9, change the world, start again ------------------------------
-log "kill -9 devsieved"
+# --- kill -9 of devsieved and its holder, change the world, start again --
+# Without the holder (holder.h) nothing keeps the connections: the views
+# die and the next devsieved repairs them. test-holder.sh has the holder.
+holder_pid() { ds status --json | jq -r .holder_pid; }
+HOLDER=$(holder_pid)
+[[ $HOLDER =~ ^[0-9]+$ ]] || fail "status names no holder: $HOLDER"
+log "kill -9 devsieved and its holder"
 killed_at=$(date +%s%N)
-kill -9 "$DAEMON_PID"
+kill -9 "$DAEMON_PID" "$HOLDER"
 wait "$DAEMON_PID" 2>/dev/null || true
+wait_until "the holder to be gone" sh -c "! kill -0 $HOLDER 2>/dev/null || grep -q '^State:.*Z' /proc/$HOLDER/status"
 in_container "$C1" ls /dev >/dev/null 2>&1 && fail "the container's /dev still answers with no daemon"
 
 # While down: a device added, one removed, a container's process gone.
@@ -123,9 +130,11 @@ for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
 done
 
 # --- again: the repaired views are repaired -----------------------------
-log "kill -9 devsieved again"
-kill -9 "$DAEMON_PID"
+log "kill -9 devsieved and its holder again"
+HOLDER=$(holder_pid)
+kill -9 "$DAEMON_PID" "$HOLDER"
 wait "$DAEMON_PID" 2>/dev/null || true
+wait_until "the holder to be gone" sh -c "! kill -0 $HOLDER 2>/dev/null || grep -q '^State:.*Z' /proc/$HOLDER/status"
 mv "$RT.log" "$RT.2.log"
 daemon_start "$RT"
 assert_exit 0 ds show c1 --json
@@ -178,7 +187,8 @@ assert_exit 0 ds upgrade
 assert_contains "$OUT" "(pid $DAEMON_PID) serves 1 container(s)" "devsieve upgrade"
 assert_eq "$DEVSIEVED" "$(readlink "/proc/$DAEMON_PID/exe")" "the binary devsieved runs after the upgrade"
 assert_exit 0 ds show c1 --json
-assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the upgrade"
+# The holder kept the connections across the exec: taken over, not repaired.
+assert_eq "attached adopted" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the upgrade"
 listing=$(in_container "$C1" ls /dev 2>&1) || fail "ls /dev in the container failed after the upgrade: $listing"
 assert_contains "$listing" "$after_abort" "the container's /dev after the upgrade"
 loop_attach AFTER_UPGRADE

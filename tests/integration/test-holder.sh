@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The holder keeps the views' connections while no devsieved runs: a runc
+# container (user-namespaced, root = host 100000) whose reader has its
+# current directory in /dev, a directory handle of /dev and an open /sys
+# uevent file, across `kill -9 devsieved` and a start on the same runtime
+# directory, then across `devsieve upgrade` to a rebuilt binary. The reader
+# never sees an error (its requests wait); the container is listed
+# attached with its views adopted; a device added while the daemon was
+# down appears, one removed meanwhile is gone (node and /sys), hot-plug
+# after the restart and after the upgrade arrives; nothing is stacked on
+# the host. For the record: the longest single pass of the reader (one
+# listing, one stat, one read of the uevent file) across the crash.
+source "$SOURCE_ROOT/tests/integration/lib.sh"
+
+command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
+command -v perl >/dev/null || skip "perl is not installed"
+for __v in DEVSIEVED LOOPCTL; do
+        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
+done
+
+# Only this test's loop devices: others attach theirs meanwhile.
+cat >"$TEST_TMPDIR/c.rules" <<RULES
+include "oci-default"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
+RULES
+RT=$TEST_TMPDIR/run
+# A copy that `devsieve upgrade` can replace with a "rebuilt" one.
+install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved"
+DEVSIEVED=$TEST_TMPDIR/devsieved
+defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
+daemon_start "$RT"
+ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
+status() { ds status --json | jq -r "$1"; }
+
+HOLDER=$(status .holder_pid)
+[[ $HOLDER =~ ^[0-9]+$ ]] || fail "status names no holder: $HOLDER"
+# Whatever happens, the holder goes (a clean stop tells it to).
+defer "kill -9 $HOLDER 2>/dev/null; true"
+ds create c --policy "$TEST_TMPDIR/c.rules" >/dev/null || fail "create failed"
+
+loop_attach EARLY
+early=${EARLY#/dev/}
+# Removed while the daemon is down: its number may then be another test
+# run's, so its cleanup runs only while it is still ours.
+OLD=$("$LOOPCTL" add) || fail "loopctl add failed"
+old=${OLD#/dev/}
+OLD_OURS=1
+defer 'if [[ -n $OLD_OURS ]]; then losetup -d "$OLD" 2>/dev/null; loop_remove "${old#loop}"; fi'
+truncate -s 1M "$TEST_TMPDIR/backing.old"
+losetup "$OLD" "$TEST_TMPDIR/backing.old" || fail "losetup $OLD failed"
+wait_until "$old in the view" test -b "$RT/containers/c/dev/$old"
+wait_until "$early in the view" test -b "$RT/containers/c/dev/$early"
+
+# The reader: per pass, a listing of its current directory (/dev), a
+# rewind and listing of a directory handle opened at start, a stat and a
+# read of a /sys uevent file opened at start; one line per pass: ok or
+# err, when it started and how long it took (ns).
+cat >"$TEST_TMPDIR/reader.pl" <<'PERL'
+use strict;
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+my $dev = shift;
+$| = 1;
+chdir "/dev" or die "chdir: $!";
+opendir(my $held, ".") or die "opendir: $!";
+open(my $u, "<", "/sys/devices/virtual/block/$dev/uevent") or die "open uevent: $!";
+while (1) {
+        my $t0 = clock_gettime(CLOCK_MONOTONIC);
+        my $err = "";
+        if (opendir(my $d, ".")) {
+                my @e = readdir($d);
+                $err = "listing lacks null" unless grep { $_ eq "null" } @e;
+                closedir($d);
+        } else {
+                $err = "opendir: $!";
+        }
+        rewinddir($held);
+        my @h = readdir($held);
+        $err ||= "held handle lacks null" unless grep { $_ eq "null" } @h;
+        $err ||= "stat null: $!" unless stat("null");
+        my $text;
+        sysseek($u, 0, 0);
+        my $n = sysread($u, $text, 4096);
+        $err ||= "read uevent: $!" unless defined $n && $text =~ /DEVNAME=/;
+        my $dt = clock_gettime(CLOCK_MONOTONIC) - $t0;
+        printf "%s %.0f %.0f %s\n", $err ? "err" : "ok", $t0 * 1e9, $dt * 1e9, $err;
+        select(undef, undef, undef, 0.01);
+}
+PERL
+
+bundle=$TEST_TMPDIR/bundle
+runc_bundle "$bundle" "$RT/containers/c" dev sys
+cp "$TEST_TMPDIR/reader.pl" "$bundle/rootfs/tmp/reader.pl"
+jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early" '
+        .process.terminal = false
+        | .process.args = ["perl", "/tmp/reader.pl", $early]
+        | .root.readonly = true
+        | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
+        | .mounts = [{"destination": "/dev", "type": "bind", "source": $dev, "options": ["rbind", "rw", "nosuid"]},
+                     {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
+        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
+                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
+' "$bundle/config.json" >"$bundle/config.json.new"
+mv "$bundle/config.json.new" "$bundle/config.json"
+chmod 0755 "$bundle" "$bundle/rootfs" "$bundle/rootfs/tmp"
+
+name=devsieve-holder-$$
+defer "runc delete -f $name 2>/dev/null; true"
+READER_LOG=$TEST_TMPDIR/reader.log
+(cd "$bundle" && timeout 60 runc create "$name" >"$READER_LOG" 2>"$TEST_TMPDIR/runc.err") ||
+        fail "runc create failed: $(cat "$TEST_TMPDIR/runc.err")"
+pid=$(runc state "$name" | jq -r .pid)
+ds attach c --pid "$pid" >/dev/null || fail "devsieve attach failed"
+runc start "$name" || fail "runc start failed"
+wait_until "the reader to answer" grep -q '^ok' "$READER_LOG"
+in_c() { runc exec "$name" "$@"; }
+passes() { grep -c '^ok' "$READER_LOG"; }
+reader_clean() {
+        ! grep -q '^err' "$READER_LOG" || fail "the reader saw an error: $(grep -m 3 '^err' "$READER_LOG")"
+        [[ "$(runc state "$name" | jq -r .status)" == running ]] ||
+                fail "the reader stopped: $(tail -n 3 "$READER_LOG"; cat "$TEST_TMPDIR/runc.err")"
+}
+
+# --- kill -9, change the world while down, start again ------------------
+log "kill -9 devsieved (holder $HOLDER keeps the connections)"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+loop_attach NEW
+new=${NEW#/dev/}
+losetup -d "$OLD"
+loop_remove "${old#loop}"
+OLD_OURS=
+before=$(passes)
+mv "$RT.log" "$RT.1.log"
+daemon_start "$RT"
+grep -q 'Adopted the views' "$RT.log" || fail "the connections were not adopted:"$'\n'"$(cat "$RT.log")"
+assert_eq "$HOLDER" "$(status .holder_pid)" "the holder after the restart"
+assert_exit 0 ds list --json
+assert_eq "c attached $pid adopted" "$(jq -r '.containers[] | "\(.name) \(.state) \(.pid) \(.views)"' <<<"$OUT")" \
+        "the container after the restart"
+wait_until "the reader to go on" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $before ]"
+reader_clean
+
+listing=$(in_c ls /dev) || fail "ls /dev in the container failed after the restart"
+assert_contains "$listing" "$new" "the container's /dev after the restart (added while down)"
+assert_not_contains "$listing" "$old" "the container's /dev after the restart (removed while down)"
+in_c test -b "/dev/$new" || fail "/dev/$new is not a block device in the container"
+sys=$(in_c ls /sys/class/block) || fail "ls /sys/class/block in the container failed"
+assert_contains "$sys" "$new" "the container's /sys/class/block after the restart"
+assert_not_contains "$sys" "$old" "the container's /sys/class/block after the restart"
+in_c test -e "/sys/devices/virtual/block/$old" && fail "/sys/devices/virtual/block/$old is still in the container"
+
+loop_attach LATE
+late=${LATE#/dev/}
+wait_until "$late in the container" in_c test -b "/dev/$late"
+wait_until "$late's /sys directory in the container" in_c test -e "/sys/class/block/$late/uevent"
+for p in "$RT/containers/c/dev" "$RT/containers/c/sys" "$RT/views/dev" "$RT/views/sys" \
+        "$RT/containers/c/sys/devices/virtual/block/$early"; do
+        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the restart"
+done
+reader_clean
+
+# --- devsieve upgrade to a rebuilt binary --------------------------------
+log "devsieve upgrade"
+install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved.new"
+mv -f "$TEST_TMPDIR/devsieved.new" "$DEVSIEVED"
+before=$(passes)
+assert_exit 0 ds upgrade
+assert_eq "$DEVSIEVED" "$(readlink "/proc/$DAEMON_PID/exe")" "the binary devsieved runs after the upgrade"
+assert_eq "true $HOLDER" "$(status '"\(.views_adopted) \(.holder_pid)"')" "adopted from the holder after the upgrade"
+wait_until "the reader to go on after the upgrade" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $before ]"
+loop_attach AFTER
+after=${AFTER#/dev/}
+wait_until "$after in the container after the upgrade" in_c test -b "/dev/$after"
+listing=$(in_c ls /dev) || fail "ls /dev in the container failed after the upgrade"
+assert_contains "$listing" "$late" "the container's /dev after the upgrade"
+for p in "$RT/containers/c/dev" "$RT/containers/c/sys" "$RT/views/dev" "$RT/views/sys"; do
+        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the upgrade"
+done
+reader_clean
+
+log "reader: $(passes) passes, none failed; longest pass $(awk '{ if ($3 > m) m = $3 } END { print int(m / 1e6) }' \
+        "$READER_LOG") ms (the daemon down, started, restored)"
+
+# --- a clean stop ends the holder ---------------------------------------
+runc kill "$name" KILL 2>/dev/null
+wait_until "the container to stop" sh -c "[ \"\$(runc state $name | jq -r .status)\" = stopped ]"
+runc delete -f "$name"
+ds destroy c >/dev/null || fail "destroy failed"
+kill "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "devsieved did not stop cleanly"
+wait_until "the holder to end at the stop" sh -c "! kill -0 $HOLDER 2>/dev/null || grep -q '^State:.*Z' /proc/$HOLDER/status"
+assert_eq 0 "$(awk -v p="$RT/" 'index($5, p) == 1' /proc/self/mountinfo | wc -l)" "mounts below the runtime directory after the stop"
