@@ -21,6 +21,7 @@
 #include "mountpoint.h"
 #include "reconnect.h"
 #include "restore.h"
+#include "state.h"
 #include "fs/mux.h"
 #include "registry.h"
 #include "relay.h"
@@ -155,6 +156,19 @@ static void dispatch_dev_deltas(struct container *c, const struct delta *deltas,
  * that a container hears of a device only once its node, /sys entry and
  * udev data exist (and of its removal once they are gone); the device
  * cgroup's denials come last, once the node is gone. */
+/* For the next devsieved's relay of what changed while none ran. */
+static void save_visible(struct daemon_container *dc, const struct delta *deltas, size_t n) {
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                if (deltas[i].kind != DELTA_CHANGED) {
+                        r = state_save_visible(dc);
+                        if (r < 0)
+                                log_warning_errno(r, "%s: failed to save what it sees: %m", dc->container->name);
+                        return;
+                }
+}
+
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct daemon_container *dc = daemon_container_of(c);
         struct daemon *d = userdata;
@@ -184,6 +198,7 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
         if (dc->relay)
                 relay_apply(dc->relay, deltas, n);
         cgroup_deltas(dc, deltas, n, false);
+        save_visible(dc, deltas, n);
 }
 
 /* Host devices no container sees still matter to the /sys views: one

@@ -11,7 +11,9 @@
 #include "registry.h"
 #include "repair.h"
 #include "restore.h"
+#include "relay.h"
 #include "state.h"
+#include "strv.h"
 
 static void clear_mounts(const char *dir, const char *const *names, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -49,7 +51,8 @@ static void clear_view_mounts(const char *dir, struct adoption a) {
 void daemon_clean_container_dir(const char *dir) {
         /* The udev database is a tmpfs of its own. */
         static const char *const mounts[] = { "dev", "sys", "proc", "udev" };
-        static const char *const files[] = { "uevent.sock", "udev.sock", STATE_FILE, "." STATE_FILE ".tmp" };
+        static const char *const files[] = { "uevent.sock", "udev.sock", STATE_FILE, "." STATE_FILE ".tmp", VISIBLE_FILE,
+                                             "." VISIBLE_FILE ".tmp" };
 
         clear_mounts(dir, mounts, ELEMENTSOF(mounts));
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -153,10 +156,80 @@ static void repair_views(struct daemon_container *dc, const struct saved_contain
         }
 }
 
+struct seen_list {
+        struct saved_visible *v;
+        size_t n;
+};
+
+static void seen_list_done(struct seen_list *l) {
+        if (l->v)
+                saved_visible_free(l->v, l->n);
+}
+
+static const struct saved_visible *find_saved(const struct saved_visible *v, size_t n, const char *devpath) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(v[i].devpath, devpath))
+                        return &v[i];
+        return NULL;
+}
+
+/* A device gone while no daemon ran: its "remove", from what was saved. */
+static void relay_gone(struct daemon_container *dc, const struct saved_visible *v) {
+        _cleanup_strv_free_ char **props = NULL;
+        int r;
+
+        r = strv_copy(v->properties, &props);
+        if (r >= 0)
+                r = strv_env_set(&props, "ACTION", "remove");
+        if (r >= 0 && v->node)
+                r = strv_env_set(&props, "DEVNAME", v->node);
+        else if (r >= 0)
+                strv_env_unset(props, "DEVNAME");
+        if (r >= 0)
+                r = relay_inject(dc->relay, TAKE_PTR(props));
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to relay the removal of %s: %m", dc->container->name, v->devpath);
+}
+
+/* What changed for the container while no daemon ran, told as the host
+ * would have: "add" for what it sees now and did not, "remove" for what
+ * it saw and does not. From RUNTIME/containers/NAME/visible.json. */
+static void relay_changes(struct daemon_container *dc, const struct saved_visible *saved, size_t n) {
+        struct visible_device *v, *tmp;
+        unsigned added = 0, removed = 0;
+
+        if (!dc->relay || !saved)
+                return;
+        HASH_ITER(hh, dc->container->visible, v, tmp)
+                if (!find_saved(saved, n, v->device->devpath)) {
+                        struct delta delta = { .kind = DELTA_VISIBLE, .device = v->device, .new = v };
+
+                        relay_apply(dc->relay, &delta, 1);
+                        added++;
+                }
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+
+                HASH_ITER(hh, dc->container->visible, v, tmp)
+                        if (streq(v->device->devpath, saved[i].devpath)) {
+                                seen = true;
+                                break;
+                        }
+                if (!seen) {
+                        relay_gone(dc, &saved[i]);
+                        removed++;
+                }
+        }
+        if (added + removed > 0)
+                log_info("%s: relayed %u add and %u remove event(s) for the time devsieved was down.",
+                         dc->container->name, added, removed);
+}
+
 static int restore_one(struct daemon *d, const char *dir) {
         _cleanup_(saved_container_done) struct saved_container s = {};
         _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
         _cleanup_free_ char *error = NULL;
+        _cleanup_(seen_list_done) struct seen_list seen = {};
         struct daemon_container *dc;
         struct adoption a;
         int r;
@@ -173,6 +246,11 @@ static int restore_one(struct daemon *d, const char *dir) {
                 log_info("%s: its process %d is gone; cleaned up.", s.name, (int) s.pid);
                 return -ESRCH;
         }
+        /* Before the views are filled: that rewrites it. */
+        r = state_load_visible(dir, &seen.v, &seen.n);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "%s: cannot read what it saw before (%s/" VISIBLE_FILE "): %m; nothing is "
+                                     "relayed for the time devsieved was down.", s.name, dir);
         a = adopt_slots(d, dir, &s);
         /* A leftover mount must not be stacked on; an adopted view stays. */
         clear_view_mounts(dir, a);
@@ -191,6 +269,7 @@ static int restore_one(struct daemon *d, const char *dir) {
                 return -ESRCH;
         }
         restore_overrides(d, dc, &s);
+        relay_changes(dc, seen.v, seen.n);
         if (dc->pid > 0)
                 repair_views(dc, &s, a);
         daemon_save_container(d, dc);

@@ -11,6 +11,7 @@
 #include "fs/devfs.h"
 #include "fs/sysfs.h"
 #include "state.h"
+#include "strv.h"
 
 #define STATE_VERSION 1
 
@@ -295,5 +296,97 @@ int state_load(const char *dir, struct saved_container *ret, char **ret_error) {
                 return r;
         *ret = s;
         s = (struct saved_container){};
+        return 0;
+}
+
+static json_t *visible_json(const struct visible_device *v) {
+        _cleanup_(json_decrefp) json_t *props = json_array();
+
+        if (!props)
+                return NULL;
+        STRV_FOREACH(p, v->device->properties)
+                if (json_array_append_new(props, json_string(*p)) < 0)
+                        return NULL;
+        return json_pack("{s:s, s:o, s:O}", "devpath", v->device->devpath, "node",
+                         v->node ? json_string(v->node) : json_null(), "properties", props);
+}
+
+int state_save_visible(const struct daemon_container *dc) {
+        _cleanup_(json_decrefp) json_t *list = json_array();
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        struct visible_device *v, *vtmp;
+
+        if (!list)
+                return -ENOMEM;
+        HASH_ITER(hh, dc->container->visible, v, vtmp)
+                if (json_array_append_new(list, visible_json(v)) < 0)
+                        return -ENOMEM;
+        if (asprintf(&path, "%s/" VISIBLE_FILE, dc->dir) < 0 || asprintf(&tmp, "%s/." VISIBLE_FILE ".tmp", dc->dir) < 0)
+                return -ENOMEM;
+        if (json_dump_file(list, tmp, JSON_COMPACT) < 0) {
+                (void) unlink(tmp);
+                return -EIO;
+        }
+        if (rename(tmp, path) < 0) {
+                int r = -errno;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+void saved_visible_free(struct saved_visible *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].devpath);
+                free(v[i].node);
+                strv_free(v[i].properties);
+        }
+        free(v);
+}
+
+static int parse_visible(json_t *j, struct saved_visible *ret) {
+        json_t *devpath = json_object_get(j, "devpath"), *node = json_object_get(j, "node");
+        json_t *props = json_object_get(j, "properties"), *p;
+        size_t i;
+
+        if (!json_is_string(devpath) || !(json_is_null(node) || json_is_string(node)) || !json_is_array(props))
+                return -EBADMSG;
+        ret->devpath = strdup(json_string_value(devpath));
+        ret->node = json_is_string(node) ? strdup(json_string_value(node)) : NULL;
+        if (!ret->devpath || (json_is_string(node) && !ret->node))
+                return -ENOMEM;
+        json_array_foreach(props, i, p)
+                if (!json_is_string(p) || strv_extend(&ret->properties, json_string_value(p)) < 0)
+                        return json_is_string(p) ? -ENOMEM : -EBADMSG;
+        return 0;
+}
+
+int state_load_visible(const char *dir, struct saved_visible **ret, size_t *ret_n) {
+        _cleanup_(json_decrefp) json_t *list = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct saved_visible *v;
+        json_t *item;
+        size_t i;
+        int r;
+
+        if (asprintf(&path, "%s/" VISIBLE_FILE, dir) < 0)
+                return -ENOMEM;
+        list = json_load_file(path, 0, NULL);
+        if (!list)
+                return access(path, F_OK) < 0 && errno == ENOENT ? -ENOENT : -EBADMSG;
+        if (!json_is_array(list))
+                return -EBADMSG;
+        v = calloc(json_array_size(list) ?: 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        json_array_foreach(list, i, item) {
+                r = parse_visible(item, &v[i]);
+                if (r < 0) {
+                        saved_visible_free(v, i + 1);
+                        return r;
+                }
+        }
+        *ret = v;
+        *ret_n = json_array_size(list);
         return 0;
 }

@@ -51,3 +51,21 @@ void state_remove(const struct daemon_container *dc);
 /* The start time of pid in clock ticks after boot (/proc/PID/stat field
  * 22); -ESRCH when there is no such process. */
 int process_start_time(pid_t pid, uint64_t *ret);
+
+/* What a container saw, for the next devsieved to tell it what changed
+ * while no daemon ran: RUNTIME/containers/NAME/visible.json, rewritten
+ * (temp file + rename) after each batch of deltas that shows or hides a
+ * device. Each device by devpath, with its node in the container and the
+ * host's properties (enough for a "remove" event once it is gone). */
+#define VISIBLE_FILE "visible.json"
+
+struct saved_visible {
+        char *devpath;
+        char *node;        /* relative to /dev, or NULL */
+        char **properties; /* KEY=VALUE */
+};
+
+int state_save_visible(const struct daemon_container *dc);
+/* -ENOENT without a file. */
+int state_load_visible(const char *dir, struct saved_visible **ret, size_t *ret_n);
+void saved_visible_free(struct saved_visible *v, size_t n);

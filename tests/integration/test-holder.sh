@@ -8,7 +8,8 @@
 # directory, then across `devsieve upgrade` to a rebuilt binary. The reader
 # never sees an error (its requests wait); the container is listed
 # attached with its views adopted; a device added while the daemon was
-# down appears, one removed meanwhile is gone (node and /sys), hot-plug
+# down appears, one removed meanwhile is gone (node and /sys), both are
+# relayed to a listener in the container (add, remove), hot-plug
 # after the restart and after the upgrade arrives; nothing is stacked on
 # the host. For the record: the longest single pass of the reader (one
 # listing, one stat, one read of the uevent file) across the crash.
@@ -16,7 +17,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 command -v perl >/dev/null || skip "perl is not installed"
-for __v in DEVSIEVED LOOPCTL; do
+for __v in DEVSIEVED LOOPCTL UEVENT_LISTEN; do
         [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
 done
 
@@ -92,6 +93,7 @@ PERL
 bundle=$TEST_TMPDIR/bundle
 runc_bundle "$bundle" "$RT/containers/c" dev sys
 cp "$TEST_TMPDIR/reader.pl" "$bundle/rootfs/tmp/reader.pl"
+cp "$UEVENT_LISTEN" "$bundle/rootfs/tmp/uevent-listen"
 jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early" '
         .process.terminal = false
         | .process.args = ["perl", "/tmp/reader.pl", $early]
@@ -118,6 +120,12 @@ ds attach c --pid "$pid" >/dev/null || fail "devsieve attach failed"
 runc start "$name" || fail "runc start failed"
 wait_until "the reader to answer" grep -q '^ok' "$READER_LOG"
 in_c() { runc exec "$name" "$@"; }
+# A uevent listener in the container's network namespace (the relay's
+# netlink mode): what devsieved tells it about devices.
+runc exec -d "$name" sh -c '/tmp/uevent-listen --timeout 300 --ready /dev/shm/ready >/dev/shm/events 2>&1' \
+        </dev/null >/dev/null 2>&1 || fail "cannot start the listener in the container"
+wait_until "the listener in the container" in_c test -e /dev/shm/ready
+events() { in_c cat /dev/shm/events; }
 passes() { grep -c '^ok' "$READER_LOG"; }
 reader_clean() {
         ! grep -q '^err' "$READER_LOG" || fail "the reader saw an error: $(grep -m 3 '^err' "$READER_LOG")"
@@ -153,6 +161,9 @@ sys=$(in_c ls /sys/class/block) || fail "ls /sys/class/block in the container fa
 assert_contains "$sys" "$new" "the container's /sys/class/block after the restart"
 assert_not_contains "$sys" "$old" "the container's /sys/class/block after the restart"
 in_c test -e "/sys/devices/virtual/block/$old" && fail "/sys/devices/virtual/block/$old is still in the container"
+# What changed while the daemon was down is relayed once it is back.
+wait_until "a relayed add of $new" sh -c "runc exec $name cat /dev/shm/events | grep -q '^add /devices/virtual/block/$new '"
+wait_until "a relayed remove of $old" sh -c "runc exec $name cat /dev/shm/events | grep -q '^remove /devices/virtual/block/$old '"
 
 loop_attach LATE
 late=${LATE#/dev/}
