@@ -422,12 +422,38 @@ static int setup_devices(struct daemon *d, const struct daemon_options *o) {
 
 /* One mount for every container's /proc files: a session per container
  * would cost a pthread key each (docs/procfs-view.md). */
+/* The previous devsieved's /proc connection, from the holder, if it is
+ * still the one mounted at path. 1 when adopted. */
+static int adopt_procfs(struct daemon *d, const char *path) {
+        _cleanup_(mount_table_done) struct mount_table t = {};
+        _cleanup_close_ int fd = -EBADF;
+        char conn[32];
+        uint64_t next;
+        int r;
+
+        if (!d->holder || holder_take(d->holder, "proc", &fd, conn, &next) < 0)
+                return 0;
+        r = mount_table_read(0, &t);
+        if (r < 0 || !mounted_there(&t, path, conn))
+                return 0;
+        r = procfs_adopt(d->fuse, path, TAKE_FD(fd), next, &d->procfs);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to adopt the /proc view's connection: %m; mounting a new one."), 0;
+        strcpy(d->proc_connection, conn);
+        d->procfs_adopted = true;
+        log_info("Adopted the /proc view's connection %s from the holder.", conn);
+        return 1;
+}
+
 static int setup_procfs(struct daemon *d) {
         _cleanup_free_ char *path = NULL;
         int r;
 
         if (asprintf(&path, "%s/proc-fs", d->runtime_dir) < 0)
                 return -ENOMEM;
+        r = adopt_procfs(d, path);
+        if (r != 0)
+                return r;
         /* A daemon that died left its mount behind, its connection gone
          * (a stat may still answer from the kernel's cache, a mkdir says
          * EROFS): nothing can be done below it until it is detached. */
@@ -445,6 +471,12 @@ static int setup_procfs(struct daemon *d) {
         r = connection_name(path, d->proc_connection, sizeof(d->proc_connection));
         if (r < 0)
                 return log_error_errno(r, "Failed to stat the /proc view's connection at %s: %m", path);
+        if (d->holder) {
+                r = holder_keep(d->holder, "proc", procfs_fd(d->procfs), d->proc_connection,
+                                procfs_next_number(d->procfs));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to hand the /proc view's connection to the holder: %m");
+        }
         return 0;
 }
 
@@ -453,8 +485,16 @@ static int setup_procfs(struct daemon *d) {
 static void finish_adoption(struct daemon *d) {
         int r = 0;
 
-        if (!d->views_adopted)
+        if (d->procfs_adopted)
+                RET_GATHER(r, procfs_adopted(d->procfs));
+        if (d->holder)
+                (void) holder_set_slot(d->holder, "proc", procfs_next_number(d->procfs));
+        if (!d->views_adopted) {
+                if (r < 0)
+                        log_warning_errno(r, "Failed to have the kernel send the requests of the previous "
+                                             "devsieved again (FUSE_NOTIFY_RESEND needs Linux 6.9): %m.");
                 return;
+        }
         RET_GATHER(r, fs_mux_adopted(d->dev_mux));
         RET_GATHER(r, fs_mux_adopted(d->sys_mux));
         if (r < 0)

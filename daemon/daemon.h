@@ -103,6 +103,7 @@ struct daemon {
         /* The connections are a previous devsieved's, taken from the
          * holder: restore adopts each container's views where they are. */
         bool views_adopted;
+        bool procfs_adopted; /* the same for the /proc view's connection */
         /* During restore of adopted views: the mounts as they were at
          * start (a stat of an adopted view would wait for this daemon). */
         const struct mount_table *restore_mounts;

@@ -350,6 +350,16 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
         return 0;
 }
 
+/* The next devsieved must not give a slot this one gave (the kernel may
+ * still hold inodes of a destroyed view). */
+static void note_slots(struct daemon *d) {
+        if (d->holder) {
+                (void) holder_set_slot(d->holder, "dev", fs_mux_next_slot(d->dev_mux));
+                (void) holder_set_slot(d->holder, "sys", fs_mux_next_slot(d->sys_mux));
+                (void) holder_set_slot(d->holder, "proc", procfs_next_number(d->procfs));
+        }
+}
+
 /* The container's /run/udev, filled by the deltas that follow. */
 static int serve_udev_db(struct daemon_container *dc) {
         _cleanup_free_ char *path = NULL;
@@ -368,11 +378,17 @@ static int serve_udev_db(struct daemon_container *dc) {
  * DIR/proc: read-only, and no path from it reaches another container's. */
 static int serve_proc(struct daemon *d, struct daemon_container *dc) {
         _cleanup_free_ char *source = NULL, *target = NULL;
+
+        bool adopted = procfs_adopting_number(d->procfs);
         int r;
 
         r = procfs_add_container(d->procfs, dc->container->name, &dc->proc);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to add it to the /proc view: %m", dc->container->name);
+        note_slots(d);
+        /* The previous devsieved's bind is in place (restore.c). */
+        if (adopted)
+                return 0;
         if (asprintf(&source, "%s/proc-fs/%s", d->runtime_dir, dc->container->name) < 0 ||
             asprintf(&target, "%s/proc", dc->dir) < 0)
                 return -ENOMEM;
@@ -423,15 +439,6 @@ static int view_mountpoint(struct daemon_container *dc, const char *name, char *
                 return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, path);
         *ret = TAKE_PTR(path);
         return 0;
-}
-
-/* The next devsieved must not give a slot this one gave (the kernel may
- * still hold inodes of a destroyed view). */
-static void note_slots(struct daemon *d) {
-        if (d->holder) {
-                (void) holder_set_slot(d->holder, "dev", fs_mux_next_slot(d->dev_mux));
-                (void) holder_set_slot(d->holder, "sys", fs_mux_next_slot(d->sys_mux));
-        }
 }
 
 /* An adopted view (fs_mux_adopt_slot()) is bound there already, and a

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "fs/mux.h"
+#include "fs/procfs.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "registry.h"
@@ -31,7 +32,7 @@ static void clear_mounts(const char *dir, const char *const *names, size_t n) {
 
 /* Which of a container's views were adopted where they are. */
 struct adoption {
-        bool dev, sys;
+        bool dev, sys, proc;
 };
 
 /* Before a restored container's views are made (the udev database's tmpfs
@@ -44,7 +45,8 @@ static void clear_view_mounts(const char *dir, struct adoption a) {
                 views[n++] = "dev";
         if (!a.sys)
                 views[n++] = "sys";
-        views[n++] = "proc";
+        if (!a.proc)
+                views[n++] = "proc";
         clear_mounts(dir, views, n);
 }
 
@@ -110,6 +112,20 @@ static bool adoptable(const struct daemon *d, const char *dir, const char *name,
         return errno == 0 && *end == '\0' && *ret_slot > 0;
 }
 
+/* The same for DIR/proc: a bind of the container's directory ("/NAME")
+ * of the adopted /proc connection. */
+static bool proc_adoptable(const struct daemon *d, const char *dir, const struct saved_container *s) {
+        _cleanup_free_ char *path = NULL, *root = NULL;
+        const struct mount_entry *e;
+
+        if (!d->restore_mounts || !d->procfs_adopted || !s->proc_number || !streq(s->proc_connection, d->proc_connection))
+                return false;
+        if (asprintf(&path, "%s/proc", dir) < 0 || asprintf(&root, "/%s", s->name) < 0)
+                return false;
+        e = mount_table_top(d->restore_mounts, path);
+        return e && streq(e->devnum, d->proc_connection) && streq(e->root, root);
+}
+
 static struct adoption adopt_slots(struct daemon *d, const char *dir, const struct saved_container *s) {
         struct adoption a = {};
         uint64_t slot;
@@ -118,6 +134,8 @@ static struct adoption adopt_slots(struct daemon *d, const char *dir, const stru
                 fs_mux_adopt_slot(d->dev_mux, slot);
         if ((a.sys = adoptable(d, dir, "sys", s->sys_connection, s->sys_root, d->sys_connection, &slot)))
                 fs_mux_adopt_slot(d->sys_mux, slot);
+        if ((a.proc = proc_adoptable(d, dir, s)))
+                procfs_adopt_number(d->procfs, s->proc_number);
         return a;
 }
 
@@ -258,9 +276,10 @@ static int restore_one(struct daemon *d, const char *dir) {
         /* Unused when it failed before its views were made. */
         fs_mux_adopt_slot(d->dev_mux, 0);
         fs_mux_adopt_slot(d->sys_mux, 0);
+        procfs_adopt_number(d->procfs, 0);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to restore it (policy %s): %m", s.name, s.policy_source);
-        if (a.dev || a.sys)
+        if (a.dev || a.sys || a.proc)
                 dc->views = VIEWS_ADOPTED;
         /* Between the check and the pidfd the pid could have been reused. */
         if (s.pid > 0 && !process_alive(&s)) {
@@ -290,7 +309,7 @@ void daemon_restore(struct daemon *d) {
                 return;
         }
         /* Read once: a stat of an adopted view would wait for this daemon. */
-        if (d->views_adopted) {
+        if (d->views_adopted || d->procfs_adopted) {
                 r = mount_table_read(0, &mounts);
                 if (r < 0)
                         log_warning_errno(r, "Failed to read the mount table: %m; the containers' views are made "

@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "policy/adapters/policy-json.h"
 #include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "state.h"
 #include "strv.h"
@@ -128,7 +129,9 @@ static json_t *state_json(struct daemon *d, const struct daemon_container *dc) {
             policy_json_set(o, "device_cgroup", json_boolean(dc->device_cgroup)) < 0 ||
             policy_json_set(o, "overrides", overrides_json(d, c)) < 0 ||
             (dc->dev && policy_json_set(o, "dev_view", view_json(d->dev_connection, devfs_get_slot(dc->dev))) < 0) ||
-            (dc->sys && policy_json_set(o, "sys_view", view_json(d->sys_connection, sysfs_view_get_slot(dc->sys))) < 0))
+            (dc->sys && policy_json_set(o, "sys_view", view_json(d->sys_connection, sysfs_view_get_slot(dc->sys))) < 0) ||
+            (dc->proc && policy_json_set(o, "proc_view", json_pack("{s:s, s:I}", "connection", d->proc_connection, "number",
+                                                                   (json_int_t) procfs_container_number(dc->proc))) < 0))
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -222,6 +225,22 @@ static int parse_view(json_t *o, const char *key, char connection[32], char root
         return 0;
 }
 
+/* Optional, as the other views. */
+static int parse_proc_view(json_t *o, struct saved_container *s) {
+        json_t *v = json_object_get(o, "proc_view"), *c, *n;
+
+        if (!v)
+                return 0;
+        c = json_object_get(v, "connection");
+        n = json_object_get(v, "number");
+        if (!json_is_string(c) || strlen(json_string_value(c)) >= sizeof(s->proc_connection) || !json_is_integer(n) ||
+            json_integer_value(n) <= 0)
+                return -EBADMSG;
+        strcpy(s->proc_connection, json_string_value(c));
+        s->proc_number = (uint64_t) json_integer_value(n);
+        return 0;
+}
+
 static int parse_state(json_t *o, struct saved_container *s, const char **ret_what) {
         json_t *name = json_object_get(o, "name"), *policy = json_object_get(o, "policy");
         json_t *relay = json_object_get(o, "relay"), *pid = json_object_get(o, "pid");
@@ -250,6 +269,9 @@ static int parse_state(json_t *o, struct saved_container *s, const char **ret_wh
         *ret_what = "dev_view or sys_view";
         if (parse_view(o, "dev_view", s->dev_connection, s->dev_root) < 0 ||
             parse_view(o, "sys_view", s->sys_connection, s->sys_root) < 0)
+                return -EBADMSG;
+        *ret_what = "proc_view";
+        if (parse_proc_view(o, s) < 0)
                 return -EBADMSG;
         *ret_what = "overrides";
         if (!json_is_array(overrides))

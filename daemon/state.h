@@ -34,6 +34,10 @@ struct saved_container {
         /* Which mounts were its views: the connection ("MAJ:MIN") and the
          * bind's root ("/SLOT"), as mountinfo shows them. */
         char dev_connection[32], dev_root[32], sys_connection[32], sys_root[32];
+        /* Its directory of the /proc view: the connection and its number
+         * there (the high bits of its inode numbers). */
+        char proc_connection[32];
+        uint64_t proc_number;
         struct saved_override *overrides;
         size_t n_overrides;
 };

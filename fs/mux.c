@@ -573,7 +573,9 @@ struct fs_mux *fs_mux_free(struct fs_mux *m) {
                 HASH_DEL(m->slots, s);
                 free(s);
         }
+        /* No request comes any more: what the kernel never released. */
         HASH_ITER(hh, m->fhs, f, ftmp) {
+                fs_dir_handle_free(f->replacement ?: f->fh);
                 HASH_DEL(m->fhs, f);
                 free(f);
         }

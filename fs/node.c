@@ -354,6 +354,14 @@ uint64_t fs_dir_handle_new(void) {
         return (uintptr_t) calloc(1, sizeof(struct fs_dir_handle));
 }
 
+void fs_dir_handle_free(uint64_t fh) {
+        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fh;
+
+        if (h)
+                fs_dir_snapshot_free(h->snapshot);
+        free(h);
+}
+
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
         struct fs_dir_handle *h = calloc(1, sizeof(*h));
 

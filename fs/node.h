@@ -130,6 +130,9 @@ struct fs_dir_budget {
 /* A handle as fs_dir_open() makes, without a reply (0 without memory):
  * for a handle the kernel holds of a previous daemon (fs/mux.h). */
 uint64_t fs_dir_handle_new(void);
+/* A handle the kernel will never release (its connection is gone): freed
+ * without touching the view whose listing it counted. */
+void fs_dir_handle_free(uint64_t fh);
 /* Replies to OPENDIR; the caller has checked that ino is a directory. */
 void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
 /* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for

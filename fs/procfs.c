@@ -78,12 +78,27 @@ struct procfs_container {
         UT_hash_handle hh_number; /* by number */
 };
 
+/* An adopted connection's handles (procfs_adopt()): this process's own,
+ * and those of the previous daemon opened again here. */
+struct procfs_fh {
+        uint64_t fh;
+        uint64_t replacement; /* ours for an old one; 0 for our own */
+        bool dir;             /* a listing (fs_dir_snapshot), else a procfs_handle */
+        UT_hash_handle hh;
+};
+
 struct procfs {
         pthread_mutex_t lock; /* containers (both tables) and everything in them */
         struct procfs_container *by_name;
         struct procfs_container *by_number;
         uint64_t next_number;
+        uint64_t adopt_number; /* procfs_adopt_number(): what the next container gets */
         struct fs_session *session;
+        /* Adopted: until procfs_adopted() others' requests are put off. */
+        bool adopting;
+        pid_t own_pid;
+        pthread_rwlock_t fh_lock; /* written across an OPEN/OPENDIR: a READ never overtakes it */
+        struct procfs_fh *fhs;
 };
 
 /* An open file: the text as it was at open, or a PCI device's
@@ -193,8 +208,20 @@ int procfs_add_container(struct procfs *p, const char *name, struct procfs_conta
         c->procfs = p;
         pthread_mutex_lock(&p->lock);
         HASH_FIND_STR(p->by_name, name, existing);
+        if (!existing && p->adopt_number) {
+                struct procfs_container *taken;
+
+                HASH_FIND(hh_number, p->by_number, &p->adopt_number, sizeof(p->adopt_number), taken);
+                if (!taken) {
+                        /* The previous daemon's directory, bound where it was. */
+                        c->number = p->adopt_number;
+                        p->next_number = MAX(p->next_number, c->number + 1);
+                }
+        }
+        p->adopt_number = 0;
         if (!existing) {
-                c->number = p->next_number++;
+                if (!c->number)
+                        c->number = p->next_number++;
                 HASH_ADD_KEYPTR(hh, p->by_name, c->name, strlen(c->name), c);
                 HASH_ADD(hh_number, p->by_number, number, sizeof(c->number), c);
         }
@@ -785,6 +812,194 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_err(req, 0);
 }
 
+/* --- An adopted connection ---------------------------------------------- */
+
+/* Until procfs_adopted(): a request of another process is dropped without
+ * an answer (the kernel sends it again then); the daemon's own are served. */
+static bool put_off(struct procfs *p, fuse_req_t req) {
+        if (!__atomic_load_n(&p->adopting, __ATOMIC_ACQUIRE) || fuse_req_ctx(req)->pid == p->own_pid)
+                return false;
+        fuse_reply_none(req);
+        return true;
+}
+
+static struct procfs_fh *find_fh(struct procfs *p, uint64_t fh) {
+        struct procfs_fh *f;
+
+        HASH_FIND(hh, p->fhs, &fh, sizeof(fh), f);
+        return f;
+}
+
+/* Without memory the handle is taken for an old one later and opened
+ * again: text taken anew, never another file's. */
+static void add_fh(struct procfs *p, uint64_t fh, uint64_t replacement, bool dir) {
+        struct procfs_fh *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                return;
+        f->fh = fh;
+        f->replacement = replacement;
+        f->dir = dir;
+        HASH_ADD(hh, p->fhs, fh, sizeof(f->fh), f);
+}
+
+/* At RELEASE: the handle of ours to free (0: nothing). */
+static uint64_t drop_fh(struct procfs *p, uint64_t fh) {
+        struct procfs_fh *f;
+        uint64_t h = 0;
+
+        pthread_rwlock_wrlock(&p->fh_lock);
+        f = find_fh(p, fh);
+        if (f) {
+                h = f->replacement ?: f->fh;
+                HASH_DEL(p->fhs, f);
+                free(f);
+        }
+        pthread_rwlock_unlock(&p->fh_lock);
+        return h;
+}
+
+static int reopen_dir(struct procfs *p, fuse_ino_t ino, uint64_t *ret) {
+        struct fs_dir_snapshot *s = NULL;
+        int r;
+
+        pthread_mutex_lock(&p->lock);
+        r = dir_snapshot(p, ino, &s);
+        pthread_mutex_unlock(&p->lock);
+        if (r >= 0)
+                *ret = (uintptr_t) s;
+        return r;
+}
+
+static int reopen_file(struct procfs *p, fuse_ino_t ino, uint64_t *ret) {
+        _cleanup_(procfs_handle_freep) struct procfs_handle *h = calloc(1, sizeof(*h));
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        h->fd = -EBADF;
+        r = open_handle(p, ino, h);
+        if (r >= 0)
+                *ret = (uintptr_t) TAKE_PTR(h);
+        return r;
+}
+
+/* A handle of ours for fi->fh: itself, or for one of the previous
+ * daemon's a new one (made by reopen at its first use, kept for the
+ * next); 0 with *ret_error when none can be made. */
+static uint64_t own_fh(struct procfs *p, fuse_ino_t ino, uint64_t fh, bool dir, int *ret_error) {
+        struct procfs_fh *f;
+        uint64_t h = 0;
+
+        pthread_rwlock_rdlock(&p->fh_lock);
+        f = find_fh(p, fh);
+        if (f)
+                h = f->replacement ?: f->fh;
+        pthread_rwlock_unlock(&p->fh_lock);
+        if (h)
+                return h;
+        pthread_rwlock_wrlock(&p->fh_lock);
+        f = find_fh(p, fh);
+        if (f)
+                h = f->replacement ?: f->fh;
+        else {
+                *ret_error = dir ? reopen_dir(p, ino, &h) : reopen_file(p, ino, &h);
+                if (*ret_error >= 0)
+                        add_fh(p, fh, h, dir);
+        }
+        pthread_rwlock_unlock(&p->fh_lock);
+        return h;
+}
+
+static void ad_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        if (!put_off(procfs_of(req), req))
+                op_lookup(req, parent, name);
+}
+
+static void ad_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_getattr(req, ino, fi);
+}
+
+/* The kernel may send a READ of the handle as soon as it has the reply:
+ * it waits until the handle is known. */
+static void ad_open_any(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, bool dir,
+                        void (*op)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)) {
+        struct procfs *p = procfs_of(req);
+
+        if (put_off(p, req))
+                return;
+        fi->fh = 0;
+        pthread_rwlock_wrlock(&p->fh_lock);
+        op(req, ino, fi);
+        if (fi->fh && !find_fh(p, fi->fh))
+                add_fh(p, fi->fh, 0, dir);
+        pthread_rwlock_unlock(&p->fh_lock);
+}
+
+static void ad_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        ad_open_any(req, ino, fi, true, op_opendir);
+}
+
+static void ad_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        ad_open_any(req, ino, fi, false, op_open);
+}
+
+static void ad_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        struct procfs *p = procfs_of(req);
+        int r = 0;
+
+        if (put_off(p, req))
+                return;
+        fi->fh = own_fh(p, ino, fi->fh, true, &r);
+        if (!fi->fh) {
+                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
+                return;
+        }
+        op_readdir(req, ino, size, offset, fi);
+}
+
+static void ad_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        struct procfs *p = procfs_of(req);
+        int r = 0;
+
+        if (put_off(p, req))
+                return;
+        fi->fh = own_fh(p, ino, fi->fh, false, &r);
+        if (!fi->fh) {
+                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
+                return;
+        }
+        op_read(req, ino, size, offset, fi);
+}
+
+static void ad_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        fi->fh = drop_fh(procfs_of(req), fi->fh);
+        if (fi->fh)
+                op_releasedir(req, ino, fi);
+        else
+                fuse_reply_err(req, 0);
+}
+
+static void ad_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        fi->fh = drop_fh(procfs_of(req), fi->fh);
+        if (fi->fh)
+                op_release(req, ino, fi);
+        else
+                fuse_reply_err(req, 0);
+}
+
+static const struct fuse_lowlevel_ops adopted_ops = {
+        .lookup = ad_lookup,
+        .getattr = ad_getattr,
+        .opendir = ad_opendir,
+        .readdir = ad_readdir,
+        .releasedir = ad_releasedir,
+        .open = ad_open,
+        .read = ad_read,
+        .release = ad_release,
+};
+
 static const struct fuse_lowlevel_ops procfs_ops = {
         .lookup = op_lookup,
         .getattr = op_getattr,
@@ -798,14 +1013,68 @@ static const struct fuse_lowlevel_ops procfs_ops = {
 
 /* --- The mount ------------------------------------------------------------ */
 
-int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret) {
+static struct procfs *procfs_alloc(void) {
         struct procfs *p = calloc(1, sizeof(*p));
+
+        if (!p)
+                return NULL;
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_rwlock_init(&p->fh_lock, NULL);
+        p->next_number = 1;
+        return p;
+}
+
+int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, struct procfs **ret) {
+        struct procfs *p = procfs_alloc();
         int r;
 
         if (!p)
                 return -ENOMEM;
-        pthread_mutex_init(&p->lock, NULL);
-        p->next_number = 1;
+        p->next_number = MAX(next_number, (uint64_t) 1);
+        p->adopting = true;
+        p->own_pid = getpid();
+        r = fs_session_adopt(&adopted_ops, sizeof(adopted_ops), p, fd, mountpoint, pool, &p->session);
+        if (r < 0) {
+                procfs_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+int procfs_adopted(struct procfs *p) {
+        if (!p->adopting)
+                return 0;
+        __atomic_store_n(&p->adopting, false, __ATOMIC_RELEASE);
+        return fs_session_resend(p->session);
+}
+
+void procfs_adopt_number(struct procfs *p, uint64_t number) {
+        p->adopt_number = number;
+}
+
+bool procfs_adopting_number(const struct procfs *p) {
+        return p->adopt_number != 0;
+}
+
+uint64_t procfs_next_number(const struct procfs *p) {
+        return p->next_number;
+}
+
+uint64_t procfs_container_number(const struct procfs_container *c) {
+        return c->number;
+}
+
+int procfs_fd(const struct procfs *p) {
+        return fuse_session_fd(p->session->se);
+}
+
+int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret) {
+        struct procfs *p = procfs_alloc();
+        int r;
+
+        if (!p)
+                return -ENOMEM;
         r = fs_session_start(&procfs_ops, sizeof(procfs_ops), p, mountpoint, "devsieve-proc",
                              "ro,nosuid,nodev,noexec,allow_other,default_permissions", pool, &p->session);
         if (r < 0) {
@@ -821,10 +1090,24 @@ uint64_t procfs_pool_id(const struct procfs *p) {
 }
 
 struct procfs *procfs_free(struct procfs *p) {
+        struct procfs_fh *f, *tmp;
+
         if (!p)
                 return NULL;
         fs_session_stop(p->session);
         assert(!p->by_name);
+        /* Handles the kernel never released (no request comes any more). */
+        HASH_ITER(hh, p->fhs, f, tmp) {
+                uint64_t h = f->replacement ?: f->fh;
+
+                if (f->dir)
+                        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) h);
+                else
+                        procfs_handle_free((struct procfs_handle *) (uintptr_t) h);
+                HASH_DEL(p->fhs, f);
+                free(f);
+        }
+        pthread_rwlock_destroy(&p->fh_lock);
         pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;

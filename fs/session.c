@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <linux/fuse.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/uio.h>
 
 #include "session.h"
@@ -142,8 +143,12 @@ struct fs_session *fs_session_stop(struct fs_session *s) {
         if (s->pool_id)
                 fuse_pool_remove(s->pool, s->pool_id);
         if (s->se) {
-                /* Lazy: the container may still have it bound at its /dev. */
-                fuse_session_unmount(s->se);
+                /* Lazy: the container may still have it bound at its /dev.
+                 * An adopted session's mount is not libfuse's to undo. */
+                if (s->adopted)
+                        (void) umount2(s->mountpoint, MNT_DETACH);
+                else
+                        fuse_session_unmount(s->se);
                 /* Closing the last /dev/fuse fd aborts the connection. */
                 fuse_session_destroy(s->se);
         }

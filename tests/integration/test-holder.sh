@@ -3,8 +3,8 @@
 #
 # The holder keeps the views' connections while no devsieved runs: a runc
 # container (user-namespaced, root = host 100000) whose reader has its
-# current directory in /dev, a directory handle of /dev and an open /sys
-# uevent file, across `kill -9 devsieved` and a start on the same runtime
+# current directory in /dev, a directory handle of /dev, an open /sys
+# uevent file and an open /proc/partitions (the /proc view), across `kill -9 devsieved` and a start on the same runtime
 # directory, then across `devsieve upgrade` to a rebuilt binary. The reader
 # never sees an error (its requests wait); the container is listed
 # attached with its views adopted; a device added while the daemon was
@@ -66,6 +66,7 @@ $| = 1;
 chdir "/dev" or die "chdir: $!";
 opendir(my $held, ".") or die "opendir: $!";
 open(my $u, "<", "/sys/devices/virtual/block/$dev/uevent") or die "open uevent: $!";
+open(my $parts, "<", "/proc/partitions") or die "open partitions: $!";
 while (1) {
         my $t0 = clock_gettime(CLOCK_MONOTONIC);
         my $err = "";
@@ -84,6 +85,18 @@ while (1) {
         sysseek($u, 0, 0);
         my $n = sysread($u, $text, 4096);
         $err ||= "read uevent: $!" unless defined $n && $text =~ /DEVNAME=/;
+        # The /proc view: a file held open since the start, and a new open.
+        sysseek($parts, 0, 0);
+        $n = sysread($parts, $text, 65536);
+        $err ||= "read held partitions: $!" unless defined $n && $text =~ /\b$dev\b/;
+        if (open(my $p, "<", "/proc/partitions")) {
+                local $/;
+                my $all = <$p>;
+                $err ||= "partitions lacks $dev" unless defined $all && $all =~ /\b$dev\b/;
+                close($p);
+        } else {
+                $err ||= "open partitions: $!";
+        }
         my $dt = clock_gettime(CLOCK_MONOTONIC) - $t0;
         printf "%s %.0f %.0f %s\n", $err ? "err" : "ok", $t0 * 1e9, $dt * 1e9, $err;
         select(undef, undef, undef, 0.01);
@@ -91,10 +104,13 @@ while (1) {
 PERL
 
 bundle=$TEST_TMPDIR/bundle
-runc_bundle "$bundle" "$RT/containers/c" dev sys
+runc_bundle "$bundle" "$RT/containers/c" dev sys proc
 cp "$TEST_TMPDIR/reader.pl" "$bundle/rootfs/tmp/reader.pl"
 cp "$UEVENT_LISTEN" "$bundle/rootfs/tmp/uevent-listen"
-jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early" '
+# runc refuses mounts below /proc in config.json: the view's partitions is
+# bound by a createContainer hook, as an OCI hook does (test-procfs.sh).
+hook="mount --bind $bundle/proc-view/partitions $bundle/rootfs/proc/partitions"
+jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early" --arg hook "set -e; $hook" '
         .process.terminal = false
         | .process.args = ["perl", "/tmp/reader.pl", $early]
         | .root.readonly = true
@@ -106,6 +122,7 @@ jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early
                      {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
         | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
                       {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
+        | .hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", $hook]}]
 ' "$bundle/config.json" >"$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
 chmod 0755 "$bundle" "$bundle/rootfs" "$bundle/rootfs/tmp"
@@ -146,6 +163,7 @@ before=$(passes)
 mv "$RT.log" "$RT.1.log"
 daemon_start "$RT"
 grep -q 'Adopted the views' "$RT.log" || fail "the connections were not adopted:"$'\n'"$(cat "$RT.log")"
+grep -q "Adopted the /proc view's connection" "$RT.log" || fail "the /proc view was not adopted:"$'\n'"$(cat "$RT.log")"
 assert_eq "$HOLDER" "$(status .holder_pid)" "the holder after the restart"
 assert_exit 0 ds list --json
 assert_eq "c attached $pid adopted" "$(jq -r '.containers[] | "\(.name) \(.state) \(.pid) \(.views)"' <<<"$OUT")" \
@@ -154,6 +172,9 @@ wait_until "the reader to go on" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $b
 reader_clean
 
 listing=$(in_c ls /dev) || fail "ls /dev in the container failed after the restart"
+parts=$(in_c cat /proc/partitions) || fail "/proc/partitions in the container failed after the restart"
+assert_contains "$parts" "$new" "the container's /proc/partitions after the restart"
+assert_not_contains "$parts" "$old" "the container's /proc/partitions after the restart"
 assert_contains "$listing" "$new" "the container's /dev after the restart (added while down)"
 assert_not_contains "$listing" "$old" "the container's /dev after the restart (removed while down)"
 in_c test -b "/dev/$new" || fail "/dev/$new is not a block device in the container"
@@ -170,7 +191,7 @@ late=${LATE#/dev/}
 wait_until "$late in the container" in_c test -b "/dev/$late"
 wait_until "$late's /sys directory in the container" in_c test -e "/sys/class/block/$late/uevent"
 for p in "$RT/containers/c/dev" "$RT/containers/c/sys" "$RT/views/dev" "$RT/views/sys" \
-        "$RT/containers/c/sys/devices/virtual/block/$early"; do
+        "$RT/containers/c/sys/devices/virtual/block/$early" "$RT/containers/c/proc" "$RT/proc-fs"; do
         assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the restart"
 done
 reader_clean
