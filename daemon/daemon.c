@@ -614,8 +614,9 @@ struct daemon *daemon_free(struct daemon *d) {
         procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
         /* A stop ends the connections with the holder; a failed re-exec
-         * leaves them to the next devsieved. */
-        if (d->holder && !d->reexec) {
+         * or start (a new binary that cannot run here, say) leaves them
+         * to the next devsieved. */
+        if (d->holder && d->exiting && !d->reexec) {
                 int r = holder_quit(d->holder);
                 if (r < 0)
                         log_warning_errno(r, "Failed to stop the holder: %m");
