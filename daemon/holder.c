@@ -8,9 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 
-#include "clock.h"
 #include "holder.h"
 #include "log.h"
 

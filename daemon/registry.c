@@ -579,7 +579,7 @@ static void release_container(struct daemon *d, struct daemon_container *dc, boo
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);
-        dc->udev_db = keep ? udev_db_forget(dc->udev_db) : udev_db_free(dc->udev_db);
+        dc->udev_db = udev_db_free(dc->udev_db);
         dc->sys = sysfs_view_free(dc->sys);
         /* At a stop its grants stay for the next devsieved; a destroy
          * takes them back, once the nodes are gone. */

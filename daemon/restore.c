@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "clock.h"
+#include "fs/devfs.h"
 #include "fs/mux.h"
 #include "fs/procfs.h"
+#include "fs/sysfs.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "registry.h"
@@ -209,6 +212,32 @@ static void relay_gone(struct daemon_container *dc, const struct saved_visible *
                 log_warning_errno(r, "%s: failed to relay the removal of %s: %m", dc->container->name, v->devpath);
 }
 
+/* A device gone while no daemon ran: the kernel may still have its
+ * entries from the previous daemon (adopted views); they must be looked up
+ * again, and found gone. Its node in /dev; in /sys its directory and the
+ * links to it in class/, block/ and dev/. */
+static void expire_gone(struct daemon_container *dc, const struct saved_visible *v) {
+        const char *subsystem = strv_env_get(v->properties, "SUBSYSTEM");
+        const char *major = strv_env_get(v->properties, "MAJOR"), *minor = strv_env_get(v->properties, "MINOR");
+        const char *name = strrchr(v->devpath, '/');
+        bool block = subsystem && streq(subsystem, "block");
+        char path[PATH_MAX];
+
+        if (dc->dev && v->node)
+                devfs_expire(dc->dev, v->node);
+        if (!dc->sys || !name)
+                return;
+        name++;
+        sysfs_view_expire(dc->sys, v->devpath + (v->devpath[0] == '/'));
+        if (subsystem && (size_t) snprintf(path, sizeof(path), "class/%s/%s", subsystem, name) < sizeof(path))
+                sysfs_view_expire(dc->sys, path);
+        if (block && (size_t) snprintf(path, sizeof(path), "block/%s", name) < sizeof(path))
+                sysfs_view_expire(dc->sys, path);
+        if (major && minor &&
+            (size_t) snprintf(path, sizeof(path), "dev/%s/%s:%s", block ? "block" : "char", major, minor) < sizeof(path))
+                sysfs_view_expire(dc->sys, path);
+}
+
 /* What changed for the container while no daemon ran, told as the host
  * would have: "add" for what it sees now and did not, "remove" for what
  * it saw and does not. From RUNTIME/containers/NAME/visible.json. */
@@ -216,13 +245,14 @@ static void relay_changes(struct daemon_container *dc, const struct saved_visibl
         struct visible_device *v, *tmp;
         unsigned added = 0, removed = 0;
 
-        if (!dc->relay || !saved)
+        if (!saved)
                 return;
         HASH_ITER(hh, dc->container->visible, v, tmp)
                 if (!find_saved(saved, n, v->device->devpath)) {
                         struct delta delta = { .kind = DELTA_VISIBLE, .device = v->device, .new = v };
 
-                        relay_apply(dc->relay, &delta, 1);
+                        if (dc->relay)
+                                relay_apply(dc->relay, &delta, 1);
                         added++;
                 }
         for (size_t i = 0; i < n; i++) {
@@ -234,13 +264,15 @@ static void relay_changes(struct daemon_container *dc, const struct saved_visibl
                                 break;
                         }
                 if (!seen) {
-                        relay_gone(dc, &saved[i]);
+                        expire_gone(dc, &saved[i]);
+                        if (dc->relay)
+                                relay_gone(dc, &saved[i]);
                         removed++;
                 }
         }
         if (added + removed > 0)
-                log_info("%s: relayed %u add and %u remove event(s) for the time devsieved was down.",
-                         dc->container->name, added, removed);
+                log_info("%s: %u device(s) added and %u removed while devsieved was down%s.", dc->container->name,
+                         added, removed, dc->relay ? "; relayed" : "");
 }
 
 static int restore_one(struct daemon *d, const char *dir) {

@@ -83,8 +83,9 @@ static int open_subdir(int dir_fd, const char *name, int *ret) {
  * replaced file a synchronous discard), and destroying the database is one
  * unmount, not an unlink per file. Without the right to mount (a test as
  * non-root), a plain directory does the same job more slowly. */
-/* A previous devsieved's tmpfs at dir (it stopped or died; the container
- * it served may still be running, with a bind of it at /run/udev). */
+/* A previous devsieved's tmpfs at dir (it died: a stop unmounts it, an
+ * upgrade with the holder keeps it; the container it served may still be
+ * running, with a bind of it at /run/udev). */
 static bool is_our_tmpfs(const char *dir) {
         struct statx stx;
         struct statfs sfs;
@@ -151,18 +152,6 @@ int udev_db_new(const char *dir, const char *name, struct udev_db **ret) {
         safe_close(fd);
         *ret = TAKE_PTR(db);
         return 0;
-}
-
-struct udev_db *udev_db_forget(struct udev_db *db) {
-        if (!db)
-                return NULL;
-        safe_close(db->data_fd);
-        safe_close(db->tags_fd);
-        safe_close(db->dir_fd);
-        free(db->dir);
-        free(db->name);
-        free(db);
-        return NULL;
 }
 
 struct udev_db *udev_db_free(struct udev_db *db) {

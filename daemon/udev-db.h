@@ -35,9 +35,7 @@ int udev_db_new(const char *dir, const char *name, struct udev_db **ret);
 /* Removes the directory and everything in it (control first). */
 struct udev_db *udev_db_free(struct udev_db *db);
 DEFINE_POINTER_CLEANUP(struct udev_db, udev_db_free);
-/* At a stop: frees and leaves the directory as it is, for the next
- * devsieved (udev_db_new() takes over a tmpfs left there). */
-struct udev_db *udev_db_forget(struct udev_db *db);
+
 
 /* Main loop only, before the relay hears of the same deltas: a container
  * that hears of a device finds its data, one that hears it is gone finds

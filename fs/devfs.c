@@ -285,7 +285,7 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
                         (void) place(v, d);
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
@@ -308,7 +308,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
         v->root_gid = gid;
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
@@ -1026,6 +1026,13 @@ struct devfs *devfs_free(struct devfs *v) {
         free(v->mountpoint);
         free(v);
         return NULL;
+}
+
+void devfs_expire(struct devfs *v, const char *path) {
+        pthread_mutex_lock(&v->lock);
+        (void) fs_notify_add_expire_path(&v->notify, &v->tree, path);
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 uint64_t devfs_get_slot(const struct devfs *v) {

@@ -50,4 +50,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid);
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret);
 /* The view's slot in its connection (fs/mux.h): its bind's root is /SLOT. */
+/* The kernel must look path (relative to /dev) up again: a node a
+ * previous daemon showed, gone while no daemon ran (docs/restart.md). */
+void devfs_expire(struct devfs *v, const char *path);
 uint64_t devfs_get_slot(const struct devfs *v);

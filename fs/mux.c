@@ -8,6 +8,7 @@
 
 #include "mux.h"
 #include "node.h"
+#include "notify.h"
 
 struct mux_slot {
         uint64_t slot;
@@ -47,6 +48,10 @@ struct fs_mux {
         pid_t own_pid;
         pthread_rwlock_t fh_lock; /* written across an OPENDIR, so a READDIR never overtakes it */
         struct mux_fh *fhs;
+        /* Notifications made while adopting: sent once the containers'
+         * requests are served. An invalidation waits for the directory's
+         * lock, which a request put off holds until it is answered. */
+        struct fs_notify_queue deferred;
 };
 
 static uint64_t slot_of(fuse_ino_t ino) {
@@ -540,10 +545,27 @@ int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const
 }
 
 int fs_mux_adopted(struct fs_mux *m) {
+        int r;
+
         if (!m->adopting)
                 return 0;
         __atomic_store_n(&m->adopting, false, __ATOMIC_RELEASE);
-        return fs_session_resend(m->session);
+        r = fs_session_resend(m->session);
+        /* Now the requests that hold directories' locks get answers. The
+         * views made their mounts meanwhile (the /sys views' device
+         * directories): an entry is only expired, whatever is mounted on
+         * it stays (an invalidation would detach it). */
+        for (size_t i = 0; i < m->deferred.n; i++)
+                if (m->deferred.items[i].kind == FS_NOTIFY_INVAL_ENTRY)
+                        m->deferred.items[i].kind = FS_NOTIFY_EXPIRE_ENTRY;
+        (void) fs_notify_flush(&m->deferred, m->session->se);
+        return r;
+}
+
+int fs_mux_flush(struct fs_mux *m, struct fs_notify_queue *q) {
+        if (m->adopting)
+                return fs_notify_move(&m->deferred, q);
+        return fs_notify_flush(q, m->session->se);
 }
 
 int fs_mux_fd(const struct fs_mux *m) {
@@ -580,6 +602,7 @@ struct fs_mux *fs_mux_free(struct fs_mux *m) {
                 free(f);
         }
         pthread_rwlock_destroy(&m->fh_lock);
+        fs_notify_queue_done(&m->deferred);
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);
         free(m->mountpoint);
@@ -653,7 +676,10 @@ void fs_mux_remove(struct fs_mux *m, uint64_t slot) {
                 return;
         /* ENOENT: the kernel had not cached it. */
         snprintf(name, sizeof(name), "%" PRIu64, slot);
-        (void) fuse_lowlevel_notify_inval_entry(m->session->se, FUSE_ROOT_ID, name, strlen(name));
+        if (m->adopting)
+                (void) fs_notify_add_entry(&m->deferred, FUSE_ROOT_ID, name);
+        else
+                (void) fuse_lowlevel_notify_inval_entry(m->session->se, FUSE_ROOT_ID, name, strlen(name));
 }
 
 uint64_t fs_mux_pool_id(const struct fs_mux *m) {

@@ -90,6 +90,10 @@ void fs_mux_quiet(struct fs_mux *m);
 
 /* In a handler of the class's ops: the data of the view ino belongs to. */
 void *fs_mux_data(fuse_req_t req, fuse_ino_t ino);
+struct fs_notify_queue;
+/* Sends a view's notifications (main loop only, see fuse-pool.h); while
+ * the connection is being adopted they wait until fs_mux_adopted(). */
+int fs_mux_flush(struct fs_mux *m, struct fs_notify_queue *q);
 /* For notifications (main loop only, see fuse-pool.h). */
 struct fuse_session *fs_mux_session(const struct fs_mux *m);
 /* The connection's id in the pool: what fuse_pool_drain_exited() reports

@@ -398,6 +398,10 @@ void procfs_container_set_root_owner(struct procfs_container *c, uid_t uid, gid_
         /* The kernel keeps the fixed entries' attributes for a day (the
          * runtime looked them up to bind them before it attached): it must
          * ask again. PCI entries are never cached. ENOENT: not looked up. */
+        /* Not while adopting: nothing may wait on a request put off (an
+         * adopted container's owner is the one the kernel has). */
+        if (c->procfs->adopting)
+                return;
         for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
                 (void) fuse_lowlevel_notify_inval_inode(c->procfs->session->se, ino_of(c->number, f), 0, 0);
 }

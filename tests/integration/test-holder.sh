@@ -150,6 +150,11 @@ reader_clean() {
                 fail "the reader stopped: $(tail -n 3 "$READER_LOG"; cat "$TEST_TMPDIR/runc.err")"
 }
 
+# The container looks the one to go up: the kernel keeps its entries.
+for p in "/dev/$old" "/sys/class/block/$old" "/sys/block/$old" "/sys/devices/virtual/block/$old"; do
+        in_c test -e "$p" || fail "$p is not in the container"
+done
+
 # --- kill -9, change the world while down, start again ------------------
 log "kill -9 devsieved (holder $HOLDER keeps the connections)"
 kill -9 "$DAEMON_PID"
@@ -181,7 +186,10 @@ in_c test -b "/dev/$new" || fail "/dev/$new is not a block device in the contain
 sys=$(in_c ls /sys/class/block) || fail "ls /sys/class/block in the container failed"
 assert_contains "$sys" "$new" "the container's /sys/class/block after the restart"
 assert_not_contains "$sys" "$old" "the container's /sys/class/block after the restart"
-in_c test -e "/sys/devices/virtual/block/$old" && fail "/sys/devices/virtual/block/$old is still in the container"
+# Also by name: the kernel had looked them up from the previous daemon.
+for p in "/dev/$old" "/sys/devices/virtual/block/$old" "/sys/class/block/$old" "/sys/block/$old"; do
+        in_c test -e "$p" && fail "$p is still in the container after the restart"
+done
 # What changed while the daemon was down is relayed once it is back.
 wait_until "a relayed add of $new" sh -c "runc exec $name cat /dev/shm/events | grep -q '^add /devices/virtual/block/$new '"
 wait_until "a relayed remove of $old" sh -c "runc exec $name cat /dev/shm/events | grep -q '^remove /devices/virtual/block/$old '"
