@@ -158,7 +158,7 @@ static void render_udev(json_t *container, json_t *devices) {
         json_t *row;
         size_t i;
 
-        printf("\nudev database: %s\n", strempty(get_string(container, "udev")));
+        printf("\nudev database: %s\n", get_string(container, "udev") ?: "detached");
         json_array_foreach(devices, i, row) {
                 json_t *u = json_object_get(row, "udev");
                 const char *path = get_string(row, "path");

@@ -429,6 +429,18 @@ static int check_not_in_use(const struct sockaddr_un *sa) {
         return 0;
 }
 
+int control_check_unused(const char *runtime_dir) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/devsieved.sock", runtime_dir) >=
+            sizeof(sa.sun_path))
+                return log_error_errno(ENAMETOOLONG, "Control socket path %s/devsieved.sock is too long.",
+                                       runtime_dir);
+        if (check_not_in_use(&sa) == -EADDRINUSE)
+                return log_error_errno(EADDRINUSE, "Another devsieved already serves %s.", sa.sun_path);
+        return 0;
+}
+
 static int listen_socket(struct control *c, const struct control_options *o) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;

@@ -30,6 +30,10 @@ struct control_options {
 
 #define CONTROL_IDLE_TIMEOUT_SEC 60U
 
+/* -EADDRINUSE (logged) when a devsieved answers at RUNTIME_DIR/devsieved.sock:
+ * checked before anything of RUNTIME_DIR is touched, and again by
+ * control_new(). */
+int control_check_unused(const char *runtime_dir);
 int control_new(struct daemon *d, const struct control_options *o, struct control **ret);
 /* Disconnects every client and removes the socket. */
 struct control *control_free(struct control *c);

@@ -306,7 +306,8 @@ static int setup_procfs(struct daemon *d) {
 /* Before any thread exists (the FUSE workers): a process with threads
  * cannot change its mount namespace. */
 static int setup_mount_ns(struct daemon *d, const struct daemon_options *o) {
-        int r = mount_ns_enter_or_create(o->mount_ns, d->containers_dir, &d->host_mnt_ns_fd);
+        int r = mount_ns_enter_or_create(o->mount_ns, d->containers_dir, &d->host_mnt_ns_fd,
+                                         &d->containers_bound);
 
         if (r < 0 && o->mount_ns)
                 return log_error_errno(r, "Failed to join the mount namespace %s: %m", o->mount_ns);
@@ -314,17 +315,16 @@ static int setup_mount_ns(struct daemon *d, const struct daemon_options *o) {
                 return log_error_errno(r, "Failed to make devsieved's mount namespace (with %s shared with the "
                                           "host): %m",
                                        d->containers_dir);
-        d->mount_ns_joined = o->mount_ns;
         return 0;
 }
 
-/* The host's mount of the containers directory goes with a daemon that
- * stops (its views are gone already); one that joined a namespace leaves
- * it to whoever made it. */
+/* The host's bind of the containers directory, if this daemon made it,
+ * goes with it (its views are gone already). One that joined a namespace
+ * made none. */
 static void release_mount_ns(struct daemon *d) {
         int r;
 
-        if (d->host_mnt_ns_fd < 0 || d->mount_ns_joined)
+        if (d->host_mnt_ns_fd < 0 || !d->containers_bound)
                 return;
         r = mount_ns_release(d->host_mnt_ns_fd, d->containers_dir);
         if (r < 0)
@@ -354,6 +354,10 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
                 r = make_dir(d->containers_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
+        /* A running daemon's containers mount is not ours to touch. */
+        r = control_check_unused(d->runtime_dir);
+        if (r < 0)
+                return r;
         r = setup_mount_ns(d, o);
         if (r < 0)
                 return r;

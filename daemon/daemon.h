@@ -78,7 +78,7 @@ struct daemon {
         /* The daemon runs in a mount namespace of its own (mount-ns.h);
          * this is the host's, the one it was started in. */
         int host_mnt_ns_fd;
-        bool mount_ns_joined; /* joined, not made: the containers mount is not ours to release */
+        bool containers_bound; /* containers_dir was bound onto itself in the host at start */
         struct loop *loop;
         enum device_cgroup_mode device_cgroup;
         struct io_watch signals;

@@ -54,6 +54,11 @@ in_ns test -c /dev/null || fail "no /dev/null in the namespaced process's view"
 assert_host_mounts "$RT" hooked 2
 assert_not_contains "$(cat /proc/self/mountinfo)" "$RT/views" "the host's mount table"
 
+# A second daemon for the same runtime directory refuses to start before it
+# touches the containers mount the first one shares with the host.
+assert_exit 1 timeout 60 "$DEVSIEVED" --foreground --runtime-dir "$RT" --policy-dir "$policies" --device-cgroup off
+assert_contains "$ERR" "Another devsieved already serves $RT/devsieved.sock" "the second devsieved's error"
+
 # --- Hot-plug after both started ----------------------------------------------
 loop_add HOT
 truncate -s 1M "$TEST_TMPDIR/visible-hot.img"
