@@ -18,6 +18,7 @@
 #include "fs/sysfs.h"
 #include "log.h"
 #include "holder.h"
+#include "mount-ns.h"
 #include "mountpoint.h"
 #include "reconnect.h"
 #include "restore.h"
@@ -242,10 +243,6 @@ static int connection_name(const char *path, char *buf, size_t size) {
         return 0;
 }
 
-/* The two connections every container's views are served from. Their
- * directory is a private mount of its own: the connections' mounts (all
- * containers' views) must not be copied into the namespaces that share
- * the runtime directory's propagation (a slave /run in every service). */
 /* Whether the topmost mount at path is of connection: the holder's
  * descriptor is still the one mounted where this daemon keeps it. */
 static bool mounted_there(const struct mount_table *t, const char *path, const char *connection) {
@@ -311,12 +308,16 @@ static void hand_to_holder(struct daemon *d) {
                                      "the containers their views.");
 }
 
+/* The two connections every container's views are served from, and the
+ * detached containers' mountpoints. Their directory is a private mount of
+ * its own: nothing below it may reach the containers directory's peer in
+ * the host. */
 static int setup_views(struct daemon *d) {
         _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
 
         if (asprintf(&d->views_dir, "%s/views", d->runtime_dir) < 0 || asprintf(&dev, "%s/dev", d->views_dir) < 0 ||
-            asprintf(&sys, "%s/sys", d->views_dir) < 0)
+            asprintf(&sys, "%s/sys", d->views_dir) < 0 || asprintf(&d->detached_dir, "%s/containers", d->views_dir) < 0)
                 return -ENOMEM;
         r = adopt_views(d, dev, sys);
         if (r != 0)
@@ -338,6 +339,8 @@ static int setup_views(struct daemon *d) {
         r = make_dir(dev, 0700);
         if (r >= 0)
                 r = make_dir(sys, 0700);
+        if (r >= 0)
+                r = make_dir(d->detached_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the directories in %s: %m", d->views_dir);
         r = devfs_mux_new(d->fuse, dev, &d->dev_mux);
@@ -506,6 +509,96 @@ static void finish_adoption(struct daemon *d) {
         }
 }
 
+/* Before any thread exists (the FUSE workers): a process with threads
+ * cannot change its mount namespace. join: a namespace to join (the
+ * holder's), NULL to make one. */
+static int setup_mount_ns(struct daemon *d, const char *join) {
+        int r = mount_ns_enter_or_create(join, d->containers_dir, &d->host_mnt_ns_fd, &d->containers_bound);
+
+        if (r < 0 && join)
+                return log_error_errno(r, "Failed to join the mount namespace %s: %m", join);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make devsieved's mount namespace (with %s shared with the "
+                                          "host): %m",
+                                       d->containers_dir);
+        return 0;
+}
+
+/* The host's namespace, as the previous devsieved had it: after an
+ * upgrade this process started in devsieved's namespace, not the host's.
+ * The connection field says whether the host's bind of the containers
+ * directory is devsieved's to release at a stop. */
+#define HOST_NS_HELD "host-ns"
+
+static void take_host_ns(struct daemon *d) {
+        _cleanup_close_ int fd = -EBADF;
+        char bound[32];
+        uint64_t unused;
+
+        if (holder_take(d->holder, HOST_NS_HELD, &fd, bound, &unused) < 0)
+                return;
+        safe_close(d->host_mnt_ns_fd);
+        d->host_mnt_ns_fd = TAKE_FD(fd);
+        d->containers_bound = streq(bound, "bound");
+}
+
+static void keep_host_ns(struct daemon *d) {
+        int r;
+
+        if (!d->holder || d->host_mnt_ns_fd < 0)
+                return;
+        r = holder_keep(d->holder, HOST_NS_HELD, d->host_mnt_ns_fd, d->containers_bound ? "bound" : "-", 0);
+        if (r < 0)
+                log_warning_errno(r, "Failed to hand the host's mount namespace to the holder: %m");
+}
+
+/* The holder lives in devsieved's mount namespace, so that its views
+ * outlive this process: a holder that answers (a restart, an upgrade)
+ * names the namespace to join; otherwise the namespace is made first and
+ * the holder forked into it. An explicit o->mount_ns wins. */
+static int setup_mount_ns_and_holder(struct daemon *d, const struct daemon_options *o) {
+        _cleanup_free_ char *join = NULL;
+        int r;
+
+        r = holder_connect(d->runtime_dir, &d->holder);
+        if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
+                log_warning_errno(r, "Failed to reach the holder at %s/" HOLDER_SOCKET ": %m; starting a new one.",
+                                  d->runtime_dir);
+        if (o->mount_ns)
+                join = strdup(o->mount_ns);
+        else if (d->holder && asprintf(&join, "/proc/%d/ns/mnt", (int) holder_pid(d->holder)) < 0)
+                join = NULL;
+        if ((o->mount_ns || d->holder) && !join)
+                return -ENOMEM;
+        r = setup_mount_ns(d, join);
+        if (r < 0)
+                return r;
+        if (d->holder)
+                take_host_ns(d);
+        else {
+                r = holder_open(d->runtime_dir, &d->holder);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to reach or start the holder at %s/" HOLDER_SOCKET ": %m; a "
+                                             "crash will cost the containers their views.",
+                                          d->runtime_dir);
+        }
+        keep_host_ns(d);
+        return 0;
+}
+
+/* The host's bind of the containers directory, if this daemon made it,
+ * goes with it (its views are gone already). One that joined a namespace
+ * made none. */
+static void release_mount_ns(struct daemon *d) {
+        int r;
+
+        if (d->host_mnt_ns_fd < 0 || !d->containers_bound)
+                return;
+        r = mount_ns_release(d->host_mnt_ns_fd, d->containers_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to unmount %s in the host: %m", d->containers_dir);
+}
+
 int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         int r;
@@ -514,7 +607,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (!d)
                 return -ENOMEM;
         d->signals.fd = -EBADF;
-        d->udev_watch.fd = d->fuse_exited.fd = -EBADF;
+        d->udev_watch.fd = d->fuse_exited.fd = d->host_mnt_ns_fd = -EBADF;
         d->started_usec = now_usec();
         /* Now: once an upgrade has replaced the file, /proc/self/exe names
          * the old, deleted one. */
@@ -532,11 +625,14 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
                 r = make_dir(d->containers_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
-        /* Before any thread: it may fork the holder. */
-        r = holder_open(d->runtime_dir, &d->holder);
+        /* A running daemon's containers mount is not ours to touch. */
+        r = control_check_unused(d->runtime_dir);
         if (r < 0)
-                log_warning_errno(r, "Failed to reach or start the holder at %s/" HOLDER_SOCKET ": %m; a crash will "
-                                     "cost the containers their views.", d->runtime_dir);
+                return r;
+        /* Before any thread: it may fork the holder, in the namespace. */
+        r = setup_mount_ns_and_holder(d, o);
+        if (r < 0)
+                return r;
 
         r = loop_new(&d->loop);
         if (r < 0)
@@ -621,13 +717,19 @@ struct daemon *daemon_free(struct daemon *d) {
                 if (r < 0)
                         log_warning_errno(r, "Failed to stop the holder: %m");
         }
+        /* The namespace and the host's bind of the containers directory
+         * stay as long as the holder does. */
+        if (!d->holder || (d->exiting && !d->reexec))
+                release_mount_ns(d);
         d->holder = holder_free(d->holder);
+        safe_close(d->host_mnt_ns_fd);
         udev_source_free(d->udev);
         model_free(d->model);
         safe_close(d->signals.fd);
         loop_free(d->loop);
         free(d->containers_dir);
         free(d->views_dir);
+        free(d->detached_dir);
         free(d->runtime_dir);
         free(d->policy_dir);
         free(d->exe_path);

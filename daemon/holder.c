@@ -349,7 +349,7 @@ static int receive_held(struct holder *h) {
         }
 }
 
-int holder_open(const char *runtime_dir, struct holder **ret) {
+static int holder_open_full(const char *runtime_dir, bool start, struct holder **ret) {
         _cleanup_(holder_freep) struct holder *h = calloc(1, sizeof(*h));
         int r;
 
@@ -357,7 +357,7 @@ int holder_open(const char *runtime_dir, struct holder **ret) {
                 return -ENOMEM;
         h->fd = -EBADF;
         r = connect_to(runtime_dir, &h->fd);
-        if (r == -ENOENT || r == -ECONNREFUSED) {
+        if (start && (r == -ENOENT || r == -ECONNREFUSED)) {
                 r = spawn(runtime_dir);
                 if (r < 0)
                         return r;
@@ -371,6 +371,14 @@ int holder_open(const char *runtime_dir, struct holder **ret) {
         h->adopted = h->n_held > 0;
         *ret = TAKE_PTR(h);
         return 0;
+}
+
+int holder_open(const char *runtime_dir, struct holder **ret) {
+        return holder_open_full(runtime_dir, true, ret);
+}
+
+int holder_connect(const char *runtime_dir, struct holder **ret) {
+        return holder_open_full(runtime_dir, false, ret);
 }
 
 struct holder *holder_free(struct holder *h) {

@@ -33,6 +33,10 @@ struct holder;
 /* Connects to the holder of runtime_dir, or forks a new one. Main thread,
  * before any other thread is started (fork). */
 int holder_open(const char *runtime_dir, struct holder **ret);
+/* Connects to a running holder only: -ENOENT or -ECONNREFUSED when none
+ * answers (a fresh start: the caller makes its mount namespace, then
+ * holder_open() forks the holder into it). */
+int holder_connect(const char *runtime_dir, struct holder **ret);
 /* Closes the connection; the holder keeps what it holds (and starts its
  * orphan timeout). */
 struct holder *holder_free(struct holder *h);

@@ -216,7 +216,7 @@ static int create_static_containers(struct daemon *d, char **containers) {
                         log_info("%s: restored from the previous run; --container leaves it as it is.", name);
                         continue;
                 }
-                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, &diags, NULL);
+                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, false, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create container '%s': %m", name);

@@ -95,7 +95,7 @@ static void remake_view(struct daemon *d, const struct old_view *o, enum view_ki
         gid_t gid;
         int r;
 
-        if (asprintf(&host, "%s/%s", dc->dir, name) < 0)
+        if (asprintf(&host, "%s/%s", dc->views_dir, name) < 0)
                 return;
         root_owner(dc, &uid, &gid);
         r = kind == VIEW_DEV ? daemon_make_dev_view(d, dc, uid, gid) : daemon_make_sys_view(d, dc, uid, gid);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The life of a served container: create, attach to its process, reload,
  * destroy. */
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
@@ -66,6 +67,7 @@ static void daemon_container_free(struct daemon_container *dc) {
         sysfs_view_free(dc->sys);
         free(dc->views_error);
         free(dc->dir);
+        free(dc->views_dir);
         free(dc);
 }
 
@@ -365,7 +367,7 @@ static int serve_udev_db(struct daemon_container *dc) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (asprintf(&path, "%s/udev", dc->dir) < 0)
+        if (asprintf(&path, "%s/udev", dc->views_dir) < 0)
                 return -ENOMEM;
         r = udev_db_new(path, dc->container->name, &dc->udev_db);
         if (r < 0)
@@ -423,14 +425,14 @@ static void unserve_proc(struct daemon_container *dc) {
 
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
-/* DIR/NAME, existing and with nothing mounted on it: never stack on what
+/* VIEWS/NAME (DIR, or RUNTIME/views/containers/NAME when detached), existing and with nothing mounted on it: never stack on what
  * a previous run, an aborted connection or a destroy that could not
  * finish left there (a dead view would stay below ours). */
 static int view_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (asprintf(&path, "%s/%s", dc->dir, name) < 0)
+        if (asprintf(&path, "%s/%s", dc->views_dir, name) < 0)
                 return -ENOMEM;
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, path);
@@ -444,7 +446,7 @@ static int view_mountpoint(struct daemon_container *dc, const char *name, char *
 /* An adopted view (fs_mux_adopt_slot()) is bound there already, and a
  * stat of it would wait for this daemon: nothing to clear. */
 static int adopted_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
-        return asprintf(ret, "%s/%s", dc->dir, name) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s/%s", dc->views_dir, name) < 0 ? -ENOMEM : 0;
 }
 
 int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
@@ -500,6 +502,8 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
 
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
+        if (dc->detached && mkdir(dc->views_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->views_dir);
         /* Owned by host root until attached: then by the container's root. */
         r = daemon_make_dev_view(d, dc, 0, 0);
         if (r >= 0)
@@ -524,8 +528,8 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
-                            struct daemon_container **ret) {
+                            enum relay_mode relay, bool device_cgroup, bool detached,
+                            struct policy_diagnostics *diags, struct daemon_container **ret) {
         _cleanup_(policy_freep) struct policy *policy = NULL;
         struct daemon_container *dc;
         struct container *c;
@@ -546,11 +550,16 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 return r;
 
         dc = calloc(1, sizeof(*dc));
-        if (!dc || asprintf(&dc->dir, "%s/%s", d->containers_dir, name) < 0) {
+        if (!dc || asprintf(&dc->dir, "%s/%s", d->containers_dir, name) < 0 ||
+            (detached ? asprintf(&dc->views_dir, "%s/%s", d->detached_dir, name) < 0
+                      : !(dc->views_dir = strdup(dc->dir)))) {
+                if (dc)
+                        free(dc->dir);
                 free(dc);
                 model_remove_container(d->model, c);
                 return -ENOMEM;
         }
+        dc->detached = detached;
         dc->container = c;
         dc->daemon = d;
         dc->relay_mode = relay;
@@ -564,7 +573,8 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 return r;
         }
         daemon_save_container(d, dc);
-        log_info("%s: created with policy %s.", name, policy_source);
+        log_info("%s: created with policy %s%s.", name, policy_source,
+                 detached ? ", its views detached (handed out as mount trees)" : "");
         if (ret)
                 *ret = dc;
         return 0;
@@ -592,6 +602,10 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
         state_remove(dc);
         /* Also what is dead there: a view whose connection was aborted. */
         daemon_clean_container_dir(dc->dir);
+        if (dc->detached) {
+                daemon_clean_container_dir(dc->views_dir);
+                (void) rmdir(dc->views_dir);
+        }
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);
@@ -603,6 +617,49 @@ void daemon_stop_container(struct daemon *d, struct daemon_container *dc) {
         log_debug("%s: no longer served; its registration stays for the next devsieved.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);
+}
+
+/* A recursive clone of one view, a slave of it: what the view gets later
+ * (the /sys view's device directories on hot-plug) reaches the copy, and
+ * nothing mounted on the copy comes back. */
+static int clone_view(const char *dir, const char *name, int *ret_fd) {
+        struct mount_attr slave = { .propagation = MS_SLAVE };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int daemon_open_views(struct daemon_container *dc, int fds[static DAEMON_VIEWS_MAX], const char *names[static DAEMON_VIEWS_MAX],
+                      size_t *ret_n) {
+        const char *wanted[DAEMON_VIEWS_MAX] = { dc->dev ? "dev" : NULL, dc->sys ? "sys" : NULL,
+                                                 dc->udev_db ? "udev" : NULL };
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < DAEMON_VIEWS_MAX; i++) {
+                if (!wanted[i])
+                        continue;
+                r = clone_view(dc->views_dir, wanted[i], &fds[n]);
+                if (r < 0) {
+                        log_error_errno(r, "%s: failed to clone its %s view at %s/%s: %m", dc->container->name,
+                                        wanted[i], dc->views_dir, wanted[i]);
+                        while (n > 0)
+                                safe_close(fds[--n]);
+                        return r;
+                }
+                names[n++] = wanted[i];
+        }
+        *ret_n = n;
+        return 0;
 }
 
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags) {

@@ -39,18 +39,20 @@ struct adoption {
 };
 
 /* Before a restored container's views are made (the udev database's tmpfs
- * stays: udev_db_new() takes it over). */
-static void clear_view_mounts(const char *dir, struct adoption a) {
-        const char *views[3];
+ * stays: udev_db_new() takes it over). views_dir: where its /dev and /sys
+ * views are, dir itself or, detached, RUNTIME/views/containers/NAME. */
+static void clear_view_mounts(const char *dir, const char *views_dir, struct adoption a) {
+        static const char *const proc[] = { "proc" };
+        const char *views[2];
         size_t n = 0;
 
         if (!a.dev)
                 views[n++] = "dev";
         if (!a.sys)
                 views[n++] = "sys";
+        clear_mounts(views_dir, views, n);
         if (!a.proc)
-                views[n++] = "proc";
-        clear_mounts(dir, views, n);
+                clear_mounts(dir, proc, 1);
 }
 
 void daemon_clean_container_dir(const char *dir) {
@@ -129,13 +131,14 @@ static bool proc_adoptable(const struct daemon *d, const char *dir, const struct
         return e && streq(e->devnum, d->proc_connection) && streq(e->root, root);
 }
 
-static struct adoption adopt_slots(struct daemon *d, const char *dir, const struct saved_container *s) {
+static struct adoption adopt_slots(struct daemon *d, const char *dir, const char *views_dir,
+                                   const struct saved_container *s) {
         struct adoption a = {};
         uint64_t slot;
 
-        if ((a.dev = adoptable(d, dir, "dev", s->dev_connection, s->dev_root, d->dev_connection, &slot)))
+        if ((a.dev = adoptable(d, views_dir, "dev", s->dev_connection, s->dev_root, d->dev_connection, &slot)))
                 fs_mux_adopt_slot(d->dev_mux, slot);
-        if ((a.sys = adoptable(d, dir, "sys", s->sys_connection, s->sys_root, d->sys_connection, &slot)))
+        if ((a.sys = adoptable(d, views_dir, "sys", s->sys_connection, s->sys_root, d->sys_connection, &slot)))
                 fs_mux_adopt_slot(d->sys_mux, slot);
         if ((a.proc = proc_adoptable(d, dir, s)))
                 procfs_adopt_number(d->procfs, s->proc_number);
@@ -157,7 +160,7 @@ static void repair_views(struct daemon_container *dc, const struct saved_contain
                 /* Served where it was: nothing is dead. */
                 if (!kinds[i].connection[0] || kinds[i].adopted)
                         continue;
-                if (asprintf(&host, "%s/%s", dc->dir, kinds[i].subdir) < 0)
+                if (asprintf(&host, "%s/%s", dc->views_dir, kinds[i].subdir) < 0)
                         return;
                 r = repair_dead_views(dc->pid, kinds[i].connection, kinds[i].root, host, kinds[i].recursive, &error);
                 if (r < 0) {
@@ -278,7 +281,7 @@ static void relay_changes(struct daemon_container *dc, const struct saved_visibl
 static int restore_one(struct daemon *d, const char *dir) {
         _cleanup_(saved_container_done) struct saved_container s = {};
         _cleanup_(policy_diagnostics_done) struct policy_diagnostics diags = {};
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *detached_views = NULL;
         _cleanup_(seen_list_done) struct seen_list seen = {};
         struct daemon_container *dc;
         struct adoption a;
@@ -301,10 +304,13 @@ static int restore_one(struct daemon *d, const char *dir) {
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "%s: cannot read what it saw before (%s/" VISIBLE_FILE "): %m; nothing is "
                                      "relayed for the time devsieved was down.", s.name, dir);
-        a = adopt_slots(d, dir, &s);
+        if (s.detached && asprintf(&detached_views, "%s/%s", d->detached_dir, s.name) < 0)
+                return -ENOMEM;
+        a = adopt_slots(d, dir, detached_views ?: dir, &s);
         /* A leftover mount must not be stacked on; an adopted view stays. */
-        clear_view_mounts(dir, a);
-        r = daemon_create_container(d, s.name, s.policy_source, s.pid, s.relay, s.device_cgroup, &diags, &dc);
+        clear_view_mounts(dir, detached_views ?: dir, a);
+        r = daemon_create_container(d, s.name, s.policy_source, s.pid, s.relay, s.device_cgroup, s.detached, &diags,
+                                    &dc);
         /* Unused when it failed before its views were made. */
         fs_mux_adopt_slot(d->dev_mux, 0);
         fs_mux_adopt_slot(d->sys_mux, 0);
@@ -326,6 +332,15 @@ static int restore_one(struct daemon *d, const char *dir) {
         daemon_save_container(d, dc);
         log_info("%s: restored (%s).", s.name, dc->pid > 0 ? "attached" : "not attached");
         return 1;
+}
+
+/* Its directory and, when its views were detached, theirs. */
+static void clean_container(struct daemon *d, const char *dir, const char *name) {
+        _cleanup_free_ char *views = NULL;
+
+        daemon_clean_container_dir(dir);
+        if (asprintf(&views, "%s/%s", d->detached_dir, name) >= 0)
+                daemon_clean_container_dir(views);
 }
 
 void daemon_restore(struct daemon *d) {
@@ -360,7 +375,7 @@ void daemon_restore(struct daemon *d) {
                 if (r > 0)
                         restored++;
                 else if (r < 0 && !daemon_find_container(d, de->d_name))
-                        daemon_clean_container_dir(path);
+                        clean_container(d, path, de->d_name);
         }
         d->restore_mounts = NULL;
         if (restored > 0)

@@ -127,6 +127,7 @@ static json_t *state_json(struct daemon *d, const struct daemon_container *dc) {
             policy_json_set(o, "start_time", json_integer((json_int_t) start_time)) < 0 ||
             policy_json_set(o, "exited", json_boolean(dc->exited)) < 0 ||
             policy_json_set(o, "device_cgroup", json_boolean(dc->device_cgroup)) < 0 ||
+            policy_json_set(o, "detached", json_boolean(dc->detached)) < 0 ||
             policy_json_set(o, "overrides", overrides_json(d, c)) < 0 ||
             (dc->dev && policy_json_set(o, "dev_view", view_json(d->dev_connection, devfs_get_slot(dc->dev))) < 0) ||
             (dc->sys && policy_json_set(o, "sys_view", view_json(d->sys_connection, sysfs_view_get_slot(dc->sys))) < 0) ||
@@ -246,7 +247,7 @@ static int parse_state(json_t *o, struct saved_container *s, const char **ret_wh
         json_t *relay = json_object_get(o, "relay"), *pid = json_object_get(o, "pid");
         json_t *start_time = json_object_get(o, "start_time"), *overrides = json_object_get(o, "overrides");
         json_t *version = json_object_get(o, "version"), *exited = json_object_get(o, "exited"), *item;
-        json_t *device_cgroup = json_object_get(o, "device_cgroup");
+        json_t *device_cgroup = json_object_get(o, "device_cgroup"), *detached = json_object_get(o, "detached");
         size_t i;
         int r;
 
@@ -266,6 +267,11 @@ static int parse_state(json_t *o, struct saved_container *s, const char **ret_wh
         if (device_cgroup && !json_is_boolean(device_cgroup))
                 return -EBADMSG;
         s->device_cgroup = !device_cgroup || json_is_true(device_cgroup);
+        /* Absent in the files of devsieved before detached views: off. */
+        *ret_what = "detached";
+        if (detached && !json_is_boolean(detached))
+                return -EBADMSG;
+        s->detached = json_is_true(detached);
         *ret_what = "dev_view or sys_view";
         if (parse_view(o, "dev_view", s->dev_connection, s->dev_root) < 0 ||
             parse_view(o, "sys_view", s->sys_connection, s->sys_root) < 0)

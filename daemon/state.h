@@ -31,6 +31,7 @@ struct saved_container {
         bool exited;         /* it was attached and its process exited */
         uint64_t start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
         bool device_cgroup;  /* false: its runtime manages its device cgroup */
+        bool detached;       /* its views are in RUNTIME/views/containers/NAME (daemon_open_views()) */
         /* Which mounts were its views: the connection ("MAJ:MIN") and the
          * bind's root ("/SLOT"), as mountinfo shows them. */
         char dev_connection[32], dev_root[32], sys_connection[32], sys_root[32];

@@ -263,6 +263,14 @@ daemon_stop() {
         fi
 }
 
+# mounts_at PATH [PID]: how many mounts are at PATH in the mount namespace
+# of PID (default: this shell's, the host's). devsieved mounts in a
+# namespace of its own: its views are in /proc/$DAEMON_PID/mountinfo, and
+# only what is below RUNTIME/containers reaches the host.
+mounts_at() {
+        awk -v p="$1" '$5 == p' "/proc/${2:-self}/mountinfo" | wc -l
+}
+
 # wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (30 s: a
 # sanitizer build on a machine other test runs keep busy).
 wait_until() {

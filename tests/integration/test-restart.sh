@@ -125,8 +125,10 @@ assert_not_contains "$top_sys" " shared:" "the repaired /sys in the container"
 
 # Nothing stacked on the host: one mount at each place.
 for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
-        n=$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)
-        assert_eq 1 "$n" "mounts at $p"
+        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p (devsieved's namespace)"
+done
+for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
+        assert_eq 1 "$(mounts_at "$p")" "mounts at $p (the host's namespace)"
 done
 
 # --- again: the repaired views are repaired -----------------------------
@@ -142,7 +144,8 @@ assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"
 listing=$(in_container "$C1" ls /dev) || fail "ls /dev in the container failed after the second restart"
 assert_contains "$listing" "$late" "the container's /dev after the second restart"
 for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
-        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the second restart"
+        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p after the second restart (devsieved's namespace)"
+        assert_eq 1 "$(mounts_at "$p")" "mounts at $p after the second restart (the host's namespace)"
 done
 
 # For the record: the listings fail while nobody serves (no holder keeps
@@ -167,7 +170,8 @@ for kind in dev sys; do
         wait_until "a new $kind connection" sh -c "[ \"\$(stat -c %Ld '$RT/containers/c1/$kind' 2>/dev/null)\" != $conn ]"
         assert_exit 0 ds show c1 --json
         assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the $kind connection was aborted"
-        assert_eq 1 "$(awk -v p="$RT/containers/c1/$kind" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at c1/$kind after the abort"
+        assert_eq 1 "$(mounts_at "$RT/containers/c1/$kind" "$DAEMON_PID")" "mounts at c1/$kind after the abort (devsieved's namespace)"
+        assert_eq 1 "$(mounts_at "$RT/containers/c1/$kind")" "mounts at c1/$kind after the abort (the host's namespace)"
 done
 listing=$(in_container "$C1" ls /dev 2>&1) || fail "ls /dev in the container failed after the aborts: $listing"
 assert_contains "$listing" "$late" "the container's /dev after the aborts"
@@ -195,7 +199,10 @@ loop_attach AFTER_UPGRADE
 after_upgrade=${AFTER_UPGRADE#/dev/}
 wait_until "$after_upgrade in the container after the upgrade" in_container "$C1" test -b "/dev/$after_upgrade"
 for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
-        assert_eq 1 "$(awk -v p="$p" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at $p after the upgrade"
+        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p after the upgrade (devsieved's namespace)"
+done
+for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
+        assert_eq 1 "$(mounts_at "$p")" "mounts at $p after the upgrade (the host's namespace)"
 done
 
 # --- destroy and create of the name leave exactly one mount -------------
@@ -203,7 +210,10 @@ kill "$READER" 2>/dev/null || true
 wait "$READER" 2>/dev/null || true
 ds destroy c1 >/dev/null || fail "destroy c1 failed"
 [[ ! -e $RT/containers/c1 ]] || fail "destroy left $RT/containers/c1"
-assert_eq 0 "$(awk -v p="$RT/containers/c1/" 'index($5, p) == 1' /proc/self/mountinfo | wc -l)" "mounts below c1 after destroy"
+for ns in "$DAEMON_PID" self; do
+        assert_eq 0 "$(awk -v p="$RT/containers/c1/" 'index($5, p) == 1' "/proc/$ns/mountinfo" | wc -l)" "mounts below c1 after destroy ($ns)"
+done
 ds create c1 --policy oci-default >/dev/null || fail "create c1 again failed"
-assert_eq 1 "$(awk -v p="$RT/containers/c1/dev" '$5 == p' /proc/self/mountinfo | wc -l)" "mounts at c1/dev after create"
+assert_eq 1 "$(mounts_at "$RT/containers/c1/dev" "$DAEMON_PID")" "mounts at c1/dev after create (devsieved's namespace)"
+assert_eq 1 "$(mounts_at "$RT/containers/c1/dev")" "mounts at c1/dev after create (the host's namespace)"
 ds destroy c1 >/dev/null || fail "destroy c1 failed"
