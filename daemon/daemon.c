@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -157,17 +158,55 @@ static void dispatch_dev_deltas(struct container *c, const struct delta *deltas,
  * that a container hears of a device only once its node, /sys entry and
  * udev data exist (and of its removal once they are gone); the device
  * cgroup's denials come last, once the node is gone. */
-/* For the next devsieved's relay of what changed while none ran. */
-static void save_visible(struct daemon_container *dc, const struct delta *deltas, size_t n) {
-        int r;
+/* What a crash within this delay loses is a change relayed twice (or not
+ * at all) by the next devsieved. */
+#define VISIBLE_SAVE_DELAY_SEC 1
 
-        for (size_t i = 0; i < n; i++)
-                if (deltas[i].kind != DELTA_CHANGED) {
-                        r = state_save_visible(dc);
-                        if (r < 0)
-                                log_warning_errno(r, "%s: failed to save what it sees: %m", dc->container->name);
-                        return;
-                }
+static void on_visible_timer(struct io_watch *w, uint32_t events) {
+        struct daemon *d = container_of(w, struct daemon, visible_timer);
+        struct container *c, *tmp;
+        uint64_t expirations;
+
+        (void) read(w->fd, &expirations, sizeof(expirations));
+        d->visible_timer_armed = false;
+        HASH_ITER(hh, d->model->containers, c, tmp) {
+                struct daemon_container *dc = daemon_container_of(c);
+                int r;
+
+                if (!dc || !dc->visible_dirty)
+                        continue;
+                dc->visible_dirty = false;
+                r = state_save_visible(dc);
+                if (r < 0)
+                        log_warning_errno(r, "%s: failed to save what it sees: %m", c->name);
+        }
+}
+
+/* For the next devsieved's relay of what changed while none ran. */
+static void save_visible(struct daemon *d, struct daemon_container *dc, const struct delta *deltas, size_t n) {
+        struct itimerspec once = { .it_value = { .tv_sec = VISIBLE_SAVE_DELAY_SEC } };
+        size_t i;
+
+        for (i = 0; i < n && deltas[i].kind == DELTA_CHANGED; i++)
+                ;
+        if (i == n)
+                return;
+        dc->visible_dirty = true;
+        if (d->visible_timer_armed || d->visible_timer.fd < 0)
+                return;
+        if (timerfd_settime(d->visible_timer.fd, 0, &once, NULL) < 0) {
+                log_warning_errno(errno, "%s: failed to arm the save timer: %m", dc->container->name);
+                return;
+        }
+        d->visible_timer_armed = true;
+}
+
+static int setup_visible_timer(struct daemon *d) {
+        d->visible_timer = (struct io_watch){ .fn = on_visible_timer };
+        d->visible_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (d->visible_timer.fd < 0)
+                return negative_errno();
+        return loop_watch(d->loop, &d->visible_timer, EPOLLIN);
 }
 
 static void dispatch_deltas(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
@@ -199,7 +238,7 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
         if (dc->relay)
                 relay_apply(dc->relay, deltas, n);
         cgroup_deltas(dc, deltas, n, false);
-        save_visible(dc, deltas, n);
+        save_visible(d, dc, deltas, n);
 }
 
 /* Host devices no container sees still matter to the /sys views: one
@@ -606,7 +645,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        d->signals.fd = -EBADF;
+        d->signals.fd = d->visible_timer.fd = -EBADF;
         d->udev_watch.fd = d->fuse_exited.fd = d->host_mnt_ns_fd = -EBADF;
         d->started_usec = now_usec();
         /* Now: once an upgrade has replaced the file, /proc/self/exe names
@@ -640,6 +679,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = setup_signals(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
+        r = setup_visible_timer(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up a timer: %m");
 
         r = fuse_pool_new(o->fuse_workers, &d->fuse);
         if (r < 0)
@@ -703,9 +745,13 @@ struct daemon *daemon_free(struct daemon *d) {
                 fs_mux_quiet(d->dev_mux);
         if (d->sys_mux)
                 fs_mux_quiet(d->sys_mux);
-        if (d->model)
+        if (d->model) {
+                /* What the timer has not written yet, for the next one. */
+                if (d->visible_timer_armed)
+                        on_visible_timer(&d->visible_timer, EPOLLIN);
                 HASH_ITER(hh, d->model->containers, c, tmp)
                         daemon_stop_container(d, daemon_container_of(c));
+        }
         free_views(d);
         procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
@@ -726,6 +772,7 @@ struct daemon *daemon_free(struct daemon *d) {
         udev_source_free(d->udev);
         model_free(d->model);
         safe_close(d->signals.fd);
+        safe_close(d->visible_timer.fd);
         loop_free(d->loop);
         free(d->containers_dir);
         free(d->views_dir);

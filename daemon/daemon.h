@@ -68,6 +68,7 @@ struct daemon_container {
         char *views_error;           /* VIEWS_DEAD: which mount, which step */
         bool device_cgroup;          /* false: the runtime manages the device cgroup itself */
         struct device_cgroup *cgroup; /* set up at attach; NULL before and after the process */
+        bool visible_dirty;          /* its visible.json is behind (state.h): written by the save timer */
 };
 
 struct daemon_options {
@@ -119,6 +120,11 @@ struct daemon {
          * holder: restore adopts each container's views where they are. */
         bool views_adopted;
         bool procfs_adopted; /* the same for the /proc view's connection */
+        /* Containers' visible.json are written at most once per
+         * VISIBLE_SAVE_DELAY_SEC: a hot-plug storm times a hundred
+         * containers must not become as many file writes. */
+        struct io_watch visible_timer;
+        bool visible_timer_armed;
         /* During restore of adopted views: the mounts as they were at
          * start (a stat of an adopted view would wait for this daemon). */
         const struct mount_table *restore_mounts;
