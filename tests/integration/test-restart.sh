@@ -147,6 +147,9 @@ for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
         assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p after the second restart (devsieved's namespace)"
         assert_eq 1 "$(mounts_at "$p")" "mounts at $p after the second restart (the host's namespace)"
 done
+# The host's copy is the live view, not the previous namespace's dead one.
+listing=$(ls "$RT/containers/c1/dev" 2>&1) || fail "ls of c1's /dev view in the host failed after the second restart: $listing"
+assert_contains "$listing" "$late" "c1's /dev view in the host after the second restart"
 
 # For the record: the listings fail while nobody serves (no holder keeps
 # the connection yet); the longest gap between two that answered.
