@@ -34,7 +34,9 @@ DAEMON_ROLES = {
 # daemon.h defines the daemon's one context (struct daemon) and the
 # registry's record of a container, which the registry and the control
 # socket are handed; only main.c calls the functions it declares.
-HEADER_ROLES = {"daemon/daemon.h": "registry"}
+# fs/view-delta.h defines the records the model hands the views (data
+# only): the model includes it to define them, the views to read them.
+HEADER_ROLES = {"daemon/daemon.h": "registry", "fs/view-delta.h": "model"}
 
 
 def role_of(source):
