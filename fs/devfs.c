@@ -48,6 +48,7 @@ struct devfs_device {
 struct devfs {
         pthread_mutex_t lock; /* tree, devices, memory, apply_errors, root ids */
         struct fs_tree tree;
+        struct fs_view_tree nodes; /* what the handlers every view shares see (node.h); the mux's data */
         struct devfs_device *devices; /* by id */
         uint64_t memory; /* bytes held for the container's files */
         uint64_t apply_errors; /* deltas that could not be applied */
@@ -335,89 +336,25 @@ void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
 /* --- Requests ----------------------------------------------------------- */
 
 static struct devfs *view(fuse_req_t req, fuse_ino_t ino) {
-        return fs_mux_data(req, ino);
+        return container_of(fs_mux_data(req, ino), struct devfs, nodes);
 }
 
-/* A node the container may still address. Entries the daemon took out
- * (a hidden device, its links and directories) are gone for good: the
- * kernel may still hold their inode, but answering for it would show what
- * the container must not see. The container's own unlinked files live on
- * while open, as on any filesystem. */
-static struct fs_node *get_node(struct devfs *v, fuse_ino_t ino) {
-        struct fs_node *n = fs_tree_get(&v->tree, ino);
+/* The container's own unlinked files live on while open, as on any
+ * filesystem; entries the daemon took out (a hidden device, its links and
+ * directories) are gone for good. */
+static bool answers_unlinked(const struct fs_node *n) {
+        return n->kind == DEVFS_KIND_USER;
+}
 
-        if (!n || (!fs_node_linked(&v->tree, n) && n->kind != DEVFS_KIND_USER))
-                return NULL;
-        return n;
+static struct fs_node *get_node(struct devfs *v, fuse_ino_t ino) {
+        return fs_view_node(&v->nodes, ino);
 }
 
 static struct fs_node *get_dir(struct devfs *v, fuse_ino_t ino, int *error) {
-        struct fs_node *n = get_node(v, ino);
-
-        *error = !n ? ENOENT : !S_ISDIR(n->st.st_mode) ? ENOTDIR : !fs_node_linked(&v->tree, n) ? ENOENT : 0;
-        return *error ? NULL : n;
+        return fs_view_dir(&v->nodes, ino, error);
 }
 
-static void devfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req, parent);
-        struct fuse_entry_param e = {};
-        struct fs_node *dir, *n;
-        int error;
-
-        pthread_mutex_lock(&v->lock);
-        dir = get_dir(v, parent, &error);
-        if (!dir) {
-                pthread_mutex_unlock(&v->lock);
-                fuse_reply_err(req, error);
-                return;
-        }
-        n = fs_node_child(dir, name);
-        if (n)
-                fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
-        else
-                /* Absence is cached as long: every name that appears later
-                 * is invalidated (devfs_apply) or made through this mount,
-                 * which the kernel sees. */
-                e.entry_timeout = FS_CACHE_TIMEOUT;
-        /* Under the lock: a FORGET for the reference must not overtake it. */
-        if (fuse_reply_entry(req, &e) != 0 && n)
-                fs_node_forget(&v->tree, n, 1);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void devfs_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
-        struct devfs *v = data;
-
-        pthread_mutex_lock(&v->lock);
-        fs_tree_forget(&v->tree, ino, nlookup);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void devfs_root_entry(void *data, struct fuse_entry_param *e) {
-        struct devfs *v = data;
-
-        pthread_mutex_lock(&v->lock);
-        fs_node_entry(v->tree.root, FS_CACHE_TIMEOUT, e);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void devfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, ino);
-        struct fs_node *n;
-        struct stat st;
-
-        pthread_mutex_lock(&v->lock);
-        n = get_node(v, ino);
-        if (n)
-                st = n->st;
-        pthread_mutex_unlock(&v->lock);
-        if (n)
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
-        else
-                fuse_reply_err(req, ENOENT);
-}
-
-static int set_attributes(struct devfs *v, struct fs_node *n, const struct stat *attr, int to_set) {
+static int set_attributes(struct fs_node *n, const struct stat *attr, int to_set) {
         struct devfs_file *f = n->data;
         struct timespec now;
         int r;
@@ -456,44 +393,6 @@ static int set_attributes(struct devfs *v, struct fs_node *n, const struct stat 
                 n->st.st_mtim = now;
         n->st.st_ctim = (to_set & FUSE_SET_ATTR_CTIME) ? attr->st_ctim : now;
         return 0;
-}
-
-static void devfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, ino);
-        struct fs_node *n;
-        struct stat st;
-        int r = -ENOENT;
-
-        pthread_mutex_lock(&v->lock);
-        n = get_node(v, ino);
-        if (n) {
-                r = set_attributes(v, n, attr, to_set);
-                st = n->st;
-        }
-        pthread_mutex_unlock(&v->lock);
-        if (r < 0)
-                fuse_reply_err(req, -r);
-        else
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
-}
-
-static void devfs_readlink(fuse_req_t req, fuse_ino_t ino) {
-        struct devfs *v = view(req, ino);
-        _cleanup_free_ char *target = NULL;
-        struct fs_node *n;
-        int error = 0;
-
-        pthread_mutex_lock(&v->lock);
-        n = get_node(v, ino);
-        if (!n || !n->symlink)
-                error = n ? EINVAL : ENOENT;
-        else if (!(target = strdup(n->symlink)))
-                error = ENOMEM;
-        pthread_mutex_unlock(&v->lock);
-        if (error)
-                fuse_reply_err(req, error);
-        else
-                fuse_reply_readlink(req, target);
 }
 
 static uint64_t entry_cost(const char *name, const char *target) {
@@ -835,41 +734,6 @@ static void devfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
                 fuse_reply_write(req, (size_t) r);
 }
 
-static void devfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, ino);
-        int error;
-
-        pthread_mutex_lock(&v->lock);
-        (void) get_dir(v, ino, &error);
-        pthread_mutex_unlock(&v->lock);
-        if (error)
-                fuse_reply_err(req, error);
-        else
-                fs_dir_open(req, fi);
-}
-
-static void devfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, ino);
-
-        /* Listings count against the same memory as the container's files. */
-        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
-
-        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, false, 0);
-}
-
-/* A listing with every entry's attributes: `ls -l` of a cold /dev costs
- * one round trip instead of one per name. */
-static void devfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, ino);
-        const struct fs_dir_budget budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX };
-
-        fs_dir_read(req, fi, &v->lock, &v->tree, &budget, ino, size, off, true, FS_CACHE_TIMEOUT);
-}
-
-static void devfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi, &view(req, ino)->lock);
-}
-
 static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
         struct devfs *v = view(req, ino);
         struct statvfs st = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX};
@@ -890,10 +754,10 @@ static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
  * kernel answers EOPNOTSUPP for every node alike after the first ENOSYS,
  * so they can tell nothing about any device. */
 static const struct fuse_lowlevel_ops devfs_ops = {
-        .lookup = devfs_lookup,
-        .getattr = devfs_getattr,
-        .setattr = devfs_setattr,
-        .readlink = devfs_readlink,
+        .lookup = fs_view_lookup,
+        .getattr = fs_view_getattr,
+        .setattr = fs_view_setattr,
+        .readlink = fs_view_readlink,
         .mknod = devfs_mknod,
         .mkdir = devfs_mkdir,
         .symlink = devfs_symlink,
@@ -905,10 +769,10 @@ static const struct fuse_lowlevel_ops devfs_ops = {
         .open = devfs_open,
         .read = devfs_read,
         .write = devfs_write,
-        .opendir = devfs_opendir,
-        .readdir = devfs_readdir,
-        .readdirplus = devfs_readdirplus,
-        .releasedir = devfs_releasedir,
+        .opendir = fs_view_opendir,
+        .readdir = fs_view_readdir,
+        .readdirplus = fs_view_readdirplus,
+        .releasedir = fs_view_releasedir,
         .statfs = devfs_statfs,
 };
 
@@ -950,8 +814,8 @@ static int add_skeleton(struct devfs *v) {
 
 static const struct fs_mux_class devfs_class = {
         .ops = &devfs_ops,
-        .forget = devfs_forget,
-        .root_entry = devfs_root_entry,
+        .forget = fs_view_forget,
+        .root_entry = fs_view_root_entry,
 };
 
 int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret) {
@@ -968,10 +832,18 @@ int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t 
         if (!v)
                 return -ENOMEM;
         pthread_mutex_init(&v->lock, NULL);
+        v->nodes = (struct fs_view_tree){
+                .lock = &v->lock,
+                .tree = &v->tree,
+                .answers_unlinked = answers_unlinked,
+                .set_attributes = set_attributes,
+                /* Listings count against the same memory as the container's files. */
+                .budget = { .usage = &v->memory, .limit = DEVFS_MEMORY_MAX },
+        };
         v->mux = mux;
         v->root_uid = root_uid;
         v->root_gid = root_gid;
-        r = fs_mux_add(mux, v, &v->slot, &first);
+        r = fs_mux_add(mux, &v->nodes, &v->slot, &first);
         if (r < 0) {
                 v->slot = 0;
                 return r;
