@@ -172,37 +172,29 @@ static void devfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
         pthread_mutex_unlock(&v->lock);
 }
 
-static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+/* MKDIR, SYMLINK and CREATE (with fi): an entry of the container's own. */
+static void make_own_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, const char *target,
+                           struct fuse_file_info *fi) {
         struct devfs *v = view(req, parent);
         struct fuse_entry_param e;
         int r;
 
         pthread_mutex_lock(&v->lock);
-        r = make_own(v, req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &e);
-        reply_made(v, req, r, &e, NULL);
+        r = make_own(v, req, parent, name, mode, 0, target, &e);
+        reply_made(v, req, r, &e, fi);
         pthread_mutex_unlock(&v->lock);
+}
+
+static void devfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+        make_own_reply(req, parent, name, S_IFDIR | (mode & 07777), NULL, NULL);
 }
 
 static void devfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
-        struct devfs *v = view(req, parent);
-        struct fuse_entry_param e;
-        int r;
-
-        pthread_mutex_lock(&v->lock);
-        r = make_own(v, req, parent, name, S_IFLNK | 0777, 0, link, &e);
-        reply_made(v, req, r, &e, NULL);
-        pthread_mutex_unlock(&v->lock);
+        make_own_reply(req, parent, name, S_IFLNK | 0777, link, NULL);
 }
 
 static void devfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
-        struct devfs *v = view(req, parent);
-        struct fuse_entry_param e;
-        int r;
-
-        pthread_mutex_lock(&v->lock);
-        r = make_own(v, req, parent, name, S_IFREG | (mode & 07777), 0, NULL, &e);
-        reply_made(v, req, r, &e, fi);
-        pthread_mutex_unlock(&v->lock);
+        make_own_reply(req, parent, name, S_IFREG | (mode & 07777), NULL, fi);
 }
 
 /* The container removed an entry: its own go, a device's entries are
@@ -431,10 +423,7 @@ static void devfs_statfs(fuse_req_t req, fuse_ino_t ino) {
  * kernel answers EOPNOTSUPP for every node alike after the first ENOSYS,
  * so they can tell nothing about any device. */
 static const struct fuse_lowlevel_ops devfs_ops = {
-        .lookup = fs_view_lookup,
-        .getattr = fs_view_getattr,
-        .setattr = fs_view_setattr,
-        .readlink = fs_view_readlink,
+        FS_VIEW_OPS,
         .mknod = devfs_mknod,
         .mkdir = devfs_mkdir,
         .symlink = devfs_symlink,
@@ -446,10 +435,7 @@ static const struct fuse_lowlevel_ops devfs_ops = {
         .open = devfs_open,
         .read = devfs_read,
         .write = devfs_write,
-        .opendir = fs_view_opendir,
-        .readdir = fs_view_readdir,
         .readdirplus = fs_view_readdirplus,
-        .releasedir = fs_view_releasedir,
         .statfs = devfs_statfs,
 };
 

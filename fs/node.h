@@ -177,6 +177,16 @@ void fs_view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, 
  * round trip instead of one per name. */
 void fs_view_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi);
 void fs_view_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* In a view's fuse_lowlevel_ops: the handlers above (READDIRPLUS is the
+ * view's choice). A new shared handler added here reaches every view. */
+#define FS_VIEW_OPS                            \
+        .lookup = fs_view_lookup,              \
+        .getattr = fs_view_getattr,            \
+        .setattr = fs_view_setattr,            \
+        .readlink = fs_view_readlink,          \
+        .opendir = fs_view_opendir,            \
+        .readdir = fs_view_readdir,            \
+        .releasedir = fs_view_releasedir
 /* fs_mux_class of a view (data: its struct fs_view_tree). */
 void fs_view_forget(void *data, fuse_ino_t ino, uint64_t nlookup);
 void fs_view_root_entry(void *data, struct fuse_entry_param *e);

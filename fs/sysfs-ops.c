@@ -230,11 +230,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 }
 
 static const struct fuse_lowlevel_ops sysfs_view_ops = {
+        FS_VIEW_OPS,
         .init = op_init,
-        .lookup = fs_view_lookup,
-        .getattr = fs_view_getattr,
-        .setattr = fs_view_setattr,
-        .readlink = fs_view_readlink,
         .mknod = op_mknod,
         .mkdir = op_mkdir,
         .unlink = op_remove,
@@ -246,9 +243,6 @@ static const struct fuse_lowlevel_ops sysfs_view_ops = {
         .open = op_open,
         .read = op_read,
         .write = op_write,
-        .opendir = fs_view_opendir,
-        .readdir = fs_view_readdir,
-        .releasedir = fs_view_releasedir,
 };
 
 const struct fs_mux_class sysfs_view_class = {
