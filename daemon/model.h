@@ -5,6 +5,7 @@
 
 #include "container.h"
 #include "device.h"
+#include "fs/view-delta.h"
 #include "uevent.h"
 
 /* The host device model and every container's visible set: the one place
@@ -17,23 +18,6 @@
  * runtime overrides produce deltas the same way. Consumers (views, relay)
  * never evaluate policy themselves. Single-threaded: the daemon's main loop
  * owns it. */
-
-enum delta_kind {
-        DELTA_VISIBLE, /* the container sees a device it did not see before */
-        DELTA_CHANGED, /* still visible; its resolved view changed or a host event touched it */
-        DELTA_HIDDEN,  /* the container no longer sees it */
-};
-
-struct delta {
-        enum delta_kind kind;
-        struct device *device;
-        const struct visible_device *old; /* NULL for DELTA_VISIBLE */
-        const struct visible_device *new; /* NULL for DELTA_HIDDEN */
-        /* The host event on this very device, or NULL when the delta comes
-         * from a reload, override, id-map change, an ancestor's event or a
-         * name handed over from another device. */
-        const struct uevent *event;
-};
 
 /* All of one container's deltas for one cause, in an order safe to apply
  * front to back: deltas that give up names come before those that take

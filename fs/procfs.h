@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "daemon/model.h"
+#include "view-delta.h"
 #include "fuse-pool.h"
 #include "macro.h"
 
