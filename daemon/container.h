@@ -80,6 +80,11 @@ struct container {
         struct override *overrides;
         struct visible_device *visible;
 
+        /* The names granted here, counted by the model (model.c) to grant
+         * one device's names without handing out all of them again; the
+         * model frees it. */
+        struct container_names *names;
+
         /* The daemon's per-container state (views, relay); the model never
          * touches it. */
         void *userdata;

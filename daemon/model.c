@@ -158,10 +158,18 @@ static int take_grants(struct visible_device *to, const struct visible_device *f
         return 0;
 }
 
+/* The devices of one batch whose claims on names changed: how many, and
+ * the last one's entries before and after (either may be NULL). */
+struct names_dirty {
+        size_t n;
+        const struct visible_device *old;
+        struct visible_device *new;
+};
+
 /* Replaces c's entry for d by new (NULL: d becomes hidden) and records the
- * delta. Sets *names_dirty when the claims on names changed. */
+ * delta. Notes d in *dirty when its claims on names changed. */
 static int replace_visible(struct container *c, struct device *d, struct visible_device *new,
-                           const struct uevent *event, struct delta_batch *b, bool *names_dirty) {
+                           const struct uevent *event, struct delta_batch *b, struct names_dirty *dirty) {
         _cleanup_(visible_device_freep) struct visible_device *incoming = new;
         struct visible_device *old = container_find_visible(c, d);
         int r;
@@ -174,8 +182,11 @@ static int replace_visible(struct container *c, struct device *d, struct visible
                         return r;
                 if (!event && visible_device_equal(old, incoming))
                         return 0;
-        } else
-                *names_dirty = true;
+        } else {
+                dirty->n++;
+                dirty->old = old;
+                dirty->new = incoming;
+        }
 
         if (old) {
                 HASH_DEL(c->visible, old);
@@ -186,6 +197,237 @@ static int replace_visible(struct container *c, struct device *d, struct visible
         if (incoming)
                 HASH_ADD_PTR(c->visible, device, incoming);
         return delta_batch_push(b, d, old, TAKE_PTR(incoming), event);
+}
+
+static bool strv_is_empty(char *const *l) {
+        return !l || !l[0];
+}
+
+/* --- Names in use, per container ------------------------------------- */
+
+/* One name granted in a container, or a directory of granted names. */
+struct name_use {
+        char *name;
+        unsigned n_granted; /* devices granted exactly this name */
+        unsigned n_below;   /* granted names below it ("disk" for "disk/a") */
+        UT_hash_handle hh;
+};
+
+/* What the model keeps beside a container to grant one device's names
+ * without handing out every name again (assign_names_of_one). */
+struct container_names {
+        bool valid;          /* false: rebuilt from the visible set before use */
+        struct name_use *in_use;
+        size_t n_conflicted; /* visible devices that did not get a name they wanted */
+};
+
+static void names_in_use_clear(struct container_names *n) {
+        struct name_use *u, *tmp;
+
+        HASH_ITER(hh, n->in_use, u, tmp) {
+                HASH_DEL(n->in_use, u);
+                free(u->name);
+                free(u);
+        }
+        n->n_conflicted = 0;
+        n->valid = false;
+}
+
+static void container_names_free(struct container *c) {
+        if (!c->names)
+                return;
+        names_in_use_clear(c->names);
+        free(c->names);
+        c->names = NULL;
+}
+
+static struct name_use *name_use_find(const struct container_names *n, const char *name, size_t length) {
+        struct name_use *u;
+
+        HASH_FIND(hh, n->in_use, name, length, u);
+        return u;
+}
+
+/* Counts name (length bytes of it) as granted (granted) or as a directory
+ * of a granted name, by delta (+1 or -1). */
+static int name_use_count(struct container_names *n, const char *name, size_t length, bool granted, int delta) {
+        struct name_use *u = name_use_find(n, name, length);
+
+        if (!u) {
+                if (delta < 0)
+                        return -EINVAL; /* released what was never counted: a bug */
+                u = calloc(1, sizeof(*u));
+                if (!u || !(u->name = strndup(name, length))) {
+                        free(u);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR(hh, n->in_use, u->name, length, u);
+        }
+        if (granted)
+                u->n_granted += delta;
+        else
+                u->n_below += delta;
+        if (u->n_granted == 0 && u->n_below == 0) {
+                HASH_DEL(n->in_use, u);
+                free(u->name);
+                free(u);
+        }
+        return 0;
+}
+
+static int name_use_add(struct container_names *n, const char *name, int delta) {
+        int r;
+
+        for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                r = name_use_count(n, name, (size_t) (slash - name), false, delta);
+                if (r < 0)
+                        return r;
+        }
+        return name_use_count(n, name, strlen(name), true, delta);
+}
+
+/* Counts (delta +1) or uncounts (-1) what v was granted. */
+static int names_of_visible(struct container_names *n, const struct visible_device *v, int delta) {
+        int r;
+
+        if (v->node) {
+                r = name_use_add(n, v->node, delta);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(s, v->symlinks) {
+                r = name_use_add(n, *s, delta);
+                if (r < 0)
+                        return r;
+        }
+        if (!strv_is_empty(v->conflicts))
+                n->n_conflicted += delta;
+        return 0;
+}
+
+static int names_in_use_build(struct container *c) {
+        struct visible_device *v, *tmp;
+        int r;
+
+        if (!c->names && !(c->names = calloc(1, sizeof(*c->names))))
+                return -ENOMEM;
+        if (c->names->valid)
+                return 0;
+        names_in_use_clear(c->names);
+        HASH_ITER(hh, c->visible, v, tmp) {
+                r = names_of_visible(c->names, v, +1);
+                if (r < 0) {
+                        names_in_use_clear(c->names);
+                        return r;
+                }
+        }
+        c->names->valid = true;
+        return 0;
+}
+
+/* Whether two names cannot both be granted: equal, or one a directory
+ * of the other ("disk" and "disk/a"). */
+static bool names_collide(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (la == lb)
+                return streq(a, b);
+        if (la < lb)
+                return strncmp(a, b, la) == 0 && b[la] == '/';
+        return strncmp(a, b, lb) == 0 && a[lb] == '/';
+}
+
+/* Whether one of v's wanted names collides with a reserved name or with
+ * another of v's own. */
+static bool wants_collide_own(const struct visible_device *v) {
+        for (const char *const *r = names_reserved; *r; r++) {
+                if (v->wanted_node && names_collide(v->wanted_node, *r))
+                        return true;
+                STRV_FOREACH(s, v->wanted_symlinks)
+                        if (names_collide(*s, *r))
+                                return true;
+        }
+        STRV_FOREACH(s, v->wanted_symlinks) {
+                if (v->wanted_node && names_collide(*s, v->wanted_node))
+                        return true;
+                for (char *const *t = s + 1; *t; t++)
+                        if (names_collide(*s, *t))
+                                return true;
+        }
+        return false;
+}
+
+/* Whether name collides with a name in use: it is granted, it is a
+ * directory of granted names, or a directory of it is granted. */
+static bool name_in_use(const struct container_names *n, const char *name) {
+        const struct name_use *u;
+
+        for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                u = name_use_find(n, name, (size_t) (slash - name));
+                if (u && u->n_granted > 0)
+                        return true;
+        }
+        return name_use_find(n, name, strlen(name)) != NULL;
+}
+
+static bool wants_in_use(const struct container_names *n, const struct visible_device *v) {
+        if (v->wanted_node && name_in_use(n, v->wanted_node))
+                return true;
+        STRV_FOREACH(s, v->wanted_symlinks)
+                if (name_in_use(n, *s))
+                        return true;
+        return false;
+}
+
+/* names_assign() for the common case of one device's claims changing
+ * (old: its entry before, new: after; either may be NULL) in a container
+ * where nobody else lost a name: then every other claim was granted, and
+ * the names in use are exactly the granted ones. A device that left frees
+ * names nobody else wanted, and a device whose wanted names collide with
+ * none of them (nor with a reserved name, nor with each other) gets them
+ * all; no other device's grants change either way, which is what
+ * names_assign() would conclude after sorting every claim. Returns 1 when
+ * done, 0 when names_assign() has to decide (and the names in use are
+ * counted again afterwards). */
+static int assign_names_of_one(struct container *c, const struct visible_device *old, struct visible_device *new) {
+        bool was_valid = c->names && c->names->valid;
+        int r;
+
+        /* Built from the visible set, the index already lacks old (no
+         * longer in it) and new (granted nothing yet). */
+        r = names_in_use_build(c);
+        if (r < 0)
+                return r;
+        if (old && was_valid) {
+                r = names_of_visible(c->names, old, -1);
+                if (r < 0)
+                        return r;
+        }
+        if (c->names->n_conflicted > 0 ||
+            (new && ((!strv_is_empty(new->wanted_symlinks) && !new->wanted_node) || wants_collide_own(new) ||
+                     wants_in_use(c->names, new)))) {
+                c->names->valid = false;
+                return 0;
+        }
+        if (!new)
+                return 1;
+
+        /* What names_assign() grants: the node, the symlinks in the order
+         * wanted (NULL when none), no conflicts. */
+        free(new->node);
+        strv_free(new->symlinks);
+        strv_free(new->conflicts);
+        new->node = NULL;
+        new->symlinks = new->conflicts = NULL;
+        if ((new->wanted_node && !(new->node = strdup(new->wanted_node))) ||
+            (!strv_is_empty(new->wanted_symlinks) && strv_copy(new->wanted_symlinks, &new->symlinks) < 0)) {
+                c->names->valid = false;
+                return -ENOMEM;
+        }
+        r = names_of_visible(c->names, new, +1);
+        if (r < 0)
+                c->names->valid = false;
+        return r < 0 ? r : 1;
 }
 
 /* Hands out names again and records a delta for every other device whose
@@ -313,8 +555,8 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                                   const struct uevent *event, bool hide, struct decisions *shared,
                                   struct pending *pending) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
-        bool names_dirty = false;
-        int r;
+        struct names_dirty dirty = {};
+        int r = 0;
 
         for (size_t i = 0; i < n; i++) {
                 struct visible_device *v = NULL;
@@ -324,21 +566,27 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                         const struct policy_result *decision = decision_for(shared, c, devs, i, &decided_by, &r);
 
                         if (r < 0)
-                                return r;
+                                break;
                         r = decision ? visible_device_compute_from(c, devs[i], decision, decided_by, &v)
                                      : visible_device_compute(c, devs[i], &v);
                         if (r < 0)
-                                return r;
+                                break;
                 }
-                r = replace_visible(c, devs[i], v, i == 0 ? event : NULL, &b, &names_dirty);
+                r = replace_visible(c, devs[i], v, i == 0 ? event : NULL, &b, &dirty);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        if (names_dirty) {
-                r = reassign_names(c, &b);
-                if (r < 0)
-                        return r;
+        if (r >= 0 && dirty.n > 0) {
+                r = dirty.n == 1 ? assign_names_of_one(c, dirty.old, dirty.new) : 0;
+                if (r == 0)
+                        r = reassign_names(c, &b);
         }
+        /* Unless the names in use were counted along, count them again when
+         * next needed. */
+        if ((r < 0 || (dirty.n > 0 && r == 0)) && c->names)
+                c->names->valid = false;
+        if (r < 0)
+                return r;
         return dispatch(m, c, &b, pending);
 }
 
@@ -674,6 +922,7 @@ struct container *model_find_container(const struct model *m, const char *name) 
 
 void model_remove_container(struct model *m, struct container *c) {
         HASH_DEL(m->containers, c);
+        container_names_free(c);
         container_free(c);
 }
 
@@ -777,6 +1026,7 @@ struct model *model_free(struct model *m) {
                 return NULL;
         HASH_ITER(hh, m->containers, c, ctmp) {
                 HASH_DEL(m->containers, c);
+                container_names_free(c);
                 container_free(c);
         }
         HASH_CLEAR(hh_devnum, m->by_devnum);

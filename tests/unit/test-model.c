@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "daemon/model.h"
+#include "daemon/names.h"
 #include "strv.h"
 
 struct recorder {
@@ -425,6 +426,71 @@ static void test_shared_decisions(void **state) {
         assert_int_equal(container_find_visible(b, model_find_device(f->model, LOOP(6)))->gid, 200000);
 }
 
+/* The model grants one device's names without handing out every name again
+ * when nothing collides; whatever path it takes, the grants after each
+ * event must be what a full names_assign() gives (which then changes
+ * nothing). Devices come and go in a fixed pseudo-random order, with
+ * names that collide, nest, hit reserved names, or are free. */
+static void assert_names_settled(struct model *m) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, m->containers, c, tmp) {
+                _cleanup_(visible_list_done) struct visible_list before = {};
+
+                assert_int_equal(names_assign(c, &before), 0);
+                if (before.n > 0)
+                        fail_msg("container %s: names of %s were not what names_assign() gives", c->name,
+                                 before.items[0]->device->devpath);
+        }
+}
+
+static void test_names_one_device_matches_full_assignment(void **state) {
+        struct fixture *f = *state;
+        static const char *const props[][5] = {
+                { LOOP_PROPS(1) }, { LOOP_PROPS(2) }, { LOOP_PROPS(3) }, { LOOP_PROPS(4) }, { LOOP_PROPS(5) },
+                { LOOP_PROPS(6) }, { LOOP_PROPS(7) }, { LOOP_PROPS(8) }, { LOOP_PROPS(9) },
+        };
+        bool present[9] = {};
+        uint32_t seed = 12345;
+        unsigned n_present_max = 0;
+
+        add_container(f, "colliding",
+                      "allow KERNEL==\"loop*\"\n"
+                      "allow KERNEL==\"loop1|loop2\", NAME=\"disk0\"\n"
+                      "allow KERNEL==\"loop3\", NAME=\"disk0/p\", SYMLINK+=\"by/three\"\n"
+                      "allow KERNEL==\"loop4\", SYMLINK+=\"by\"\n"
+                      "allow KERNEL==\"loop5\", SYMLINK+=\"s5 by/five\"\n"
+                      "allow KERNEL==\"loop6\", NAME=\"pts\"\n"
+                      "allow KERNEL==\"loop7\", NAME=\"x/y\", SYMLINK+=\"x\"\n"
+                      "allow KERNEL==\"loop8\", SYMLINK+=\"loop9\"\n");
+        /* Every name free: the path without names_assign() throughout. */
+        add_container(f, "free",
+                      "allow KERNEL==\"loop*\"\n"
+                      "allow KERNEL==\"loop1\", SYMLINK+=\"disk/1 one\"\n"
+                      "allow KERNEL==\"loop2\", NAME=\"disk/two\", SYMLINK+=\"two\"\n"
+                      "allow KERNEL==\"loop3\", SYMLINK+=\"disk/3\"\n");
+        add_container(f, "nodes", "allow KERNEL==\"loop[1-5]\"\n");
+
+        for (unsigned step = 0; step < 300; step++) {
+                char devpath[64];
+                unsigned i;
+
+                seed = seed * 1103515245u + 12345u;
+                i = (seed >> 16) % 9;
+                snprintf(devpath, sizeof(devpath), "/devices/virtual/block/loop%u", i + 1);
+                event(f, present[i] ? "remove" : "add", devpath, props[i][0], props[i][1], props[i][2],
+                      props[i][3], props[i][4], NULL);
+                present[i] = !present[i];
+                assert_names_settled(f->model);
+
+                unsigned n = 0;
+                for (unsigned k = 0; k < 9; k++)
+                        n += present[k];
+                n_present_max = n > n_present_max ? n : n_present_max;
+        }
+        assert_true(n_present_max >= 7);
+}
+
 static void record_first(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct recorder *rec = userdata;
         char *line;
@@ -493,6 +559,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_change_reaches_only_seeing_containers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_change_of_attribute_hides, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_move_renames_subtree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_names_one_device_matches_full_assignment, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bind_reevaluates_descendants, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_adds_and_hides, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
