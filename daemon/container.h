@@ -80,10 +80,10 @@ struct container {
         struct override *overrides;
         struct visible_device *visible;
 
-        /* The names granted here, counted by the model (model.c) to grant
-         * one device's names without handing out all of them again; the
-         * model frees it. */
-        struct container_names *names;
+        /* The model's own bookkeeping (model.c): the containers sharing the
+         * policy, the order in which containers hear of a change, the
+         * names granted. The model frees it. */
+        struct container_model *model;
 
         /* The daemon's per-container state (views, relay); the model never
          * touches it. */

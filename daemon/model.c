@@ -145,6 +145,8 @@ static void pending_flush(struct model *m, struct pending *p) {
 
 /* --- Visible sets ---------------------------------------------------- */
 
+static void class_count(struct container *c, uint64_t device_id, int delta);
+
 static int take_grants(struct visible_device *to, const struct visible_device *from) {
         free(to->node);
         to->node = NULL;
@@ -188,6 +190,8 @@ static int replace_visible(struct container *c, struct device *d, struct visible
                 dirty->new = incoming;
         }
 
+        /* Counted first: the entries change below whatever else fails. */
+        class_count(c, d->id, (incoming ? 1 : 0) - (old ? 1 : 0));
         if (old) {
                 HASH_DEL(c->visible, old);
                 r = visible_list_push(&b->old, old);
@@ -231,14 +235,6 @@ static void names_in_use_clear(struct container_names *n) {
         }
         n->n_conflicted = 0;
         n->valid = false;
-}
-
-static void container_names_free(struct container *c) {
-        if (!c->names)
-                return;
-        names_in_use_clear(c->names);
-        free(c->names);
-        c->names = NULL;
 }
 
 static struct name_use *name_use_find(const struct container_names *n, const char *name, size_t length) {
@@ -305,23 +301,21 @@ static int names_of_visible(struct container_names *n, const struct visible_devi
         return 0;
 }
 
-static int names_in_use_build(struct container *c) {
+static int names_in_use_build(struct container_names *n, const struct container *c) {
         struct visible_device *v, *tmp;
         int r;
 
-        if (!c->names && !(c->names = calloc(1, sizeof(*c->names))))
-                return -ENOMEM;
-        if (c->names->valid)
+        if (n->valid)
                 return 0;
-        names_in_use_clear(c->names);
+        names_in_use_clear(n);
         HASH_ITER(hh, c->visible, v, tmp) {
-                r = names_of_visible(c->names, v, +1);
+                r = names_of_visible(n, v, +1);
                 if (r < 0) {
-                        names_in_use_clear(c->names);
+                        names_in_use_clear(n);
                         return r;
                 }
         }
-        c->names->valid = true;
+        n->valid = true;
         return 0;
 }
 
@@ -389,26 +383,25 @@ static bool wants_in_use(const struct container_names *n, const struct visible_d
  * names_assign() would conclude after sorting every claim. Returns 1 when
  * done, 0 when names_assign() has to decide (and the names in use are
  * counted again afterwards). */
-static int assign_names_of_one(struct container *c, const struct visible_device *old, struct visible_device *new) {
-        bool was_valid = c->names && c->names->valid;
+static int assign_names_of_one(struct container_names *n, const struct container *c,
+                               const struct visible_device *old, struct visible_device *new) {
+        bool was_valid = n->valid;
         int r;
 
-        /* Built from the visible set, the index already lacks old (no
+        /* Built from the visible set, the counts already lack old (no
          * longer in it) and new (granted nothing yet). */
-        r = names_in_use_build(c);
+        r = names_in_use_build(n, c);
         if (r < 0)
                 return r;
         if (old && was_valid) {
-                r = names_of_visible(c->names, old, -1);
+                r = names_of_visible(n, old, -1);
                 if (r < 0)
                         return r;
         }
-        if (c->names->n_conflicted > 0 ||
+        if (n->n_conflicted > 0 ||
             (new && ((!strv_is_empty(new->wanted_symlinks) && !new->wanted_node) || wants_collide_own(new) ||
-                     wants_in_use(c->names, new)))) {
-                c->names->valid = false;
+                     wants_in_use(n, new))))
                 return 0;
-        }
         if (!new)
                 return 1;
 
@@ -420,13 +413,9 @@ static int assign_names_of_one(struct container *c, const struct visible_device 
         new->node = NULL;
         new->symlinks = new->conflicts = NULL;
         if ((new->wanted_node && !(new->node = strdup(new->wanted_node))) ||
-            (!strv_is_empty(new->wanted_symlinks) && strv_copy(new->wanted_symlinks, &new->symlinks) < 0)) {
-                c->names->valid = false;
+            (!strv_is_empty(new->wanted_symlinks) && strv_copy(new->wanted_symlinks, &new->symlinks) < 0))
                 return -ENOMEM;
-        }
-        r = names_of_visible(c->names, new, +1);
-        if (r < 0)
-                c->names->valid = false;
+        r = names_of_visible(n, new, +1);
         return r < 0 ? r : 1;
 }
 
@@ -456,105 +445,275 @@ static int reassign_names(struct container *c, struct delta_batch *b) {
         return 0;
 }
 
-/* --- Decisions shared by equal policies ------------------------------ */
+/* --- Policy classes ------------------------------------------------- */
 
-/* For one change: the policy's decision for each of the changed devices,
- * made once for all containers whose policies have one identity. */
-struct shared_decision {
-        char *identity; /* the key: a copy, the policies may change meanwhile */
-        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
-        char **decided_by;
-        bool *made;
+/* Per device, how many containers of a class see it (entries at zero are
+ * dropped). When none does and the class's policy hides a changed device,
+ * the change cannot affect any of them: a runtime override that shows the
+ * device would have made it seen, one that hides it changes nothing. Its
+ * containers are not even visited. */
+struct device_use {
+        uint64_t device_id;
+        unsigned n_seeing;
         UT_hash_handle hh;
 };
 
-struct decisions {
-        struct shared_decision *table;
+/* For one change: the class policy's decision for each changed device,
+ * made once for all its containers. */
+struct class_decisions {
         size_t n_devices;
+        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
+        char **decided_by;
+        bool *made;
 };
 
-static void shared_decision_free(struct shared_decision *e, size_t n_devices) {
-        if (!e)
+/* The containers whose policies have one identity (policy_identity()):
+ * they share every decision. */
+struct policy_class {
+        char *identity; /* the key, a copy: the class outlives any one policy */
+        struct container **members; /* in no order */
+        size_t n_members, allocated;
+        struct device_use *uses;
+        bool uses_unknown; /* counting failed (out of memory): never skipped */
+
+        /* The change being evaluated (evaluate_for_all). */
+        struct class_decisions *decisions;
+        bool has_work;
+        bool touched; /* on the model's list, to be reset after the change */
+        struct policy_class *next_touched;
+
+        UT_hash_handle hh;
+};
+
+/* What the model keeps beside each container. */
+struct container_model {
+        struct policy_class *class;
+        uint64_t order; /* containers hear of a change in the order they were added */
+        struct container_names names;
+};
+
+static void class_decisions_free(struct class_decisions *d) {
+        if (!d)
                 return;
-        for (size_t i = 0; e->results && i < n_devices; i++) {
-                policy_result_done(&e->results[i]);
-                free(e->decided_by ? e->decided_by[i] : NULL);
+        for (size_t i = 0; d->results && i < d->n_devices; i++) {
+                policy_result_done(&d->results[i]);
+                free(d->decided_by ? d->decided_by[i] : NULL);
         }
-        free(e->results);
-        free(e->decided_by);
-        free(e->made);
-        free(e->identity);
-        free(e);
+        free(d->results);
+        free(d->decided_by);
+        free(d->made);
+        free(d);
 }
 
-static struct shared_decision *shared_decision_new(const char *identity, size_t length, size_t n_devices) {
-        struct shared_decision *e = calloc(1, sizeof(*e));
+static struct class_decisions *class_decisions_new(size_t n_devices) {
+        struct class_decisions *d = calloc(1, sizeof(*d));
 
-        if (!e || !(e->identity = strndup(identity, length)) ||
-            !(e->results = calloc(n_devices, sizeof(*e->results))) ||
-            !(e->decided_by = calloc(n_devices, sizeof(*e->decided_by))) ||
-            !(e->made = calloc(n_devices, sizeof(*e->made)))) {
-                shared_decision_free(e, n_devices);
+        if (!d)
+                return NULL;
+        d->n_devices = n_devices;
+        if (!(d->results = calloc(n_devices, sizeof(*d->results))) ||
+            !(d->decided_by = calloc(n_devices, sizeof(*d->decided_by))) ||
+            !(d->made = calloc(n_devices, sizeof(*d->made)))) {
+                class_decisions_free(d);
                 return NULL;
         }
-        return e;
+        return d;
 }
 
-static void decisions_done(struct decisions *t) {
-        struct shared_decision *e, *tmp;
+static void class_free(struct policy_class *k) {
+        struct device_use *u, *tmp;
 
-        HASH_ITER(hh, t->table, e, tmp) {
-                HASH_DEL(t->table, e);
-                shared_decision_free(e, t->n_devices);
+        HASH_ITER(hh, k->uses, u, tmp) {
+                HASH_DEL(k->uses, u);
+                free(u);
+        }
+        class_decisions_free(k->decisions);
+        free(k->members);
+        free(k->identity);
+        free(k);
+}
+
+/* Counts one container more (+1) or less (-1) that sees device_id in k. */
+static void class_count_in(struct policy_class *k, uint64_t device_id, int delta) {
+        struct device_use *u;
+
+        if (delta == 0)
+                return;
+        HASH_FIND(hh, k->uses, &device_id, sizeof(device_id), u);
+        if (!u) {
+                if (delta < 0 || !(u = calloc(1, sizeof(*u)))) {
+                        /* Out of memory, or a count that was never made:
+                         * the class is visited on every change. */
+                        k->uses_unknown = true;
+                        return;
+                }
+                u->device_id = device_id;
+                HASH_ADD(hh, k->uses, device_id, sizeof(u->device_id), u);
+        }
+        u->n_seeing += delta;
+        if (u->n_seeing == 0) {
+                HASH_DEL(k->uses, u);
+                free(u);
         }
 }
 
-/* c's policy's decision for devs[i] and its "FILE:LINE"; NULL with *ret_r
- * set on failure, or when t is NULL (nothing shared: the caller evaluates
- * itself). */
-static const struct policy_result *decision_for(struct decisions *t, const struct container *c,
-                                                struct device *const *devs, size_t i, const char **ret_decided_by,
-                                                int *ret_r) {
-        struct shared_decision *e;
-        const char *identity;
+static void class_count(struct container *c, uint64_t device_id, int delta) {
+        class_count_in(c->model->class, device_id, delta);
+}
+
+/* Counts (+1) or uncounts (-1) in k everything c sees. */
+static void class_count_container(struct policy_class *k, const struct container *c, int delta) {
+        struct visible_device *v, *vtmp;
+
+        HASH_ITER(hh, c->visible, v, vtmp)
+                class_count_in(k, v->device->id, delta);
+}
+
+/* The class for policy, made when new, with room for one more member. */
+static int class_reserve(struct model *m, const struct policy *policy, struct policy_class **ret) {
+        struct policy_class *k;
         size_t length;
         unsigned hash;
+        const char *identity = policy_identity(policy, &length, &hash);
+
+        HASH_FIND_BYHASHVALUE(hh, m->classes, identity, length, hash, k);
+        if (!k) {
+                k = calloc(1, sizeof(*k));
+                if (!k || !(k->identity = strndup(identity, length))) {
+                        free(k);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR_BYHASHVALUE(hh, m->classes, k->identity, length, hash, k);
+        }
+        if (k->n_members == k->allocated) {
+                size_t more = k->allocated * 2 + 4;
+                struct container **grown = realloc(k->members, more * sizeof(*grown));
+
+                if (!grown) {
+                        if (k->n_members == 0) {
+                                HASH_DEL(m->classes, k);
+                                class_free(k);
+                        }
+                        return -ENOMEM;
+                }
+                k->members = grown;
+                k->allocated = more;
+        }
+        *ret = k;
+        return 0;
+}
+
+/* Cannot fail: class_reserve() made the room. */
+static void class_join(struct container *c, struct policy_class *k) {
+        k->members[k->n_members++] = c;
+        c->model->class = k;
+        class_count_container(k, c, +1);
+}
+
+/* c leaves k, which need not be its class any more: a container moving to
+ * another class joins it first, so that a class it leaves for itself is
+ * never empty, nor freed, in between. */
+static void class_leave(struct model *m, struct container *c, struct policy_class *k) {
+        if (!k)
+                return;
+        class_count_container(k, c, -1);
+        for (size_t i = 0; i < k->n_members; i++)
+                if (k->members[i] == c) {
+                        k->members[i] = k->members[--k->n_members];
+                        break;
+                }
+        if (k->n_members == 0) {
+                HASH_DEL(m->classes, k);
+                class_free(k);
+        }
+}
+
+static void class_touch(struct model *m, struct policy_class *k) {
+        if (k->touched)
+                return;
+        k->touched = true;
+        k->next_touched = m->touched;
+        m->touched = k;
+}
+
+/* The decision of k's policy (policy, one of its members') for devs[i] and
+ * its "FILE:LINE", made once per change; NULL with *ret_r set on failure. */
+static const struct policy_result *class_decision(struct model *m, struct policy_class *k, const struct policy *policy,
+                                                  struct device *const *devs, size_t n, size_t i,
+                                                  const char **ret_decided_by, int *ret_r) {
+        struct class_decisions *d;
 
         *ret_r = 0;
-        identity = t ? policy_identity(c->policy, &length, &hash) : NULL;
-        if (!identity)
-                return NULL;
-        HASH_FIND_BYHASHVALUE(hh, t->table, identity, length, hash, e);
-        if (!e) {
-                e = shared_decision_new(identity, length, t->n_devices);
-                if (!e) {
+        if (!k->decisions) {
+                k->decisions = class_decisions_new(n);
+                if (!k->decisions) {
                         *ret_r = -ENOMEM;
                         return NULL;
                 }
-                HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->table, e->identity, length, hash, e);
+                class_touch(m, k);
         }
-        if (!e->made[i]) {
-                *ret_r = policy_evaluate(c->policy, &devs[i]->pd, &e->results[i], NULL);
+        d = k->decisions;
+        if (!d->made[i]) {
+                *ret_r = policy_evaluate(policy, &devs[i]->pd, &d->results[i], NULL);
                 if (*ret_r >= 0)
-                        *ret_r = policy_result_decided_by(&e->results[i], &e->decided_by[i]);
+                        *ret_r = policy_result_decided_by(&d->results[i], &d->decided_by[i]);
                 if (*ret_r < 0) {
-                        policy_result_done(&e->results[i]);
+                        policy_result_done(&d->results[i]);
                         return NULL;
                 }
-                e->results[i].decided_by = NULL;
-                e->made[i] = true;
+                d->results[i].decided_by = NULL;
+                d->made[i] = true;
         }
-        *ret_decided_by = e->decided_by[i];
-        return &e->results[i];
+        *ret_decided_by = d->decided_by[i];
+        return &d->results[i];
+}
+
+/* After a change: the decisions go, the policies may change before the
+ * next one. */
+static void classes_forget_decisions(struct model *m) {
+        while (m->touched) {
+                struct policy_class *k = m->touched;
+
+                m->touched = k->next_touched;
+                k->next_touched = NULL;
+                k->touched = false;
+                class_decisions_free(k->decisions);
+                k->decisions = NULL;
+                k->has_work = false;
+        }
+}
+
+/* Whether any container of k can be affected by the change of devs: one
+ * sees a device, or the policy lets one be seen. */
+static bool class_has_work(struct model *m, struct policy_class *k, struct device *const *devs, size_t n,
+                           bool hide) {
+        if (k->uses_unknown)
+                return true;
+        for (size_t i = 0; i < n; i++) {
+                const struct policy_result *decision;
+                const char *decided_by;
+                struct device_use *u;
+                int r;
+
+                HASH_FIND(hh, k->uses, &devs[i]->id, sizeof(devs[i]->id), u);
+                if (u)
+                        return true;
+                if (hide && i == 0)
+                        continue;
+                decision = class_decision(m, k, k->members[0]->policy, devs, n, i, &decided_by, &r);
+                if (!decision || decision->allowed)
+                        return true; /* a failure is met again, and reported, per container */
+        }
+        return false;
 }
 
 /* Evaluates devs for c and delivers the resulting deltas. event belongs to
- * devs[0]; hide forces devs[0] hidden (it is leaving the host). shared may
- * be NULL. */
+ * devs[0]; hide forces devs[0] hidden (it is leaving the host). With share,
+ * the decisions come from c's class (made once for all its containers). */
 static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
-                                  const struct uevent *event, bool hide, struct decisions *shared,
-                                  struct pending *pending) {
+                                  const struct uevent *event, bool hide, bool share, struct pending *pending) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
+        struct container_names *names = &c->model->names;
         struct names_dirty dirty = {};
         int r = 0;
 
@@ -563,10 +722,13 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
 
                 if (!(hide && i == 0)) {
                         const char *decided_by = NULL;
-                        const struct policy_result *decision = decision_for(shared, c, devs, i, &decided_by, &r);
+                        const struct policy_result *decision = NULL;
 
-                        if (r < 0)
-                                break;
+                        if (share) {
+                                decision = class_decision(m, c->model->class, c->policy, devs, n, i, &decided_by, &r);
+                                if (!decision)
+                                        break;
+                        }
                         r = decision ? visible_device_compute_from(c, devs[i], decision, decided_by, &v)
                                      : visible_device_compute(c, devs[i], &v);
                         if (r < 0)
@@ -577,34 +739,80 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                         break;
         }
         if (r >= 0 && dirty.n > 0) {
-                r = dirty.n == 1 ? assign_names_of_one(c, dirty.old, dirty.new) : 0;
+                r = dirty.n == 1 ? assign_names_of_one(names, c, dirty.old, dirty.new) : 0;
                 if (r == 0)
                         r = reassign_names(c, &b);
         }
         /* Unless the names in use were counted along, count them again when
          * next needed. */
-        if ((r < 0 || (dirty.n > 0 && r == 0)) && c->names)
-                c->names->valid = false;
+        if (r < 0 || (dirty.n > 0 && r == 0))
+                names->valid = false;
         if (r < 0)
                 return r;
         return dispatch(m, c, &b, pending);
 }
 
+static int container_order_compare(const void *a, const void *b) {
+        const struct container *x = *(struct container *const *) a, *y = *(struct container *const *) b;
+
+        return x->model->order < y->model->order ? -1 : x->model->order > y->model->order;
+}
+
+/* The containers of the classes with work, in the order they were added
+ * (as if every container had been walked). */
+static int containers_with_work(struct model *m, size_t n_work, struct container ***ret) {
+        _cleanup_free_ struct container **l = malloc((n_work + 1) * sizeof(*l));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (struct policy_class *k = m->touched; k; k = k->next_touched)
+                for (size_t i = 0; k->has_work && i < k->n_members; i++)
+                        l[n++] = k->members[i];
+        qsort(l, n, sizeof(*l), container_order_compare);
+        l[n] = NULL;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
                             bool hide) {
-        _cleanup_(decisions_done) struct decisions shared = { .n_devices = n };
         _cleanup_(pending_done) struct pending pending = {};
+        _cleanup_free_ struct container **few = NULL;
+        struct policy_class *k, *ktmp;
         struct container *c, *tmp;
+        size_t n_work = 0;
         int r, ret = 0;
 
-        /* One container's failure (out of memory) must not keep the others
-         * from hearing of the change. */
-        HASH_ITER(hh, m->containers, c, tmp) {
-                r = evaluate_for_container(m, c, devs, n, event, hide, &shared, &pending);
-                if (r < 0 && ret == 0)
-                        ret = r;
+        /* Which classes the change concerns. A class whose containers it
+         * cannot affect has its decision made, and no container visited. */
+        HASH_ITER(hh, m->classes, k, ktmp) {
+                k->has_work = class_has_work(m, k, devs, n, hide);
+                if (k->has_work) {
+                        n_work += k->n_members;
+                        class_touch(m, k);
+                }
         }
+
+        /* One container's failure (out of memory) must not keep the others
+         * from hearing of the change. When few containers are concerned,
+         * they are picked out; else all are walked. */
+        if (n_work * 4 < HASH_COUNT(m->containers) && containers_with_work(m, n_work, &few) >= 0) {
+                for (struct container **p = few; *p; p++) {
+                        r = evaluate_for_container(m, *p, devs, n, event, hide, true, &pending);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+        } else
+                HASH_ITER(hh, m->containers, c, tmp) {
+                        if (!c->model->class->has_work)
+                                continue;
+                        r = evaluate_for_container(m, c, devs, n, event, hide, true, &pending);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
         pending_flush(m, &pending);
+        classes_forget_decisions(m);
         return ret;
 }
 
@@ -905,12 +1113,34 @@ int model_apply_event(struct model *m, const struct uevent *ev) {
 /* --- Containers ------------------------------------------------------ */
 
 int model_add_container(struct model *m, struct container *c) {
+        struct policy_class *k;
+        int r;
+
         if (model_find_container(m, c->name)) {
                 container_free(c);
                 return -EEXIST;
         }
+        c->model = calloc(1, sizeof(*c->model));
+        r = c->model ? class_reserve(m, c->policy, &k) : -ENOMEM;
+        if (r < 0) {
+                free(c->model);
+                c->model = NULL;
+                container_free(c);
+                return r;
+        }
+        c->model->order = m->next_container_order++;
+        class_join(c, k);
         HASH_ADD_KEYPTR(hh, m->containers, c->name, strlen(c->name), c);
         return 0;
+}
+
+static void container_model_free(struct model *m, struct container *c) {
+        if (!c->model)
+                return;
+        class_leave(m, c, c->model->class);
+        names_in_use_clear(&c->model->names);
+        free(c->model);
+        c->model = NULL;
 }
 
 struct container *model_find_container(const struct model *m, const char *name) {
@@ -922,7 +1152,7 @@ struct container *model_find_container(const struct model *m, const char *name) 
 
 void model_remove_container(struct model *m, struct container *c) {
         HASH_DEL(m->containers, c);
-        container_names_free(c);
+        container_model_free(m, c);
         container_free(c);
 }
 
@@ -936,19 +1166,26 @@ int model_refresh_container(struct model *m, struct container *c) {
                 return -ENOMEM;
         HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
                 all[n++] = d;
-        return evaluate_for_container(m, c, all, n, NULL, false, NULL, NULL);
+        return evaluate_for_container(m, c, all, n, NULL, false, false, NULL);
 }
 
 int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
         _cleanup_(policy_freep) struct policy *old = NULL;
+        struct policy_class *k, *old_class;
         char *s = strdup(source);
+        int r;
 
-        if (!s) {
+        r = s ? class_reserve(m, policy, &k) : -ENOMEM;
+        if (r < 0) {
+                free(s);
                 policy_free(policy);
-                return -ENOMEM;
+                return r;
         }
         /* Visible entries keep copies of what they need from rules (the
          * deciding rule as a string), so the old policy can go right away. */
+        old_class = c->model->class;
+        class_join(c, k);
+        class_leave(m, c, old_class);
         old = c->policy;
         c->policy = policy;
         free(c->policy_source);
@@ -974,7 +1211,7 @@ int model_set_override(struct model *m, struct container *c, struct device *d, s
                 o->device_id = d->id;
                 HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
         }
-        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL, NULL);
+        return evaluate_for_container(m, c, &d, 1, NULL, false, false, NULL);
 }
 
 /* --- Life cycle ------------------------------------------------------ */
@@ -1026,7 +1263,7 @@ struct model *model_free(struct model *m) {
                 return NULL;
         HASH_ITER(hh, m->containers, c, ctmp) {
                 HASH_DEL(m->containers, c);
-                container_names_free(c);
+                container_model_free(m, c);
                 container_free(c);
         }
         HASH_CLEAR(hh_devnum, m->by_devnum);

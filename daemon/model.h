@@ -60,6 +60,10 @@ struct model {
         struct device *by_devnum;  /* hh_devnum, devices with a node only */
         struct device *roots;      /* devices without a known parent, linked as siblings */
         struct container *containers;
+        uint64_t next_container_order;
+        /* Containers grouped by policy identity (model.c), and those groups
+         * a change being evaluated touched. */
+        struct policy_class *classes, *touched;
         struct {
                 model_deltas_fn fn;
                 void *userdata;
