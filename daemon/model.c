@@ -145,7 +145,7 @@ static void pending_flush(struct model *m, struct pending *p) {
 
 /* --- Visible sets ---------------------------------------------------- */
 
-static void class_count(struct container *c, uint64_t device_id, int delta);
+static void class_count(struct model *m, struct container *c, uint64_t device_id, int delta);
 
 static int take_grants(struct visible_device *to, const struct visible_device *from) {
         free(to->node);
@@ -170,7 +170,7 @@ struct names_dirty {
 
 /* Replaces c's entry for d by new (NULL: d becomes hidden) and records the
  * delta. Notes d in *dirty when its claims on names changed. */
-static int replace_visible(struct container *c, struct device *d, struct visible_device *new,
+static int replace_visible(struct model *m, struct container *c, struct device *d, struct visible_device *new,
                            const struct uevent *event, struct delta_batch *b, struct names_dirty *dirty) {
         _cleanup_(visible_device_freep) struct visible_device *incoming = new;
         struct visible_device *old = container_find_visible(c, d);
@@ -191,7 +191,7 @@ static int replace_visible(struct container *c, struct device *d, struct visible
         }
 
         /* Counted first: the entries change below whatever else fails. */
-        class_count(c, d->id, (incoming ? 1 : 0) - (old ? 1 : 0));
+        class_count(m, c, d->id, (incoming ? 1 : 0) - (old ? 1 : 0));
         if (old) {
                 HASH_DEL(c->visible, old);
                 r = visible_list_push(&b->old, old);
@@ -447,14 +447,21 @@ static int reassign_names(struct container *c, struct delta_batch *b) {
 
 /* --- Policy classes ------------------------------------------------- */
 
-/* Per device, how many containers of a class see it (entries at zero are
- * dropped). When none does and the class's policy hides a changed device,
- * the change cannot affect any of them: a runtime override that shows the
- * device would have made it seen, one that hides it changes nothing. Its
- * containers are not even visited. */
-struct device_use {
-        uint64_t device_id;
+/* Per device, the classes with containers that see it and how many of
+ * them (entries at zero are dropped). A class none of whose containers
+ * sees a changed device, and whose policy hides it, cannot be affected by
+ * the change: a runtime override that shows the device would have made it
+ * seen, one that hides it changes nothing. Its containers are not even
+ * visited, and for a device that leaves, no other class is looked at. */
+struct class_seeing {
+        struct policy_class *class; /* key */
         unsigned n_seeing;
+        UT_hash_handle hh;
+};
+
+struct device_seen {
+        uint64_t device_id; /* key */
+        struct class_seeing *classes;
         UT_hash_handle hh;
 };
 
@@ -473,7 +480,7 @@ struct policy_class {
         char *identity; /* the key, a copy: the class outlives any one policy */
         struct container **members; /* in no order */
         size_t n_members, allocated;
-        struct device_use *uses;
+        const struct policy *policy; /* a member's, for the shared decisions */
         bool uses_unknown; /* counting failed (out of memory): never skipped */
 
         /* The change being evaluated (evaluate_for_all). */
@@ -520,12 +527,35 @@ static struct class_decisions *class_decisions_new(size_t n_devices) {
         return d;
 }
 
-static void class_free(struct policy_class *k) {
-        struct device_use *u, *tmp;
+static void class_mark_unknown(struct model *m, struct policy_class *k) {
+        if (k->uses_unknown)
+                return;
+        k->uses_unknown = true;
+        m->n_classes_unknown++;
+}
 
-        HASH_ITER(hh, k->uses, u, tmp) {
-                HASH_DEL(k->uses, u);
-                free(u);
+static void device_seen_drop_class(struct model *m, struct device_seen *s, struct class_seeing *cs) {
+        HASH_DEL(s->classes, cs);
+        free(cs);
+        if (!s->classes) {
+                HASH_DEL(m->seen, s);
+                free(s);
+        }
+}
+
+static void class_free(struct model *m, struct policy_class *k) {
+        struct device_seen *s, *stmp;
+
+        /* Counts that went wrong may have outlived the members. */
+        if (k->uses_unknown) {
+                HASH_ITER(hh, m->seen, s, stmp) {
+                        struct class_seeing *cs;
+
+                        HASH_FIND_PTR(s->classes, &k, cs);
+                        if (cs)
+                                device_seen_drop_class(m, s, cs);
+                }
+                m->n_classes_unknown--;
         }
         class_decisions_free(k->decisions);
         free(k->members);
@@ -533,40 +563,57 @@ static void class_free(struct policy_class *k) {
         free(k);
 }
 
-/* Counts one container more (+1) or less (-1) that sees device_id in k. */
-static void class_count_in(struct policy_class *k, uint64_t device_id, int delta) {
-        struct device_use *u;
+/* Counts one container of k more (+1) or less (-1) that sees device_id. */
+static void class_count_in(struct model *m, struct policy_class *k, uint64_t device_id, int delta) {
+        struct class_seeing *cs = NULL;
+        struct device_seen *s;
 
         if (delta == 0)
                 return;
-        HASH_FIND(hh, k->uses, &device_id, sizeof(device_id), u);
-        if (!u) {
-                if (delta < 0 || !(u = calloc(1, sizeof(*u)))) {
-                        /* Out of memory, or a count that was never made:
-                         * the class is visited on every change. */
-                        k->uses_unknown = true;
+        HASH_FIND(hh, m->seen, &device_id, sizeof(device_id), s);
+        if (s)
+                HASH_FIND_PTR(s->classes, &k, cs);
+        if (!cs) {
+                if (delta < 0) {
+                        class_mark_unknown(m, k); /* a count that was never made */
                         return;
                 }
-                u->device_id = device_id;
-                HASH_ADD(hh, k->uses, device_id, sizeof(u->device_id), u);
+                if (!s) {
+                        s = calloc(1, sizeof(*s));
+                        if (!s) {
+                                class_mark_unknown(m, k); /* visited on every change */
+                                return;
+                        }
+                        s->device_id = device_id;
+                        HASH_ADD(hh, m->seen, device_id, sizeof(s->device_id), s);
+                }
+                cs = calloc(1, sizeof(*cs));
+                if (!cs) {
+                        class_mark_unknown(m, k);
+                        if (!s->classes) {
+                                HASH_DEL(m->seen, s);
+                                free(s);
+                        }
+                        return;
+                }
+                cs->class = k;
+                HASH_ADD_PTR(s->classes, class, cs);
         }
-        u->n_seeing += delta;
-        if (u->n_seeing == 0) {
-                HASH_DEL(k->uses, u);
-                free(u);
-        }
+        cs->n_seeing += delta;
+        if (cs->n_seeing == 0)
+                device_seen_drop_class(m, s, cs);
 }
 
-static void class_count(struct container *c, uint64_t device_id, int delta) {
-        class_count_in(c->model->class, device_id, delta);
+static void class_count(struct model *m, struct container *c, uint64_t device_id, int delta) {
+        class_count_in(m, c->model->class, device_id, delta);
 }
 
 /* Counts (+1) or uncounts (-1) in k everything c sees. */
-static void class_count_container(struct policy_class *k, const struct container *c, int delta) {
+static void class_count_container(struct model *m, struct policy_class *k, const struct container *c, int delta) {
         struct visible_device *v, *vtmp;
 
         HASH_ITER(hh, c->visible, v, vtmp)
-                class_count_in(k, v->device->id, delta);
+                class_count_in(m, k, v->device->id, delta);
 }
 
 /* The class for policy, made when new, with room for one more member. */
@@ -592,7 +639,7 @@ static int class_reserve(struct model *m, const struct policy *policy, struct po
                 if (!grown) {
                         if (k->n_members == 0) {
                                 HASH_DEL(m->classes, k);
-                                class_free(k);
+                                class_free(m, k);
                         }
                         return -ENOMEM;
                 }
@@ -604,10 +651,12 @@ static int class_reserve(struct model *m, const struct policy *policy, struct po
 }
 
 /* Cannot fail: class_reserve() made the room. */
-static void class_join(struct container *c, struct policy_class *k) {
+static void class_join(struct model *m, struct container *c, struct policy_class *k) {
+        if (k->n_members == 0)
+                k->policy = c->policy;
         k->members[k->n_members++] = c;
         c->model->class = k;
-        class_count_container(k, c, +1);
+        class_count_container(m, k, c, +1);
 }
 
 /* c leaves k, which need not be its class any more: a container moving to
@@ -616,7 +665,7 @@ static void class_join(struct container *c, struct policy_class *k) {
 static void class_leave(struct model *m, struct container *c, struct policy_class *k) {
         if (!k)
                 return;
-        class_count_container(k, c, -1);
+        class_count_container(m, k, c, -1);
         for (size_t i = 0; i < k->n_members; i++)
                 if (k->members[i] == c) {
                         k->members[i] = k->members[--k->n_members];
@@ -624,8 +673,11 @@ static void class_leave(struct model *m, struct container *c, struct policy_clas
                 }
         if (k->n_members == 0) {
                 HASH_DEL(m->classes, k);
-                class_free(k);
+                class_free(m, k);
+                return;
         }
+        /* c's policy may be on its way out. */
+        k->policy = k->members[0]->policy;
 }
 
 static void class_touch(struct model *m, struct policy_class *k) {
@@ -683,24 +735,39 @@ static void classes_forget_decisions(struct model *m) {
         }
 }
 
-/* Whether any container of k can be affected by the change of devs: one
- * sees a device, or the policy lets one be seen. */
-static bool class_has_work(struct model *m, struct policy_class *k, struct device *const *devs, size_t n,
-                           bool hide) {
+static void class_mark_work(struct model *m, struct policy_class *k, size_t *n_work) {
+        if (k->has_work)
+                return;
+        k->has_work = true;
+        *n_work += k->n_members;
+        class_touch(m, k);
+}
+
+/* The classes with a container that sees one of devs. */
+static void mark_seeing_classes(struct model *m, struct device *const *devs, size_t n, size_t *n_work) {
+        for (size_t i = 0; i < n; i++) {
+                struct class_seeing *cs, *tmp;
+                struct device_seen *s;
+
+                HASH_FIND(hh, m->seen, &devs[i]->id, sizeof(devs[i]->id), s);
+                if (s)
+                        HASH_ITER(hh, s->classes, cs, tmp)
+                                class_mark_work(m, cs->class, n_work);
+        }
+}
+
+/* Whether k's policy lets a container see one of devs (the first of them
+ * not, with hide). */
+static bool class_allows_any(struct model *m, struct policy_class *k, struct device *const *devs, size_t n,
+                             bool hide) {
         if (k->uses_unknown)
                 return true;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = hide ? 1 : 0; i < n; i++) {
                 const struct policy_result *decision;
                 const char *decided_by;
-                struct device_use *u;
                 int r;
 
-                HASH_FIND(hh, k->uses, &devs[i]->id, sizeof(devs[i]->id), u);
-                if (u)
-                        return true;
-                if (hide && i == 0)
-                        continue;
-                decision = class_decision(m, k, k->members[0]->policy, devs, n, i, &decided_by, &r);
+                decision = class_decision(m, k, k->policy, devs, n, i, &decided_by, &r);
                 if (!decision || decision->allowed)
                         return true; /* a failure is met again, and reported, per container */
         }
@@ -734,7 +801,7 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                         if (r < 0)
                                 break;
                 }
-                r = replace_visible(c, devs[i], v, i == 0 ? event : NULL, &b, &dirty);
+                r = replace_visible(m, c, devs[i], v, i == 0 ? event : NULL, &b, &dirty);
                 if (r < 0)
                         break;
         }
@@ -784,15 +851,15 @@ static int evaluate_for_all(struct model *m, struct device *const *devs, size_t 
         size_t n_work = 0;
         int r, ret = 0;
 
-        /* Which classes the change concerns. A class whose containers it
-         * cannot affect has its decision made, and no container visited. */
-        HASH_ITER(hh, m->classes, k, ktmp) {
-                k->has_work = class_has_work(m, k, devs, n, hide);
-                if (k->has_work) {
-                        n_work += k->n_members;
-                        class_touch(m, k);
-                }
-        }
+        /* Which classes the change concerns: those with a container that
+         * sees a changed device, and those whose policy shows one. The
+         * others have their decision made, and no container visited. A
+         * device that leaves concerns only the classes that see it. */
+        mark_seeing_classes(m, devs, n, &n_work);
+        if (!(hide && n == 1) || m->n_classes_unknown > 0)
+                HASH_ITER(hh, m->classes, k, ktmp)
+                        if (!k->has_work && class_allows_any(m, k, devs, n, hide))
+                                class_mark_work(m, k, &n_work);
 
         /* One container's failure (out of memory) must not keep the others
          * from hearing of the change. When few containers are concerned,
@@ -1129,7 +1196,7 @@ int model_add_container(struct model *m, struct container *c) {
                 return r;
         }
         c->model->order = m->next_container_order++;
-        class_join(c, k);
+        class_join(m, c, k);
         HASH_ADD_KEYPTR(hh, m->containers, c->name, strlen(c->name), c);
         return 0;
 }
@@ -1184,10 +1251,10 @@ int model_set_policy(struct model *m, struct container *c, struct policy *policy
         /* Visible entries keep copies of what they need from rules (the
          * deciding rule as a string), so the old policy can go right away. */
         old_class = c->model->class;
-        class_join(c, k);
-        class_leave(m, c, old_class);
         old = c->policy;
         c->policy = policy;
+        class_join(m, c, k);
+        class_leave(m, c, old_class);
         free(c->policy_source);
         c->policy_source = s;
         return model_refresh_container(m, c);
@@ -1258,6 +1325,7 @@ int model_observe_events(struct model *m, model_event_fn fn, void *userdata) {
 struct model *model_free(struct model *m) {
         struct container *c, *ctmp;
         struct device *d, *dtmp;
+        struct device_seen *s, *stmp;
 
         if (!m)
                 return NULL;
@@ -1265,6 +1333,17 @@ struct model *model_free(struct model *m) {
                 HASH_DEL(m->containers, c);
                 container_model_free(m, c);
                 container_free(c);
+        }
+        /* Empty once the containers are gone, unless a count went wrong. */
+        HASH_ITER(hh, m->seen, s, stmp) {
+                struct class_seeing *cs, *cstmp;
+
+                HASH_ITER(hh, s->classes, cs, cstmp) {
+                        HASH_DEL(s->classes, cs);
+                        free(cs);
+                }
+                HASH_DEL(m->seen, s);
+                free(s);
         }
         HASH_CLEAR(hh_devnum, m->by_devnum);
         HASH_ITER(hh_devpath, m->by_devpath, d, dtmp) {

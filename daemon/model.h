@@ -61,9 +61,12 @@ struct model {
         struct device *roots;      /* devices without a known parent, linked as siblings */
         struct container *containers;
         uint64_t next_container_order;
-        /* Containers grouped by policy identity (model.c), and those groups
-         * a change being evaluated touched. */
+        /* Containers grouped by policy identity, those groups a change
+         * being evaluated touched, and per device the groups that see it
+         * (model.c). */
         struct policy_class *classes, *touched;
+        struct device_seen *seen;
+        size_t n_classes_unknown;
         struct {
                 model_deltas_fn fn;
                 void *userdata;
