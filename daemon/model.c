@@ -382,21 +382,21 @@ static bool wants_in_use(const struct container_names *n, const struct visible_d
  * all; no other device's grants change either way, which is what
  * names_assign() would conclude after sorting every claim. Returns 1 when
  * done, 0 when names_assign() has to decide (and the names in use are
- * counted again afterwards). */
+ * counted again afterwards), -ENOMEM. */
 static int assign_names_of_one(struct container_names *n, const struct container *c,
                                const struct visible_device *old, struct visible_device *new) {
         bool was_valid = n->valid;
-        int r;
 
         /* Built from the visible set, the counts already lack old (no
-         * longer in it) and new (granted nothing yet). */
-        r = names_in_use_build(n, c);
-        if (r < 0)
-                return r;
-        if (old && was_valid) {
-                r = names_of_visible(n, old, -1);
-                if (r < 0)
-                        return r;
+         * longer in it) and new (granted nothing yet). Without them,
+         * names_assign() decides. */
+        if (names_in_use_build(n, c) < 0)
+                return 0;
+        /* A count that fails to go down (out of memory, or never made)
+         * leaves the rest to names_assign(). */
+        if (old && was_valid && names_of_visible(n, old, -1) < 0) {
+                n->valid = false;
+                return 0;
         }
         if (n->n_conflicted > 0 ||
             (new && ((!strv_is_empty(new->wanted_symlinks) && !new->wanted_node) || wants_collide_own(new) ||
@@ -415,8 +415,11 @@ static int assign_names_of_one(struct container_names *n, const struct container
         if ((new->wanted_node && !(new->node = strdup(new->wanted_node))) ||
             (!strv_is_empty(new->wanted_symlinks) && strv_copy(new->wanted_symlinks, &new->symlinks) < 0))
                 return -ENOMEM;
-        r = names_of_visible(n, new, +1);
-        return r < 0 ? r : 1;
+        /* The grants are right either way; counts that could not be made
+         * are made again when next needed. */
+        if (names_of_visible(n, new, +1) < 0)
+                n->valid = false;
+        return 1;
 }
 
 /* Hands out names again and records a delta for every other device whose

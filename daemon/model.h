@@ -12,11 +12,12 @@
  *
  * Host events come in (model_apply_event), the device tables are updated,
  * the device (and, when an ancestor changed, its descendants) is evaluated
- * for every container, and each container's changes go out to the
+ * once per distinct policy, every container whose policy shows it or that
+ * sees it takes the decision, and each container's changes go out to the
  * subscribers as one batch of deltas. Policy reloads, id-map changes and
  * runtime overrides produce deltas the same way. Consumers (views, relay)
  * never evaluate policy themselves. Single-threaded: the daemon's main loop
- * owns it. */
+ * owns it; a subscriber or observer may read the model, never change it. */
 
 enum delta_kind {
         DELTA_VISIBLE, /* the container sees a device it did not see before */
