@@ -469,12 +469,17 @@ struct device_seen {
 };
 
 /* For one change: the class policy's decision for each changed device,
- * made once for all its containers. */
+ * made once for all its containers. One allocation per class and change:
+ * with a thousand classes, a change makes a thousand. */
+struct class_decision {
+        struct policy_result result; /* decided_by cleared: the rule is some policy's */
+        char *decided_by;
+        bool made;
+};
+
 struct class_decisions {
         size_t n_devices;
-        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
-        char **decided_by;
-        bool *made;
+        struct class_decision items[];
 };
 
 /* The containers whose policies have one identity (policy_identity()):
@@ -505,28 +510,21 @@ struct container_model {
 static void class_decisions_free(struct class_decisions *d) {
         if (!d)
                 return;
-        for (size_t i = 0; d->results && i < d->n_devices; i++) {
-                policy_result_done(&d->results[i]);
-                free(d->decided_by ? d->decided_by[i] : NULL);
+        for (size_t i = 0; i < d->n_devices; i++) {
+                policy_result_done(&d->items[i].result);
+                free(d->items[i].decided_by);
         }
-        free(d->results);
-        free(d->decided_by);
-        free(d->made);
         free(d);
 }
 
 static struct class_decisions *class_decisions_new(size_t n_devices) {
-        struct class_decisions *d = calloc(1, sizeof(*d));
+        struct class_decisions *d;
 
-        if (!d)
+        if (n_devices > (SIZE_MAX - sizeof(*d)) / sizeof(d->items[0]))
                 return NULL;
-        d->n_devices = n_devices;
-        if (!(d->results = calloc(n_devices, sizeof(*d->results))) ||
-            !(d->decided_by = calloc(n_devices, sizeof(*d->decided_by))) ||
-            !(d->made = calloc(n_devices, sizeof(*d->made)))) {
-                class_decisions_free(d);
-                return NULL;
-        }
+        d = calloc(1, sizeof(*d) + n_devices * sizeof(d->items[0]));
+        if (d)
+                d->n_devices = n_devices;
         return d;
 }
 
@@ -696,7 +694,7 @@ static void class_touch(struct model *m, struct policy_class *k) {
 static const struct policy_result *class_decision(struct model *m, struct policy_class *k, const struct policy *policy,
                                                   struct device *const *devs, size_t n, size_t i,
                                                   const char **ret_decided_by, int *ret_r) {
-        struct class_decisions *d;
+        struct class_decision *d;
 
         *ret_r = 0;
         if (!k->decisions) {
@@ -707,20 +705,20 @@ static const struct policy_result *class_decision(struct model *m, struct policy
                 }
                 class_touch(m, k);
         }
-        d = k->decisions;
-        if (!d->made[i]) {
-                *ret_r = policy_evaluate(policy, &devs[i]->pd, &d->results[i], NULL);
+        d = &k->decisions->items[i];
+        if (!d->made) {
+                *ret_r = policy_evaluate(policy, &devs[i]->pd, &d->result, NULL);
                 if (*ret_r >= 0)
-                        *ret_r = policy_result_decided_by(&d->results[i], &d->decided_by[i]);
+                        *ret_r = policy_result_decided_by(&d->result, &d->decided_by);
                 if (*ret_r < 0) {
-                        policy_result_done(&d->results[i]);
+                        policy_result_done(&d->result);
                         return NULL;
                 }
-                d->results[i].decided_by = NULL;
-                d->made[i] = true;
+                d->result.decided_by = NULL;
+                d->made = true;
         }
-        *ret_decided_by = d->decided_by[i];
-        return &d->results[i];
+        *ret_decided_by = d->decided_by;
+        return &d->result;
 }
 
 /* After a change: the decisions go, the policies may change before the
