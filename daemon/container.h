@@ -53,6 +53,11 @@ struct container {
         struct override *overrides;
         struct visible_device *visible;
 
+        /* The model's own bookkeeping (model.c): the containers sharing the
+         * policy, the order in which containers hear of a change, the
+         * names granted. The model frees it. */
+        struct container_model *model;
+
         /* The daemon's per-container state (views, relay); the model never
          * touches it. */
         void *userdata;
