@@ -8,8 +8,12 @@
 # views and the /sys device mounts, in the daemon's namespace) each
 # container costs, and
 # the median time of one create request (sent over one connection, so no
-# process start is counted). The baselines are the same run's: the daemon
-# with no container, and a status request.
+# process start is counted). Mounts are counted in the daemon's mount
+# namespace and in the host's (this script's): host-side containers
+# (RUNTIME/containers/NAME) have theirs in both, then DETACHED (default 100)
+# detached containers, the OCI hook's kind, are created to show what they
+# cost the host. The baselines are the same run's: the daemon with no
+# container, and a status request.
 #
 #   DEVSIEVED=build/daemon/devsieved bench/bench-scale.sh [POLICY]
 #
@@ -41,6 +45,8 @@ now_ns() { date +%s%N; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
 # Only the daemon's own: other mounts on the host come and go meanwhile.
 mounts() { grep -c " $RUNTIME/" "/proc/$PID/mountinfo" || true; }
+host_mounts() { grep -c " $RUNTIME/" /proc/self/mountinfo || true; }
+DETACHED=${DETACHED:-100}
 
 # Sends requests (one JSON object per line on stdin) over one connection;
 # prints the median and the 95th percentile of their latencies in ms, and
@@ -66,9 +72,10 @@ requests() {
         python3 "$RUNTIME/requests.py" "$RUNTIME/devsieved.sock"
 }
 
-create() { # FROM TO
+create() { # FROM TO [DETACHED]
         for ((i = $1; i <= $2; i++)); do
-                printf '{"command":"create","name":"bench%d","policy":"%s","relay":"none"}\n' "$i" "$POLICY"
+                printf '{"command":"create","name":"bench%d","policy":"%s","relay":"none","detached":%s}\n' "$i" \
+                        "$POLICY" "${3:-false}"
         done | requests
 }
 
@@ -91,6 +98,7 @@ PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME")
 read -r status_ms _ < <(for _ in $(seq 50); do echo '{"command":"status"}'; done | requests)
 rss0=$(rss_kib)
 mounts0=$(mounts)
+host_mounts0=$(host_mounts)
 
 printf '%-34s %12s %12s %10s\n' "devsieved ($POLICY)" "value" "baseline" "ratio"
 printf '%-34s %10.1f ms %10s %10s\n' "start to ready (median of 5)" "$(bc -l <<<"$start_us / 1000")" "-" "-"
@@ -105,6 +113,8 @@ for n in 1 100 500 1000; do
                 "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$rss / $rss0")"
         printf '%-34s %9.1f KiB %12s %10s\n' "  memory per container" "$(bc -l <<<"($rss - $rss0) / $n")" "-" "-"
         printf '%-34s %13.1f %12s %10s\n' "  mounts per container" "$(bc -l <<<"($(mounts) - $mounts0) / $n")" "-" "-"
+        printf '%-34s %13.1f %12s %10s\n' "  of them in the host's table" \
+                "$(bc -l <<<"($(host_mounts) - $host_mounts0) / $n")" "-" "-"
         printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "  create, median (p95 $create_p95 ms)" "$create_ms" "$status_ms" \
                 "$(bc -l <<<"$create_ms / $status_ms")"
 done
@@ -114,4 +124,17 @@ printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "destroy, median of $have" "$destroy_
 printf '%-34s %13d %12d %10s\n' "mounts after destroying all" "$(mounts)" "$mounts0" "-"
 printf '%-34s %9.2f MiB %8.2f MiB %9.2fx\n' "RSS after destroying all" "$(bc -l <<<"$(rss_kib) / 1024")" \
         "$(bc -l <<<"$rss0 / 1024")" "$(bc -l <<<"$(rss_kib) / $rss0")"
+
+# Detached containers (devsieve oci-hook's): their views are in the
+# daemon's namespace only.
+read -r create_ms create_p95 < <(create $((have + 1)) $((have + DETACHED)) true)
+printf '%-34s %13.1f %12s %10s\n' "$DETACHED detached: mounts per container" \
+        "$(bc -l <<<"($(mounts) - $mounts0) / $DETACHED")" "-" "-"
+printf '%-34s %13.1f %12s %10s\n' "  of them in the host's table" \
+        "$(bc -l <<<"($(host_mounts) - $host_mounts0) / $DETACHED")" "-" "-"
+printf '%-34s %10.3f ms %9.3f ms %9.2fx\n' "  create, median (p95 $create_p95 ms)" "$create_ms" "$status_ms" \
+        "$(bc -l <<<"$create_ms / $status_ms")"
+for i in $(seq $((have + 1)) $((have + DETACHED))); do printf '{"command":"destroy","name":"bench%d"}\n' "$i"; done |
+        requests >/dev/null
+printf '%-34s %13d %12d %10s\n' "host mounts after destroying all" "$(host_mounts)" "$host_mounts0" "-"
 echo "(baselines: the daemon with no container; a status request, median $status_ms ms)"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <poll.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -47,6 +48,9 @@ int client_connect(const char *runtime_dir, struct client *ret) {
 
 void client_done(struct client *c) {
         c->fd = safe_close(c->fd);
+        for (size_t i = 0; i < c->n_fds; i++)
+                safe_close(c->fds[i]);
+        c->n_fds = 0;
         free(c->buf);
         c->buf = NULL;
         c->size = c->allocated = 0;
@@ -88,6 +92,8 @@ static char *take_line(struct client *c) {
         return line;
 }
 
+static ssize_t receive(struct client *c);
+
 static int fill(struct client *c, unsigned timeout_sec) {
         struct pollfd p = { .fd = c->fd, .events = POLLIN };
         ssize_t n;
@@ -110,11 +116,52 @@ static int fill(struct client *c, unsigned timeout_sec) {
                 c->buf = buf;
                 c->allocated = size;
         }
-        n = recv(c->fd, c->buf + c->size, c->allocated - c->size, 0);
+        n = receive(c);
         if (n < 0)
                 return errno == EINTR ? 1 : -errno;
         c->size += (size_t) n;
         return n > 0;
+}
+
+/* Keeps what descriptors came along; beyond CLIENT_FDS_MAX they are closed. */
+static void keep_fds(struct client *c, struct msghdr *m) {
+        for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(m); cmsg; cmsg = CMSG_NXTHDR(m, cmsg)) {
+                size_t n;
+
+                if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+                        continue;
+                n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < n; i++) {
+                        int fd;
+
+                        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+                        if (c->n_fds < CLIENT_FDS_MAX)
+                                c->fds[c->n_fds++] = fd;
+                        else
+                                safe_close(fd);
+                }
+        }
+}
+
+static ssize_t receive(struct client *c) {
+        char control[CMSG_SPACE(sizeof(int) * CLIENT_FDS_MAX)];
+        struct iovec iov = { .iov_base = c->buf + c->size, .iov_len = c->allocated - c->size };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                            .msg_controllen = sizeof(control) };
+        ssize_t n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+
+        if (n >= 0)
+                keep_fds(c, &m);
+        return n;
+}
+
+size_t client_take_fds(struct client *c, int *fds, size_t max) {
+        size_t n = MIN(c->n_fds, max);
+
+        memcpy(fds, c->fds, n * sizeof(int));
+        memmove(c->fds, c->fds + n, (c->n_fds - n) * sizeof(int));
+        c->n_fds -= n;
+        return n;
 }
 
 int client_receive(struct client *c, unsigned timeout_sec, json_t **ret) {

@@ -9,10 +9,16 @@
 /* devsieve's side of the control socket (docs/control-protocol.md): one
  * JSON request per line, one JSON reply per line. */
 
+/* Most descriptors kept from the daemon's replies (the "views" reply has
+ * three); more in one message are closed by the kernel. */
+#define CLIENT_FDS_MAX 4
+
 struct client {
         int fd;
         char *buf; /* bytes received beyond the last line returned */
         size_t size, allocated;
+        int fds[CLIENT_FDS_MAX]; /* received with the replies (SCM_RIGHTS), not yet taken */
+        size_t n_fds;
 };
 
 /* How long a reply may take before the daemon counts as unreachable. */
@@ -32,3 +38,6 @@ int client_send(struct client *c, json_t *request);
  * Returns 1 and a new reference, 0 at EOF, or a negative errno (-ETIMEDOUT,
  * -EBADMSG for a line that is not a JSON object), logged. */
 int client_receive(struct client *c, unsigned timeout_sec, json_t **ret);
+/* The descriptors received so far, in order (the caller closes them);
+ * returns how many. */
+size_t client_take_fds(struct client *c, int *fds, size_t max);

@@ -24,6 +24,7 @@ enum {
         OPT_RESET = 1 << 7,
         OPT_NO_DEVICE_CGROUP = 1 << 8,
         OPT_UDEV = 1 << 9,
+        OPT_DETACHED = 1 << 10,
 };
 
 struct daemon_args {
@@ -33,6 +34,7 @@ struct daemon_args {
         json_int_t pid, owner, group; /* -1: not given */
         bool reset;
         bool no_device_cgroup;
+        bool detached;
         bool udev; /* show: each device's udev database entry too */
         char *policy_buf; /* owned: policy made absolute */
 };
@@ -83,7 +85,11 @@ static int render_container(json_t *reply, const struct daemon_args *a) {
         printf("%s: %s, policy %s, %" JSON_INTEGER_FORMAT " devices visible\n", strempty(get_string(c, "name")),
                strempty(get_string(c, "state")), strempty(get_string(c, "policy")),
                json_integer_value(json_object_get(c, "devices")));
-        printf("  /dev view: %s\n  /sys view: %s\n", strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+        if (json_is_true(json_object_get(c, "detached")))
+                printf("  /dev, /sys, udev views: detached (in devsieved's mount namespace only)\n");
+        else
+                printf("  /dev view: %s\n  /sys view: %s\n", strempty(get_string(c, "dev")),
+                       strempty(get_string(c, "sys")));
         print_proc_binds(c, "  ");
         return DEVSIEVE_EXIT_OK;
 }
@@ -152,7 +158,7 @@ static void render_udev(json_t *container, json_t *devices) {
         json_t *row;
         size_t i;
 
-        printf("\nudev database: %s\n", strempty(get_string(container, "udev")));
+        printf("\nudev database: %s\n", get_string(container, "udev") ?: "detached");
         json_array_foreach(devices, i, row) {
                 json_t *u = json_object_get(row, "udev");
                 const char *path = get_string(row, "path");
@@ -178,7 +184,7 @@ static int render_show(json_t *reply, const struct daemon_args *a) {
         if (json_is_integer(json_object_get(c, "pid")))
                 printf(" (pid %" JSON_INTEGER_FORMAT ")", json_integer_value(json_object_get(c, "pid")));
         printf("\npolicy:    %s\n/dev view: %s\n/sys view: %s\n", strempty(get_string(c, "policy")),
-               strempty(get_string(c, "dev")), strempty(get_string(c, "sys")));
+               get_string(c, "dev") ?: "detached", get_string(c, "sys") ?: "detached");
         print_device_cgroup(json_object_get(c, "device_cgroup"));
         print_proc_binds(c, "");
         printf("\n");
@@ -359,6 +365,7 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 ARG_RESET,
                 ARG_NO_DEVICE_CGROUP,
                 ARG_UDEV,
+                ARG_DETACHED,
         };
         static const struct {
                 struct option option;
@@ -376,6 +383,7 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 { { "reset", no_argument, NULL, ARG_RESET }, OPT_RESET },
                 { { "no-device-cgroup", no_argument, NULL, ARG_NO_DEVICE_CGROUP }, OPT_NO_DEVICE_CGROUP },
                 { { "udev", no_argument, NULL, ARG_UDEV }, OPT_UDEV },
+                { { "detached", no_argument, NULL, ARG_DETACHED }, OPT_DETACHED },
         };
         struct option options[ELEMENTSOF(all) + 1] = {};
         size_t n = 0;
@@ -434,6 +442,9 @@ static int parse_args(const struct command *c, int argc, char *argv[], struct da
                 case ARG_UDEV:
                         a->udev = true;
                         break;
+                case ARG_DETACHED:
+                        a->detached = true;
+                        break;
                 default:
                         return -command_option_error(c, opt, argv);
                 }
@@ -480,7 +491,8 @@ static json_t *build_request(const struct daemon_command *dc, const struct daemo
             (a->owner >= 0 && policy_json_set(o, "uid", json_integer(a->owner)) < 0) ||
             (a->group >= 0 && policy_json_set(o, "gid", json_integer(a->group)) < 0) ||
             (a->reset && policy_json_set(o, "reset", json_true()) < 0) ||
-            (a->no_device_cgroup && policy_json_set(o, "device_cgroup", json_false()) < 0))
+            (a->no_device_cgroup && policy_json_set(o, "device_cgroup", json_false()) < 0) ||
+            (a->detached && policy_json_set(o, "detached", json_true()) < 0))
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -562,7 +574,8 @@ static int run(const struct command *c, const struct cli_context *ctx, int argc,
 const struct command command_create = {
         .name = "create",
         .summary = "Register a container and serve its /dev and /sys views and /proc files",
-        .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none] [--no-device-cgroup]",
+        .synopsis = "NAME --policy POLICY [--pid PID] [--relay netlink|socket|none] [--no-device-cgroup]\n"
+                    "       [--detached]",
         .options = "      --policy POLICY  an absolute path or ./relative path to a policy file, a built-in\n"
                    "                       name (oci-default), or NAME for NAME.rules in the policy directory\n"
                    "      --pid PID        attach the container's init process right away (see attach)\n"
@@ -572,9 +585,13 @@ const struct command command_create = {
                    "      --no-device-cgroup\n"
                    "                       leave the container's device cgroup to its runtime; by default\n"
                    "                       devsieved allows exactly the visible devices in it\n"
+                   "      --detached       mount the /dev, /sys and udev views only in devsieved's own\n"
+                   "                       mount namespace, not at RUNTIME/containers/NAME: a runtime\n"
+                   "                       gets them as mount trees (what oci-hook does)\n"
                    OPTIONS_HELP_JSON,
         .run = run,
-        .data = &(const struct daemon_command){ "create", OPT_POLICY | OPT_PID | OPT_RELAY | OPT_NO_DEVICE_CGROUP,
+        .data = &(const struct daemon_command){ "create",
+                                                OPT_POLICY | OPT_PID | OPT_RELAY | OPT_NO_DEVICE_CGROUP | OPT_DETACHED,
                                                 { "NAME" }, 1, false,
                                                 render_container, false },
 };

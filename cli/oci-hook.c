@@ -127,8 +127,9 @@ static int pick_stage(const struct hook_args *a, const struct oci_state *s, enum
 
 /* One request (its reference is taken), one reply. A refusal comes back as
  * -errno with the reply in *ret for the caller to word; -ENOTCONN means no
- * daemon (logged). */
-static int request(const char *runtime_dir, json_t *owned_request, json_t **ret) {
+ * daemon (logged). Descriptors that came with the reply go to fds (up to
+ * CLIENT_FDS_MAX), their number to *ret_n_fds, when fds is given. */
+static int request_fds(const char *runtime_dir, json_t *owned_request, json_t **ret, int *fds, size_t *ret_n_fds) {
         _cleanup_(json_decrefp) json_t *req = owned_request;
         _cleanup_(client_done) struct client client = { .fd = -EBADF };
         _cleanup_(json_decrefp) json_t *reply = NULL;
@@ -162,9 +163,15 @@ static int request(const char *runtime_dir, json_t *owned_request, json_t **ret)
                         *ret = TAKE_PTR(reply);
                 return r;
         }
+        if (fds)
+                *ret_n_fds = client_take_fds(&client, fds, CLIENT_FDS_MAX);
         if (ret)
                 *ret = TAKE_PTR(reply);
         return 0;
+}
+
+static int request(const char *runtime_dir, json_t *owned_request, json_t **ret) {
+        return request_fds(runtime_dir, owned_request, ret, NULL, NULL);
 }
 
 /* -ENOENT, quietly, when devsieved does not know the container. */
@@ -212,23 +219,80 @@ static int find_rootfs(const struct oci_state *s, char **ret) {
  * top. The udev database goes at /run/udev (made in the runtime's /run if
  * missing; left out where it cannot be, libudev then sees no udevd); the
  * /proc files are bound by hand for now (README). */
-static int mount_views(int pidfd, pid_t pid, const char *rootfs, json_t *container) {
+static int view_bind_of(const char *view, int fd, const char *source, struct view_bind *ret) {
         static const char *const dev_keep[] = { "pts", "shm", "mqueue", "console", NULL };
         static const char *const sys_keep[] = { "fs/cgroup", NULL };
-        const char *dev = json_string_value(json_object_get(container, "dev"));
-        const char *sys = json_string_value(json_object_get(container, "sys"));
-        const char *udev = json_string_value(json_object_get(container, "udev"));
-        struct view_bind binds[3];
-        size_t n = 0;
 
-        if (!dev)
-                return log_error_errno(EPROTO, "devsieved did not say where the /dev view is.");
-        binds[n++] = (struct view_bind){ .source = dev, .target = "dev", .keep = dev_keep };
-        if (sys)
-                binds[n++] = (struct view_bind){ .source = sys, .target = "sys", .keep = sys_keep };
-        if (udev)
-                binds[n++] = (struct view_bind){ .source = udev, .target = "run/udev", .optional = true };
-        return view_mount_into(pidfd, pid, rootfs, binds, n);
+        if (streq(view, "dev"))
+                *ret = (struct view_bind){ .source = source, .fd = fd, .target = "dev", .keep = dev_keep };
+        else if (streq(view, "sys"))
+                *ret = (struct view_bind){ .source = source, .fd = fd, .target = "sys", .keep = sys_keep };
+        else if (streq(view, "udev"))
+                *ret = (struct view_bind){ .source = source, .fd = fd, .target = "run/udev", .optional = true };
+        else
+                return -EPROTO;
+        return 0;
+}
+
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                safe_close(fds[i]);
+}
+
+/* The views come from the daemon as mount trees (control "views"): they
+ * were never mounted in the host, and are moved straight into the
+ * container's mount namespace. */
+static int mount_views(const char *runtime_dir, const char *name, int pidfd, pid_t pid, const char *rootfs) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        struct view_bind binds[CLIENT_FDS_MAX];
+        char *sources[CLIENT_FDS_MAX] = {};
+        int fds[CLIENT_FDS_MAX];
+        size_t n_fds = 0, n = 0;
+        bool has_dev = false;
+        json_t *views, *v;
+        size_t i;
+        int r;
+
+        r = request_fds(runtime_dir, json_pack("{s:s, s:s}", "command", "views", "name", name), &reply, fds, &n_fds);
+        if (r < 0 && reply) {
+                log_error("%s", strempty(json_string_value(json_object_get(reply, "error"))));
+                return -EREMOTEIO;
+        }
+        if (r < 0)
+                return r;
+        views = json_object_get(reply, "views");
+        if (!json_is_array(views) || json_array_size(views) != n_fds) {
+                close_fds(fds, n_fds);
+                return log_error_errno(EPROTO, "Container %s: devsieved sent %zu views for %zu names.", name, n_fds,
+                                       json_array_size(views));
+        }
+        r = 0;
+        json_array_foreach(views, i, v) {
+                const char *view = json_string_value(v);
+
+                /* Messages name it as "/dev of container NAME". */
+                if (asprintf(&sources[i], "%s%s of container %s", view && !streq(view, "udev") ? "/" : "",
+                             strempty(view), name) < 0) {
+                        sources[i] = NULL;
+                        r = log_error_errno(ENOMEM, "Out of memory.");
+                        break;
+                }
+                if (!view || view_bind_of(view, fds[i], sources[i], &binds[n]) < 0) {
+                        r = log_error_errno(EPROTO, "Container %s: devsieved sent an unknown view \"%s\".", name,
+                                            strempty(view));
+                        break;
+                }
+                has_dev = has_dev || streq(view, "dev");
+                n++;
+        }
+        if (r >= 0 && !has_dev)
+                r = log_error_errno(EPROTO, "Container %s: devsieved sent no /dev view.", name);
+        if (r >= 0)
+                r = view_mount_into(pidfd, pid, rootfs, binds, n);
+        close_fds(fds, n_fds);
+        for (i = 0; i < CLIENT_FDS_MAX; i++)
+                free(sources[i]);
+        return r;
 }
 
 /* The daemon's policy directory, for an error message; NULL if it cannot
@@ -294,8 +358,8 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
         pidfd = pidfd_open((pid_t) s->pid, 0);
         pidfd_error = pidfd < 0 ? errno : 0;
         r = request(ctx->runtime_dir,
-                    json_pack("{s:s, s:s, s:s, s:I}", "command", "create", "name", name, "policy", policy, "pid",
-                              s->pid),
+                    json_pack("{s:s, s:s, s:s, s:I, s:b}", "command", "create", "name", name, "policy", policy, "pid",
+                              s->pid, "detached", 1),
                     &reply);
         if (r < 0 && reply) {
                 log_create_error(ctx->runtime_dir, policy, r, reply);
@@ -308,7 +372,7 @@ static int hook_create(const struct cli_context *ctx, const struct hook_args *a,
                 r = log_error_errno(pidfd_error, "Container %s: cannot follow process %" JSON_INTEGER_FORMAT ": %m", name,
                                     s->pid);
         else
-                r = mount_views(pidfd, (pid_t) s->pid, rootfs, json_object_get(reply, "container"));
+                r = mount_views(ctx->runtime_dir, name, pidfd, (pid_t) s->pid, rootfs);
         if (r < 0) {
                 /* Fail closed, and leave nothing behind. */
                 (void) destroy(ctx->runtime_dir, name);

@@ -65,6 +65,20 @@ static int clone_view(const char *source, int *ret_fd) {
         return 0;
 }
 
+/* A tree devsieved cloned: made a slave here too (whatever the daemon
+ * did), for the same reason as above. */
+static int use_view(const struct view_bind *b, int *ret_fd) {
+        struct mount_attr attr = { .propagation = MS_SLAVE };
+        _cleanup_close_ int fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to take %s: %m", b->source);
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return log_error_errno(errno, "Failed to make %s a slave mount: %m", b->source);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static int is_mount_root(int fd) {
         struct statx sx;
 
@@ -235,7 +249,7 @@ static int child_mount(int pidfd, pid_t pid, const char *rootfs, const struct vi
         for (size_t i = 0; i < n_binds; i++)
                 views[i] = -EBADF;
         for (size_t i = 0; r >= 0 && i < n_binds; i++)
-                r = clone_view(binds[i].source, &views[i]);
+                r = binds[i].fd > 0 ? use_view(&binds[i], &views[i]) : clone_view(binds[i].source, &views[i]);
         if (r < 0)
                 return r;
 

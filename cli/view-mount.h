@@ -6,13 +6,20 @@
 #include <sys/types.h>
 
 /* Mounting devsieve's views into a container that is being created, from
- * outside it: the host clones each view (open_tree), a child process enters
+ * outside it: the host clones each view (open_tree) or devsieved hands a
+ * clone over (a detached container's views), a child process enters
  * the container's mount namespace and moves the clones onto the targets
  * below the container's root file system. The container's root never needs
  * to reach the runtime directory. */
 
 struct view_bind {
-        const char *source; /* the view as the host sees it (an absolute path) */
+        /* The view as the host sees it (an absolute path), cloned there;
+         * with fd, only its name in messages. */
+        const char *source;
+        /* A detached mount tree of the view (open_tree) that the caller
+         * keeps and closes; 0 (what an initializer leaves it) for none:
+         * stdin is never one. */
+        int fd;
         const char *target; /* below the container's root, without a leading '/': "dev" */
         /* Mounts the runtime made below the target that stay on top of the
          * view (paths relative to the target, NULL-terminated): the view has

@@ -124,7 +124,7 @@ static json_t *run_create(struct daemon *d, const struct control_request *req) {
         int r;
 
         r = daemon_create_container(d, req->name, req->policy, req->pid, relay_mode_from_request(req->relay),
-                                    req->device_cgroup, &diags, &dc);
+                                    req->device_cgroup, req->detached, &diags, &dc);
         if (r < 0)
                 return setup_error("create", req, r, &diags);
         return with(ok_reply(&diags), "container", control_json_container(dc));
@@ -525,6 +525,35 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         return with(reply, "containers", TAKE_PTR(containers));
 }
 
+/* The container's views as mount trees, by SCM_RIGHTS with the reply. */
+static json_t *run_views(struct daemon *d, struct control_client *cl, const struct control_request *req) {
+        _cleanup_(json_decrefp) json_t *names = json_array();
+        struct daemon_container *dc = daemon_find_container(d, req->name);
+        const char *view[DAEMON_VIEWS_MAX];
+        int fds[DAEMON_VIEWS_MAX];
+        size_t n = 0;
+        int r;
+
+        if (!dc)
+                return no_such_container(req->name);
+        if (!names)
+                return NULL;
+        r = daemon_open_views(dc, fds, view, &n);
+        if (r < 0)
+                return control_error_reply(r, NULL, "views '%s': cloning the views failed: %s", req->name,
+                                           strerror(-r));
+        for (size_t i = 0; i < n; i++) {
+                if (json_array_append_new(names, json_string(view[i])) < 0)
+                        r = -ENOMEM;
+                /* Consumed either way. */
+                if (control_client_add_reply_fd(cl, fds[i]) < 0)
+                        r = -E2BIG;
+        }
+        if (r < 0)
+                return NULL;
+        return with(ok_reply(NULL), "views", TAKE_PTR(names));
+}
+
 json_t *control_run(struct daemon *d, struct control_client *cl, const struct control_request *req) {
         switch (req->command) {
         case CONTROL_CREATE:
@@ -549,6 +578,8 @@ json_t *control_run(struct daemon *d, struct control_client *cl, const struct co
                 return run_monitor(d, cl, req);
         case CONTROL_STATUS:
                 return run_status(d, cl);
+        case CONTROL_VIEWS:
+                return run_views(d, cl, req);
         default:
                 return control_error_reply(EINVAL, NULL, "unknown command");
         }

@@ -31,6 +31,11 @@ struct control_client {
         char *out;
         size_t out_size, out_offset, out_allocated;
 
+        /* Descriptors the request being run hands to the client: they go
+         * with the first byte of its reply (SCM_RIGHTS), then are closed. */
+        int reply_fds[CONTROL_REPLY_FDS_MAX];
+        size_t n_reply_fds;
+
         bool monitor;       /* after "monitor": receives events, sends nothing more */
         char *monitor_name; /* NULL: every container */
         bool closing;       /* EOF or a fatal request error: close once the replies are out */

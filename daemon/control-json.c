@@ -91,6 +91,12 @@ static json_t *path_below(const char *dir, const char *name) {
         return policy_json_string(p);
 }
 
+/* A view's path in the host; null for a detached container's (only the
+ * daemon's namespace has them: "views" hands them out). */
+static json_t *view_path(const struct daemon_container *dc, const char *name) {
+        return dc->detached ? json_null() : path_below(dc->dir, name);
+}
+
 /* Where the device cgroup stands: "mode" is v1, v2, off (with a
  * "reason"), "runtime" (left to it at create) or "none" (not attached). */
 static json_t *device_cgroup_json(const struct daemon_container *dc) {
@@ -151,10 +157,11 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "relay", json_string(relay_mode_name(dc->relay_mode))) < 0 ||
             policy_json_set(o, "devices", json_integer((json_int_t) HASH_COUNT(c->visible))) < 0 ||
             policy_json_set(o, "overrides", json_integer((json_int_t) HASH_COUNT(c->overrides))) < 0 ||
-            policy_json_set(o, "dev", path_below(dc->dir, "dev")) < 0 ||
-            policy_json_set(o, "sys", path_below(dc->dir, "sys")) < 0 ||
+            policy_json_set(o, "detached", json_boolean(dc->detached)) < 0 ||
+            policy_json_set(o, "dev", view_path(dc, "dev")) < 0 ||
+            policy_json_set(o, "sys", view_path(dc, "sys")) < 0 ||
             policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0 ||
-            policy_json_set(o, "udev", path_below(dc->dir, "udev")) < 0 ||
+            policy_json_set(o, "udev", view_path(dc, "udev")) < 0 ||
             policy_json_set(o, "proc", path_below(dc->dir, "proc")) < 0 ||
             policy_json_set(o, "proc_binds", proc_binds(dc->dir)) < 0)
                 return NULL;

@@ -8,12 +8,12 @@ static const char *const command_names[_CONTROL_COMMAND_MAX] = {
         [CONTROL_CREATE] = "create", [CONTROL_ATTACH] = "attach",   [CONTROL_DESTROY] = "destroy",
         [CONTROL_LIST] = "list",     [CONTROL_SHOW] = "show",       [CONTROL_EXPLAIN] = "explain",
         [CONTROL_ADD] = "add",       [CONTROL_REMOVE] = "remove",   [CONTROL_RELOAD] = "reload",
-        [CONTROL_MONITOR] = "monitor", [CONTROL_STATUS] = "status",
+        [CONTROL_MONITOR] = "monitor", [CONTROL_STATUS] = "status", [CONTROL_VIEWS] = "views",
 };
 
 /* The keys each command takes besides "command"; NULL-terminated. */
 static const char *const *command_keys(enum control_command c) {
-        static const char *const create[] = { "name", "policy", "pid", "relay", "device_cgroup", NULL };
+        static const char *const create[] = { "name", "policy", "pid", "relay", "device_cgroup", "detached", NULL };
         static const char *const attach[] = { "name", "pid", NULL };
         static const char *const name_only[] = { "name", NULL };
         static const char *const none[] = { NULL };
@@ -30,6 +30,7 @@ static const char *const *command_keys(enum control_command c) {
         case CONTROL_SHOW:
         case CONTROL_RELOAD:
         case CONTROL_MONITOR:
+        case CONTROL_VIEWS:
                 return name_only;
         case CONTROL_EXPLAIN:
                 return device;
@@ -305,12 +306,15 @@ static int parse_arguments(json_t *o, struct control_request *req, char **ret_er
                 if (r >= 0 && !json_is_null(json_object_get(o, "device_cgroup")) &&
                     json_object_get(o, "device_cgroup"))
                         r = get_bool(o, command, "device_cgroup", &req->device_cgroup, ret_error);
+                if (r >= 0)
+                        r = get_bool(o, command, "detached", &req->detached, ret_error);
                 return r;
         case CONTROL_ATTACH:
                 r = get_name(o, command, true, &req->name, ret_error);
                 return r < 0 ? r : get_pid(o, command, true, &req->pid, ret_error);
         case CONTROL_DESTROY:
         case CONTROL_SHOW:
+        case CONTROL_VIEWS:
                 return get_name(o, command, true, &req->name, ret_error);
         case CONTROL_RELOAD:
         case CONTROL_MONITOR:

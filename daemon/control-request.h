@@ -30,6 +30,7 @@ enum control_command {
         CONTROL_RELOAD,
         CONTROL_MONITOR,
         CONTROL_STATUS,
+        CONTROL_VIEWS,
         _CONTROL_COMMAND_MAX,
 };
 
@@ -48,6 +49,7 @@ struct control_request {
         pid_t pid;          /* create (0: none), attach */
         enum control_relay relay;
         bool device_cgroup; /* create: devsieved keeps the device cgroup (default true) */
+        bool detached;      /* create: the views are handed out by "views", not mounted in the host */
         const char *device; /* explain, add, remove: as the user wrote it */
         struct device_spec device_spec;
         /* add */

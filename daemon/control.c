@@ -16,9 +16,16 @@
 #include "control-request.h"
 #include "log.h"
 
+static void drop_reply_fds(struct control_client *cl) {
+        for (size_t i = 0; i < cl->n_reply_fds; i++)
+                safe_close(cl->reply_fds[i]);
+        cl->n_reply_fds = 0;
+}
+
 static void client_free(struct control_client *cl) {
         struct control *c = cl->control;
 
+        drop_reply_fds(cl);
         loop_unwatch(c->d->loop, &cl->watch);
         safe_close(cl->watch.fd);
         DL_DELETE(c->clients, cl);
@@ -79,18 +86,8 @@ static void client_flush(struct control_client *cl) {
                 client_update_events(cl);
 }
 
-void control_client_send(struct control *c, struct control_client *cl, json_t *o) {
-        _cleanup_free_ char *line = NULL;
-        size_t n;
-
-        if (cl->broken)
-                return;
-        line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!line) {
-                client_break(cl);
-                return;
-        }
-        n = strlen(line);
+/* Queues n bytes and a newline, and writes what it can. */
+static void queue_line(struct control_client *cl, const char *line, size_t n) {
         if (cl->out_size - cl->out_offset + n + 1 > CONTROL_OUTPUT_MAX) {
                 log_warning("Control client (pid %d): more than %u bytes of replies unread; disconnecting.",
                             (int) cl->pid, CONTROL_OUTPUT_MAX);
@@ -120,6 +117,70 @@ void control_client_send(struct control *c, struct control_client *cl, json_t *o
         cl->out[cl->out_size + n] = '\n';
         cl->out_size += n + 1;
         client_flush(cl);
+}
+
+void control_client_send(struct control *c, struct control_client *cl, json_t *o) {
+        _cleanup_free_ char *line = NULL;
+
+        if (cl->broken)
+                return;
+        line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!line) {
+                client_break(cl);
+                return;
+        }
+        queue_line(cl, line, strlen(line));
+}
+
+int control_client_add_reply_fd(struct control_client *cl, int fd) {
+        if (cl->n_reply_fds >= CONTROL_REPLY_FDS_MAX) {
+                safe_close(fd);
+                return -E2BIG;
+        }
+        cl->reply_fds[cl->n_reply_fds++] = fd;
+        return 0;
+}
+
+/* The reply of a request that hands out descriptors: they ride on its
+ * first byte, sent now. Nothing else is queued before it (a client waits
+ * for each reply), so the socket's buffer has room; if not, the client
+ * is dropped rather than the descriptors sent with the wrong line. */
+static void send_with_fds(struct control_client *cl, json_t *o) {
+        _cleanup_free_ char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char control[CMSG_SPACE(sizeof(int) * CONTROL_REPLY_FDS_MAX)] = {};
+        struct iovec iov;
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control };
+        struct cmsghdr *cmsg;
+        size_t n;
+        ssize_t sent;
+
+        if (cl->broken) {
+                drop_reply_fds(cl);
+                return;
+        }
+        if (!line || cl->out_size != cl->out_offset) {
+                drop_reply_fds(cl);
+                client_break(cl);
+                return;
+        }
+        n = strlen(line);
+        iov = (struct iovec){ .iov_base = line, .iov_len = 1 };
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * cl->n_reply_fds);
+        cmsg = CMSG_FIRSTHDR(&m);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * cl->n_reply_fds);
+        memcpy(CMSG_DATA(cmsg), cl->reply_fds, sizeof(int) * cl->n_reply_fds);
+        do
+                sent = sendmsg(cl->watch.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (sent < 0 && errno == EINTR);
+        drop_reply_fds(cl);
+        if (sent != 1) {
+                client_break(cl);
+                return;
+        }
+        /* The rest of the line as any other reply. */
+        queue_line(cl, line + 1, n - 1);
 }
 
 static void reply_error(struct control_client *cl, int error, const char *message) {
@@ -157,10 +218,14 @@ static void handle_line(struct control_client *cl, const char *line, size_t size
         }
         reply = control_run(cl->control->d, cl, &req);
         if (!reply) {
+                drop_reply_fds(cl);
                 reply_error(cl, ENOMEM, "out of memory");
                 return;
         }
-        control_client_send(cl->control, cl, reply);
+        if (cl->n_reply_fds > 0)
+                send_with_fds(cl, reply);
+        else
+                control_client_send(cl->control, cl, reply);
 }
 
 /* Every complete line in the input buffer; a partial one stays. */
@@ -361,6 +426,18 @@ static int check_not_in_use(const struct sockaddr_un *sa) {
                 return negative_errno();
         if (connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) >= 0)
                 return -EADDRINUSE;
+        return 0;
+}
+
+int control_check_unused(const char *runtime_dir) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/devsieved.sock", runtime_dir) >=
+            sizeof(sa.sun_path))
+                return log_error_errno(ENAMETOOLONG, "Control socket path %s/devsieved.sock is too long.",
+                                       runtime_dir);
+        if (check_not_in_use(&sa) == -EADDRINUSE)
+                return log_error_errno(EADDRINUSE, "Another devsieved already serves %s.", sa.sun_path);
         return 0;
 }
 

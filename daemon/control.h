@@ -30,6 +30,10 @@ struct control_options {
 
 #define CONTROL_IDLE_TIMEOUT_SEC 60U
 
+/* -EADDRINUSE (logged) when a devsieved answers at RUNTIME_DIR/devsieved.sock:
+ * checked before anything of RUNTIME_DIR is touched, and again by
+ * control_new(). */
+int control_check_unused(const char *runtime_dir);
 int control_new(struct daemon *d, const struct control_options *o, struct control **ret);
 /* Disconnects every client and removes the socket. */
 struct control *control_free(struct control *c);
@@ -47,6 +51,11 @@ unsigned control_n_monitors(const struct control *c);
  * later, on the main loop. */
 void control_client_send(struct control *c, struct control_client *cl, json_t *o);
 void control_client_set_monitor(struct control_client *cl, const char *container_name);
+/* Most descriptors one reply carries. */
+#define CONTROL_REPLY_FDS_MAX 4
+/* Hands fd (consumed, closed on every path) to the client with the reply
+ * of the request being run; -E2BIG beyond CONTROL_REPLY_FDS_MAX. */
+int control_client_add_reply_fd(struct control_client *cl, int fd);
 
 /* Runs one parsed request and returns the reply object (new reference);
  * NULL only on -ENOMEM. */

@@ -16,6 +16,7 @@
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
+#include "mount-ns.h"
 #include "registry.h"
 #include "relay.h"
 #include "strv.h"
@@ -179,16 +180,16 @@ static int make_dir(const char *path, mode_t mode) {
         return chmod(path, mode) < 0 ? negative_errno() : 0;
 }
 
-/* The two connections every container's views are served from. Their
- * directory is a private mount of its own: the connections' mounts (all
- * containers' views) must not be copied into the namespaces that share
- * the runtime directory's propagation (a slave /run in every service). */
+/* The two connections every container's views are served from, and the
+ * detached containers' mountpoints. Their directory is a private mount of
+ * its own: nothing below it may reach the containers directory's peer in
+ * the host. */
 static int setup_views(struct daemon *d) {
         _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
 
         if (asprintf(&d->views_dir, "%s/views", d->runtime_dir) < 0 || asprintf(&dev, "%s/dev", d->views_dir) < 0 ||
-            asprintf(&sys, "%s/sys", d->views_dir) < 0)
+            asprintf(&sys, "%s/sys", d->views_dir) < 0 || asprintf(&d->detached_dir, "%s/containers", d->views_dir) < 0)
                 return -ENOMEM;
         r = make_dir(d->views_dir, 0700);
         if (r < 0)
@@ -201,6 +202,8 @@ static int setup_views(struct daemon *d) {
         r = make_dir(dev, 0700);
         if (r >= 0)
                 r = make_dir(sys, 0700);
+        if (r >= 0)
+                r = make_dir(d->detached_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the directories in %s: %m", d->views_dir);
         r = devfs_mux_new(d->fuse, dev, &d->dev_mux);
@@ -300,6 +303,34 @@ static int setup_procfs(struct daemon *d) {
         return 0;
 }
 
+/* Before any thread exists (the FUSE workers): a process with threads
+ * cannot change its mount namespace. */
+static int setup_mount_ns(struct daemon *d, const struct daemon_options *o) {
+        int r = mount_ns_enter_or_create(o->mount_ns, d->containers_dir, &d->host_mnt_ns_fd,
+                                         &d->containers_bound);
+
+        if (r < 0 && o->mount_ns)
+                return log_error_errno(r, "Failed to join the mount namespace %s: %m", o->mount_ns);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make devsieved's mount namespace (with %s shared with the "
+                                          "host): %m",
+                                       d->containers_dir);
+        return 0;
+}
+
+/* The host's bind of the containers directory, if this daemon made it,
+ * goes with it (its views are gone already). One that joined a namespace
+ * made none. */
+static void release_mount_ns(struct daemon *d) {
+        int r;
+
+        if (d->host_mnt_ns_fd < 0 || !d->containers_bound)
+                return;
+        r = mount_ns_release(d->host_mnt_ns_fd, d->containers_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to unmount %s in the host: %m", d->containers_dir);
+}
+
 int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
         int r;
@@ -308,7 +339,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (!d)
                 return -ENOMEM;
         d->signals.fd = -EBADF;
-        d->udev_watch.fd = d->fuse_exited.fd = -EBADF;
+        d->udev_watch.fd = d->fuse_exited.fd = d->host_mnt_ns_fd = -EBADF;
         d->started_usec = now_usec();
         d->runtime_dir = strdup(o->runtime_dir);
         d->policy_dir = strdup(o->policy_dir);
@@ -323,6 +354,13 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
                 r = make_dir(d->containers_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", d->containers_dir);
+        /* A running daemon's containers mount is not ours to touch. */
+        r = control_check_unused(d->runtime_dir);
+        if (r < 0)
+                return r;
+        r = setup_mount_ns(d, o);
+        if (r < 0)
+                return r;
 
         r = loop_new(&d->loop);
         if (r < 0)
@@ -381,12 +419,15 @@ struct daemon *daemon_free(struct daemon *d) {
         free_views(d);
         procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
+        release_mount_ns(d);
+        safe_close(d->host_mnt_ns_fd);
         udev_source_free(d->udev);
         model_free(d->model);
         safe_close(d->signals.fd);
         loop_free(d->loop);
         free(d->containers_dir);
         free(d->views_dir);
+        free(d->detached_dir);
         free(d->runtime_dir);
         free(d->policy_dir);
         free(d);

@@ -40,9 +40,14 @@ struct daemon_container {
         struct container *container; /* the model's; container->userdata points back */
         struct daemon *daemon;
         char *dir;                   /* RUNTIME/containers/NAME */
+        /* Where its views are mounted: dir, or for a detached container
+         * (handed to runtimes as mount trees, never mounted in the host)
+         * RUNTIME/views/containers/NAME in the daemon's namespace. */
+        char *views_dir;
+        bool detached;
         struct devfs *dev;
         struct sysfs_view *sys;
-        struct udev_db *udev_db;     /* RUNTIME/containers/NAME/udev, for the container's /run/udev */
+        struct udev_db *udev_db;     /* views_dir/udev, for the container's /run/udev */
         struct procfs_container *proc; /* its directory in the daemon's /proc view */
         struct relay *relay;
         enum relay_mode relay_mode;
@@ -61,12 +66,19 @@ struct daemon_options {
         gid_t socket_gid;      /* the control socket's group (0660); (gid_t) -1: root only (0600) */
         unsigned client_timeout_sec; /* idle control clients are disconnected; 0: the default */
         enum device_cgroup_mode device_cgroup; /* how containers' device cgroups follow their views */
+        /* /proc/PID/ns/mnt of a process in a namespace a devsieved made
+         * (daemon/mount-ns.h), to join it; NULL: make a new one. */
+        const char *mount_ns;
 };
 
 struct daemon {
         char *runtime_dir;
-        char *containers_dir; /* RUNTIME/containers, 0700 */
+        char *containers_dir; /* RUNTIME/containers, 0700; what is mounted below it reaches the host */
         char *policy_dir;
+        /* The daemon runs in a mount namespace of its own (mount-ns.h);
+         * this is the host's, the one it was started in. */
+        int host_mnt_ns_fd;
+        bool containers_bound; /* containers_dir was bound onto itself in the host at start */
         struct loop *loop;
         enum device_cgroup_mode device_cgroup;
         struct io_watch signals;
@@ -76,8 +88,11 @@ struct daemon {
         struct model *model;
         struct fuse_pool *fuse;
         /* One FUSE connection per kind of view, serving every container
-         * (fs/mux.h), mounted in views_dir, a private mount. */
+         * (fs/mux.h), mounted in views_dir, a private mount. Detached
+         * containers' views are mounted in detached_dir (views_dir/containers):
+         * only the daemon's namespace has them. */
         char *views_dir;      /* RUNTIME/views, 0700 */
+        char *detached_dir;
         bool views_mounted;
         struct fs_mux *dev_mux;
         struct fs_mux *sys_mux;

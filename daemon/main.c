@@ -211,7 +211,7 @@ static int create_static_containers(struct daemon *d, char **containers) {
 
                 if (!name)
                         return -ENOMEM;
-                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, &diags, NULL);
+                r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, false, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create container '%s': %m", name);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The life of a served container: create, attach to its process, reload,
  * destroy. */
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
@@ -52,6 +53,7 @@ static void daemon_container_free(struct daemon_container *dc) {
                 return;
         sysfs_view_free(dc->sys);
         free(dc->dir);
+        free(dc->views_dir);
         free(dc);
 }
 
@@ -339,7 +341,7 @@ static int serve_udev_db(struct daemon_container *dc) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (asprintf(&path, "%s/udev", dc->dir) < 0)
+        if (asprintf(&path, "%s/udev", dc->views_dir) < 0)
                 return -ENOMEM;
         r = udev_db_new(path, dc->container->name, &dc->udev_db);
         if (r < 0)
@@ -398,7 +400,9 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
 
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
-        if (asprintf(&dev, "%s/dev", dc->dir) < 0)
+        if (dc->detached && mkdir(dc->views_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->views_dir);
+        if (asprintf(&dev, "%s/dev", dc->views_dir) < 0)
                 return -ENOMEM;
         if (mkdir(dev, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
@@ -407,7 +411,7 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
 
-        if (asprintf(&sys, "%s/sys", dc->dir) < 0)
+        if (asprintf(&sys, "%s/sys", dc->views_dir) < 0)
                 return -ENOMEM;
         if (mkdir(sys, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
@@ -436,8 +440,8 @@ static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t 
 }
 
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
-                            struct daemon_container **ret) {
+                            enum relay_mode relay, bool device_cgroup, bool detached,
+                            struct policy_diagnostics *diags, struct daemon_container **ret) {
         _cleanup_(policy_freep) struct policy *policy = NULL;
         struct daemon_container *dc;
         struct container *c;
@@ -458,11 +462,16 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 return r;
 
         dc = calloc(1, sizeof(*dc));
-        if (!dc || asprintf(&dc->dir, "%s/%s", d->containers_dir, name) < 0) {
+        if (!dc || asprintf(&dc->dir, "%s/%s", d->containers_dir, name) < 0 ||
+            (detached ? asprintf(&dc->views_dir, "%s/%s", d->detached_dir, name) < 0
+                      : !(dc->views_dir = strdup(dc->dir)))) {
+                if (dc)
+                        free(dc->dir);
                 free(dc);
                 model_remove_container(d->model, c);
                 return -ENOMEM;
         }
+        dc->detached = detached;
         dc->container = c;
         dc->daemon = d;
         dc->relay_mode = relay;
@@ -475,7 +484,8 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 daemon_destroy_container(d, dc);
                 return r;
         }
-        log_info("%s: created with policy %s.", name, policy_source);
+        log_info("%s: created with policy %s%s.", name, policy_source,
+                 detached ? ", its views detached (handed out as mount trees)" : "");
         if (ret)
                 *ret = dc;
         return 0;
@@ -490,18 +500,63 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);
-        if (asprintf(&dev, "%s/dev", dc->dir) >= 0)
+        if (asprintf(&dev, "%s/dev", dc->views_dir) >= 0)
                 (void) rmdir(dev);
         dc->udev_db = udev_db_free(dc->udev_db);
         dc->sys = sysfs_view_free(dc->sys);
         dc->cgroup = device_cgroup_free(dc->cgroup);
-        if (asprintf(&sys, "%s/sys", dc->dir) >= 0)
+        if (asprintf(&sys, "%s/sys", dc->views_dir) >= 0)
                 (void) rmdir(sys);
         unserve_proc(dc);
+        if (dc->detached)
+                (void) rmdir(dc->views_dir);
         (void) rmdir(dc->dir);
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);
+        return 0;
+}
+
+/* A recursive clone of one view, a slave of it: what the view gets later
+ * (the /sys view's device directories on hot-plug) reaches the copy, and
+ * nothing mounted on the copy comes back. */
+static int clone_view(const char *dir, const char *name, int *ret_fd) {
+        struct mount_attr slave = { .propagation = MS_SLAVE };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int daemon_open_views(struct daemon_container *dc, int fds[static DAEMON_VIEWS_MAX], const char *names[static DAEMON_VIEWS_MAX],
+                      size_t *ret_n) {
+        const char *wanted[DAEMON_VIEWS_MAX] = { dc->dev ? "dev" : NULL, dc->sys ? "sys" : NULL,
+                                                 dc->udev_db ? "udev" : NULL };
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < DAEMON_VIEWS_MAX; i++) {
+                if (!wanted[i])
+                        continue;
+                r = clone_view(dc->views_dir, wanted[i], &fds[n]);
+                if (r < 0) {
+                        log_error_errno(r, "%s: failed to clone its %s view at %s/%s: %m", dc->container->name,
+                                        wanted[i], dc->views_dir, wanted[i]);
+                        while (n > 0)
+                                safe_close(fds[--n]);
+                        return r;
+                }
+                names[n++] = wanted[i];
+        }
+        *ret_n = n;
         return 0;
 }
 

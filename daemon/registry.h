@@ -18,10 +18,13 @@
 int daemon_load_policy(struct daemon *d, const char *source, const char *root, bool unknown_names_are_errors,
                        struct policy **ret, struct policy_diagnostics *diags);
 
-/* device_cgroup false: leave the container's device cgroup to its runtime. */
+/* device_cgroup false: leave the container's device cgroup to its runtime.
+ * detached: its /dev, /sys and udev views are mounted in the daemon's
+ * namespace only (a runtime gets them as mount trees, control "views"),
+ * not at RUNTIME/containers/NAME where the host would see them. */
 int daemon_create_container(struct daemon *d, const char *name, const char *policy_source, pid_t pid,
-                            enum relay_mode relay, bool device_cgroup, struct policy_diagnostics *diags,
-                            struct daemon_container **ret);
+                            enum relay_mode relay, bool device_cgroup, bool detached,
+                            struct policy_diagnostics *diags, struct daemon_container **ret);
 /* Takes the container's pid: its id maps (ownership), netns (relay) and
  * lifetime (when it exits the relay stops). */
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
@@ -30,6 +33,15 @@ int daemon_destroy_container(struct daemon *d, struct daemon_container *dc);
 /* Reloads dc's policy from where it came from; on any error the old one
  * stays in force. */
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags);
+/* The container's views (dev, sys, udev: those it has, in that order) as
+ * detached mount trees, recursive clones that are slaves of the views: a
+ * runtime moves them into the container (move_mount), and later device
+ * mounts of the /sys view reach them. fds are the caller's to close;
+ * names[i] is fds[i]'s view. On failure (logged, naming the view) no fd
+ * is left open. */
+#define DAEMON_VIEWS_MAX 3
+int daemon_open_views(struct daemon_container *dc, int fds[static DAEMON_VIEWS_MAX],
+                      const char *names[static DAEMON_VIEWS_MAX], size_t *ret_n);
 struct daemon_container *daemon_find_container(struct daemon *d, const char *name);
 /* Whether a runtime or systemd rewrote dc's device cgroup since devsieved
  * set it up (said once in the log; then in show and status). */

@@ -27,7 +27,7 @@ DAEMON_ROLES = {
     "udev-db": ["udev-db"],
     "registry": ["registry"],
     "control": ["control", "control-commands", "control-json", "control-monitor", "control-request"],
-    "daemon": ["daemon", "main"],
+    "daemon": ["daemon", "main", "mount-ns"],
 }
 
 

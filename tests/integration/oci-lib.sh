@@ -60,6 +60,20 @@ assert_forgotten() {
         assert_not_contains "$(cat /proc/self/mountinfo)" "$1/containers/$2/" "the host's mount table"
 }
 
+# assert_host_mounts RUNTIME_DIR NAME MAX: the namespace devsieved was
+# started in (the test's: the host's) holds at most MAX mounts of
+# container NAME's views, and none of its /sys view's device directories:
+# a hook container's views live in devsieved's own mount namespace and in
+# the container's. Mount points in mountinfo escape blanks as octal.
+assert_host_mounts() {
+        local mine
+        mine=$(awk -v c="$1/containers/$2" -v v="$1/views/containers/$2" \
+                '$5 == c || index($5, c "/") == 1 || $5 == v || index($5, v "/") == 1 {print $5}' /proc/self/mountinfo)
+        log "the host's mounts of $2's views:"$'\n'"$mine"
+        (($(grep -c . <<<"$mine") <= $3)) || fail "more than $3 mounts of $2's views in the host's mount table:"$'\n'"$mine"
+        assert_not_contains "$mine" "/sys/" "the host's mounts of $2's views"
+}
+
 # LISTED_SH: a shell snippet for a container, `sh -c "$LISTED_SH" sh NAME`:
 # succeeds once the listings of /dev and /sys/class/block hold NAME. Tests
 # wait for a device this way, never by looking the name up: a lookup that
@@ -161,6 +175,9 @@ oci_views_scenario() {
         udev_info=$(in_podman udevadm info "/dev/$vis") || fail "udevadm info /dev/$vis in the podman container failed"
         assert_match "$udev_info" '^E: USEC_INITIALIZED=[0-9]+$' "udevadm info /dev/$vis in the podman container"
         in_podman test -e /run/udev/control || fail "no /run/udev/control in the podman container"
+        # Its views were handed over as mount trees: the host's table keeps
+        # at most its /proc files.
+        assert_host_mounts "$RT" "$id" 2
 
         # Hot-plug while it runs: the view follows, the device works.
         losetup "$HOT" "$TEST_TMPDIR/visible-hot.img"
@@ -172,6 +189,13 @@ oci_views_scenario() {
         assert_eq "$(printf '%s\n' "$vis" "$hot" | sort | xargs)" "$(oci_section 2 | sort | xargs)" \
                 "lsblk after hot-plug"
         assert_eq 4096 "$(oci_section 5 | xargs)" "bytes read from /dev/$hot"
+        # Its /sys directory, mounted in devsieved's namespace after the
+        # container started, reached the container's copy of the view: the
+        # real sysfs directory that libudev insists on.
+        assert_eq sysfs "$(in_podman stat -f -c %T "/sys/class/block/$hot/")" "/sys/class/block/$hot/ in the container"
+        udev_info=$(in_podman udevadm info "/dev/$hot") || fail "udevadm info /dev/$hot in the podman container failed"
+        assert_match "$udev_info" "^P: /devices/virtual/block/$hot\$" "udevadm info /dev/$hot in the podman container"
+        assert_host_mounts "$RT" "$id" 2
 
         # poststop: nothing left behind.
         timeout 120 podman rm -f -t 0 "$name" >/dev/null || fail "podman rm -f failed"

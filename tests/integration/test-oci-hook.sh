@@ -85,7 +85,7 @@ read -r -t 30 -u "$ready" line || fail "the namespaced process did not start in 
 assert_eq ready "$line" "the namespaced process"
 state nodev "$nspid" "$bundle" >"$TEST_TMPDIR/state"
 assert_exit 4 "$DEVSIEVE" --runtime-dir "$RT" oci-hook <"$TEST_TMPDIR/state"
-assert_contains "$ERR" "Cannot mount the view $RT/containers/nodev/dev at $bundle/rootfs/dev" "the hook's error"
+assert_contains "$ERR" "Cannot mount the view /dev of container nodev at $bundle/rootfs/dev" "the hook's error"
 assert_forgotten "$RT" nodev
 
 # poststop of a container devsieved does not know (its create failed): fine.

@@ -19,6 +19,8 @@ export DEVSIEVE_RUNTIME_DIR=$RT
 daemon_start "$RT" --log-level info
 # Only this daemon's: other tests mount elsewhere meanwhile.
 mounts() { grep -c " $RT/" "/proc/$DAEMON_PID/mountinfo" || true; }
+# The connections are mounted in devsieved's own mount namespace only.
+in_daemon() { nsenter -t "$DAEMON_PID" -m -- "$@"; }
 # slot VIEW: the directory of the connection a view is bound from.
 slot() { awk -v m="$1" '$5 == m { print substr($4, 2) }' "/proc/$DAEMON_PID/mountinfo"; }
 
@@ -31,8 +33,9 @@ for k in dev sys; do
         # Private: no peer group, so the containers' views are not copied
         # into every namespace the runtime directory propagates to.
         assert_not_contains "$line" "shared:" "the $k connection's mount"
-        assert_eq "" "$(ls -A "$RT/views/$k")" "the $k connection's root listing"
+        assert_eq "" "$(in_daemon ls -A "$RT/views/$k")" "the $k connection's root listing"
 done
+assert_not_contains "$(cat /proc/self/mountinfo)" " $RT/views" "the host's mount table"
 mounts0=$(mounts)
 
 # --- Two containers, one connection ---------------------------------------
@@ -45,7 +48,7 @@ sa=$(slot "$A")
 sb=$(slot "$B")
 [[ -n $sa && -n $sb && $sa != "$sb" ]] || fail "a's and b's /dev views are not two directories of one connection ('$sa', '$sb')"
 [[ -n $(slot "$RT/containers/a/sys") ]] || fail "a's /sys view is not a directory of the /sys connection"
-assert_eq "" "$(ls -A "$RT/views/dev")" "the /dev connection's root listing with two views"
+assert_eq "" "$(in_daemon ls -A "$RT/views/dev")" "the /dev connection's root listing with two views"
 # A first listing carries every entry's attributes (READDIRPLUS).
 listing=$(ls -l "$B")
 assert_match "$listing" "^crw-rw-rw- 1 root root +1, +3 .* null$" "b's /dev listing"
@@ -61,7 +64,8 @@ assert_eq "$(stat -c %i "$RT/containers/a")" "$(stat -c %i "$A/..")" "'..' of a'
 
 # Through the connection's root both views are on one mount: only the
 # daemon keeps them apart.
-python3 - "$RT/views/dev/$sa/only-a" "$RT/views/dev/$sb/stolen" <<'PY' || fail "a rename between two views did not fail with EXDEV"
+in_daemon python3 - "$RT/views/dev/$sa/only-a" "$RT/views/dev/$sb/stolen" <<'PY' ||
+        fail "a rename between two views did not fail with EXDEV"
 import errno, os, sys
 try:
     os.rename(sys.argv[1], sys.argv[2])
@@ -84,7 +88,7 @@ except OSError as e:
     sys.exit(0 if e.errno == errno.ENOTCONN else "listing the destroyed view: " + str(e))
 sys.exit("the destroyed view still lists its entries")
 PY
-[[ ! -e $RT/views/dev/$sa ]] || fail "the destroyed view's directory is still in the connection's root"
+in_daemon test ! -e "$RT/views/dev/$sa" || fail "the destroyed view's directory is still in the connection's root"
 [[ -c $B/null ]] || fail "b lost its /dev/null when a was destroyed"
 assert_exit 0 "$DEVSIEVE" destroy b
 

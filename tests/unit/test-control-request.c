@@ -54,6 +54,12 @@ static void test_create(void **state) {
         parse("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"device_cgroup\":false}", &p);
         assert_int_equal(p.r, 0);
         assert_false(p.req.device_cgroup);
+        assert_false(p.req.detached);
+
+        /* `devsieve create --detached`, oci-hook's */
+        parse("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"detached\":true}", &p);
+        assert_int_equal(p.r, 0);
+        assert_true(p.req.detached);
 
         /* pid and relay are optional; null counts as absent. */
         parse("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"oci-default\",\"pid\":null}", &p);
@@ -79,6 +85,23 @@ static void test_create_invalid(void **state) {
                 "\"device_cgroup\" must be true or false");
         refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"device\":\"/dev/null\"}",
                 "unknown key \"device\"");
+        refused("{\"command\":\"create\",\"name\":\"a\",\"policy\":\"p\",\"detached\":1}",
+                "\"detached\" must be true or false");
+}
+
+/* views hands out mount trees of a container's devices: root only. */
+static void test_views(void **state) {
+        struct parsed p = {};
+
+        parse("{\"command\":\"views\",\"name\":\"web-1\"}", &p);
+        assert_int_equal(p.r, 0);
+        assert_int_equal(p.req.command, CONTROL_VIEWS);
+        assert_string_equal(p.req.name, "web-1");
+        assert_true(control_command_mutates(p.req.command));
+        assert_string_equal(control_command_to_string(CONTROL_VIEWS), "views");
+        done(&p);
+        refused("{\"command\":\"views\"}", "missing \"name\"");
+        refused("{\"command\":\"views\",\"name\":\"a\",\"pid\":1}", "unknown key \"pid\"");
 }
 
 static void test_names(void **state) {
@@ -192,6 +215,7 @@ static void test_commands(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_create),  cmocka_unit_test(test_create_invalid),
+                cmocka_unit_test(test_views),
                 cmocka_unit_test(test_names),   cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_devices), cmocka_unit_test(test_optional_names),
                 cmocka_unit_test(test_commands),
