@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mount-root.h"
 #include "view-mount.h"
 
 /* How many runtime mounts one target may keep on top of its view. */
@@ -79,16 +80,6 @@ static int use_view(const struct view_bind *b, int *ret_fd) {
         return 0;
 }
 
-static int is_mount_root(int fd) {
-        struct statx sx;
-
-        if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
-                return negative_errno();
-        if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-                return -EOPNOTSUPP;
-        return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
 /* The runtime's mount at dir/name, if something is mounted exactly there. */
 static int open_kept_mount(int dir_fd, const char *name, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
@@ -101,7 +92,7 @@ static int open_kept_mount(int dir_fd, const char *name, int *ret_fd) {
         }
         if (fd < 0)
                 return fd;
-        r = is_mount_root(fd);
+        r = mount_root_at(fd, "");
         if (r < 0)
                 return r;
         *ret_fd = r ? TAKE_FD(fd) : -EBADF;
@@ -192,7 +183,7 @@ static int mount_one(int root_fd, const char *rootfs, const struct view_bind *b,
         if (target_fd < 0)
                 return log_error_errno(target_fd, "Cannot mount the view %s at %s/%s: %m", b->source,
                                        root_prefix(rootfs), b->target);
-        r = is_mount_root(target_fd);
+        r = mount_root_at(target_fd, "");
         if (r < 0)
                 return log_error_errno(r, "Cannot tell whether %s/%s is a mount point: %m", root_prefix(rootfs),
                                        b->target);

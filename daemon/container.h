@@ -6,39 +6,12 @@
 #include <uthash.h>
 
 #include "device.h"
+#include "fs/view-delta.h"
 #include "idmap.h"
 #include "policy/policy.h"
 
 /* A registered container as the model sees it: a policy, id maps, runtime
  * overrides, and the resulting visible set. */
-
-/* One device the container sees, fully resolved: every consumer (the /dev
- * and /sys views, the relay, the device cgroup) works from this and never
- * evaluates the policy itself. Immutable once delivered in a delta. */
-struct visible_device {
-        struct device *device;
-
-        /* What the policy (or a runtime override) asks for. */
-        char *wanted_node;      /* relative to /dev; NULL for a device without a node */
-        char **wanted_symlinks; /* relative to /dev */
-
-        /* What the container gets once name conflicts are resolved. */
-        char *node;      /* NULL: no node, or it lost its name (see conflicts) */
-        char **symlinks; /* the granted subset of wanted_symlinks */
-        char **conflicts; /* why a wanted name was not granted (names_assign) */
-        char **warnings;  /* where the policy could not be followed exactly, e.g. unmapped ids */
-
-        uid_t uid;       /* host ids, through the container's maps */
-        gid_t gid;
-        uid_t container_uid; /* as the policy says */
-        gid_t container_gid;
-        mode_t mode;     /* permission bits */
-        unsigned access; /* POLICY_ACCESS_* */
-        char **writable_attributes;
-        char *decided_by; /* "FILE:LINE" or "runtime override" */
-
-        UT_hash_handle hh; /* in container->visible, keyed by device pointer */
-};
 
 struct visible_device *visible_device_free(struct visible_device *v);
 DEFINE_POINTER_CLEANUP(struct visible_device, visible_device_free);
@@ -79,6 +52,11 @@ struct container {
         struct idmap uid_map, gid_map;
         struct override *overrides;
         struct visible_device *visible;
+
+        /* The model's own bookkeeping (model.c): the containers sharing the
+         * policy, the order in which containers hear of a change, the
+         * names granted. The model frees it. */
+        struct container_model *model;
 
         /* The daemon's per-container state (views, relay); the model never
          * touches it. */

@@ -145,6 +145,8 @@ static void pending_flush(struct model *m, struct pending *p) {
 
 /* --- Visible sets ---------------------------------------------------- */
 
+static void class_count(struct model *m, struct container *c, uint64_t device_id, int delta);
+
 static int take_grants(struct visible_device *to, const struct visible_device *from) {
         free(to->node);
         to->node = NULL;
@@ -158,10 +160,18 @@ static int take_grants(struct visible_device *to, const struct visible_device *f
         return 0;
 }
 
+/* The devices of one batch whose claims on names changed: how many, and
+ * the last one's entries before and after (either may be NULL). */
+struct names_dirty {
+        size_t n;
+        const struct visible_device *old;
+        struct visible_device *new;
+};
+
 /* Replaces c's entry for d by new (NULL: d becomes hidden) and records the
- * delta. Sets *names_dirty when the claims on names changed. */
-static int replace_visible(struct container *c, struct device *d, struct visible_device *new,
-                           const struct uevent *event, struct delta_batch *b, bool *names_dirty) {
+ * delta. Notes d in *dirty when its claims on names changed. */
+static int replace_visible(struct model *m, struct container *c, struct device *d, struct visible_device *new,
+                           const struct uevent *event, struct delta_batch *b, struct names_dirty *dirty) {
         _cleanup_(visible_device_freep) struct visible_device *incoming = new;
         struct visible_device *old = container_find_visible(c, d);
         int r;
@@ -174,9 +184,14 @@ static int replace_visible(struct container *c, struct device *d, struct visible
                         return r;
                 if (!event && visible_device_equal(old, incoming))
                         return 0;
-        } else
-                *names_dirty = true;
+        } else {
+                dirty->n++;
+                dirty->old = old;
+                dirty->new = incoming;
+        }
 
+        /* Counted first: the entries change below whatever else fails. */
+        class_count(m, c, d->id, (incoming ? 1 : 0) - (old ? 1 : 0));
         if (old) {
                 HASH_DEL(c->visible, old);
                 r = visible_list_push(&b->old, old);
@@ -186,6 +201,225 @@ static int replace_visible(struct container *c, struct device *d, struct visible
         if (incoming)
                 HASH_ADD_PTR(c->visible, device, incoming);
         return delta_batch_push(b, d, old, TAKE_PTR(incoming), event);
+}
+
+static bool strv_is_empty(char *const *l) {
+        return !l || !l[0];
+}
+
+/* --- Names in use, per container ------------------------------------- */
+
+/* One name granted in a container, or a directory of granted names. */
+struct name_use {
+        char *name;
+        unsigned n_granted; /* devices granted exactly this name */
+        unsigned n_below;   /* granted names below it ("disk" for "disk/a") */
+        UT_hash_handle hh;
+};
+
+/* What the model keeps beside a container to grant one device's names
+ * without handing out every name again (assign_names_of_one). */
+struct container_names {
+        bool valid;          /* false: rebuilt from the visible set before use */
+        struct name_use *in_use;
+        size_t n_conflicted; /* visible devices that did not get a name they wanted */
+};
+
+static void names_in_use_clear(struct container_names *n) {
+        struct name_use *u, *tmp;
+
+        HASH_ITER(hh, n->in_use, u, tmp) {
+                HASH_DEL(n->in_use, u);
+                free(u->name);
+                free(u);
+        }
+        n->n_conflicted = 0;
+        n->valid = false;
+}
+
+static struct name_use *name_use_find(const struct container_names *n, const char *name, size_t length) {
+        struct name_use *u;
+
+        HASH_FIND(hh, n->in_use, name, length, u);
+        return u;
+}
+
+/* Counts name (length bytes of it) as granted (granted) or as a directory
+ * of a granted name, by delta (+1 or -1). */
+static int name_use_count(struct container_names *n, const char *name, size_t length, bool granted, int delta) {
+        struct name_use *u = name_use_find(n, name, length);
+
+        if (!u) {
+                if (delta < 0)
+                        return -EINVAL; /* released what was never counted: a bug */
+                u = calloc(1, sizeof(*u));
+                if (!u || !(u->name = strndup(name, length))) {
+                        free(u);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR(hh, n->in_use, u->name, length, u);
+        }
+        if (granted)
+                u->n_granted += delta;
+        else
+                u->n_below += delta;
+        if (u->n_granted == 0 && u->n_below == 0) {
+                HASH_DEL(n->in_use, u);
+                free(u->name);
+                free(u);
+        }
+        return 0;
+}
+
+static int name_use_add(struct container_names *n, const char *name, int delta) {
+        int r;
+
+        for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                r = name_use_count(n, name, (size_t) (slash - name), false, delta);
+                if (r < 0)
+                        return r;
+        }
+        return name_use_count(n, name, strlen(name), true, delta);
+}
+
+/* Counts (delta +1) or uncounts (-1) what v was granted. */
+static int names_of_visible(struct container_names *n, const struct visible_device *v, int delta) {
+        int r;
+
+        if (v->node) {
+                r = name_use_add(n, v->node, delta);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(s, v->symlinks) {
+                r = name_use_add(n, *s, delta);
+                if (r < 0)
+                        return r;
+        }
+        if (!strv_is_empty(v->conflicts))
+                n->n_conflicted += delta;
+        return 0;
+}
+
+static int names_in_use_build(struct container_names *n, const struct container *c) {
+        struct visible_device *v, *tmp;
+        int r;
+
+        if (n->valid)
+                return 0;
+        names_in_use_clear(n);
+        HASH_ITER(hh, c->visible, v, tmp) {
+                r = names_of_visible(n, v, +1);
+                if (r < 0) {
+                        names_in_use_clear(n);
+                        return r;
+                }
+        }
+        n->valid = true;
+        return 0;
+}
+
+/* Whether two names cannot both be granted: equal, or one a directory
+ * of the other ("disk" and "disk/a"). */
+static bool names_collide(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (la == lb)
+                return streq(a, b);
+        if (la < lb)
+                return strncmp(a, b, la) == 0 && b[la] == '/';
+        return strncmp(a, b, lb) == 0 && a[lb] == '/';
+}
+
+/* Whether one of v's wanted names collides with a reserved name or with
+ * another of v's own. */
+static bool wants_collide_own(const struct visible_device *v) {
+        for (const char *const *r = names_reserved; *r; r++) {
+                if (v->wanted_node && names_collide(v->wanted_node, *r))
+                        return true;
+                STRV_FOREACH(s, v->wanted_symlinks)
+                        if (names_collide(*s, *r))
+                                return true;
+        }
+        STRV_FOREACH(s, v->wanted_symlinks) {
+                if (v->wanted_node && names_collide(*s, v->wanted_node))
+                        return true;
+                for (char *const *t = s + 1; *t; t++)
+                        if (names_collide(*s, *t))
+                                return true;
+        }
+        return false;
+}
+
+/* Whether name collides with a name in use: it is granted, it is a
+ * directory of granted names, or a directory of it is granted. */
+static bool name_in_use(const struct container_names *n, const char *name) {
+        const struct name_use *u;
+
+        for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                u = name_use_find(n, name, (size_t) (slash - name));
+                if (u && u->n_granted > 0)
+                        return true;
+        }
+        return name_use_find(n, name, strlen(name)) != NULL;
+}
+
+static bool wants_in_use(const struct container_names *n, const struct visible_device *v) {
+        if (v->wanted_node && name_in_use(n, v->wanted_node))
+                return true;
+        STRV_FOREACH(s, v->wanted_symlinks)
+                if (name_in_use(n, *s))
+                        return true;
+        return false;
+}
+
+/* names_assign() for the common case of one device's claims changing
+ * (old: its entry before, new: after; either may be NULL) in a container
+ * where nobody else lost a name: then every other claim was granted, and
+ * the names in use are exactly the granted ones. A device that left frees
+ * names nobody else wanted, and a device whose wanted names collide with
+ * none of them (nor with a reserved name, nor with each other) gets them
+ * all; no other device's grants change either way, which is what
+ * names_assign() would conclude after sorting every claim. Returns 1 when
+ * done, 0 when names_assign() has to decide (and the names in use are
+ * counted again afterwards), -ENOMEM. */
+static int assign_names_of_one(struct container_names *n, const struct container *c,
+                               const struct visible_device *old, struct visible_device *new) {
+        bool was_valid = n->valid;
+
+        /* Built from the visible set, the counts already lack old (no
+         * longer in it) and new (granted nothing yet). Without them,
+         * names_assign() decides. */
+        if (names_in_use_build(n, c) < 0)
+                return 0;
+        /* A count that fails to go down (out of memory, or never made)
+         * leaves the rest to names_assign(). */
+        if (old && was_valid && names_of_visible(n, old, -1) < 0) {
+                n->valid = false;
+                return 0;
+        }
+        if (n->n_conflicted > 0 ||
+            (new && ((!strv_is_empty(new->wanted_symlinks) && !new->wanted_node) || wants_collide_own(new) ||
+                     wants_in_use(n, new))))
+                return 0;
+        if (!new)
+                return 1;
+
+        /* What names_assign() grants: the node, the symlinks in the order
+         * wanted (NULL when none), no conflicts. */
+        free(new->node);
+        strv_free(new->symlinks);
+        strv_free(new->conflicts);
+        new->node = NULL;
+        new->symlinks = new->conflicts = NULL;
+        if ((new->wanted_node && !(new->node = strdup(new->wanted_node))) ||
+            (!strv_is_empty(new->wanted_symlinks) && strv_copy(new->wanted_symlinks, &new->symlinks) < 0))
+                return -ENOMEM;
+        /* The grants are right either way; counts that could not be made
+         * are made again when next needed. */
+        if (names_of_visible(n, new, +1) < 0)
+                n->valid = false;
+        return 1;
 }
 
 /* Hands out names again and records a delta for every other device whose
@@ -214,149 +448,439 @@ static int reassign_names(struct container *c, struct delta_batch *b) {
         return 0;
 }
 
-/* --- Decisions shared by equal policies ------------------------------ */
+/* --- Policy classes ------------------------------------------------- */
 
-/* For one change: the policy's decision for each of the changed devices,
- * made once for all containers whose policies have one identity. */
-struct shared_decision {
-        char *identity; /* the key: a copy, the policies may change meanwhile */
-        struct policy_result *results; /* their decided_by cleared: the rule is some policy's */
-        char **decided_by;
-        bool *made;
+/* Per device, the classes with containers that see it and how many of
+ * them (entries at zero are dropped). A class none of whose containers
+ * sees a changed device, and whose policy hides it, cannot be affected by
+ * the change: a runtime override that shows the device would have made it
+ * seen, one that hides it changes nothing. Its containers are not even
+ * visited, and for a device that leaves, no other class is looked at. */
+struct class_seeing {
+        struct policy_class *class; /* key */
+        unsigned n_seeing;
         UT_hash_handle hh;
 };
 
-struct decisions {
-        struct shared_decision *table;
-        size_t n_devices;
+struct device_seen {
+        uint64_t device_id; /* key */
+        struct class_seeing *classes;
+        UT_hash_handle hh;
 };
 
-static void shared_decision_free(struct shared_decision *e, size_t n_devices) {
-        if (!e)
+/* For one change: the class policy's decision for each changed device,
+ * made once for all its containers. One allocation per class and change:
+ * with a thousand classes, a change makes a thousand. */
+struct class_decision {
+        struct policy_result result; /* decided_by cleared: the rule is some policy's */
+        char *decided_by;
+        bool made;
+};
+
+struct class_decisions {
+        size_t n_devices;
+        struct class_decision items[];
+};
+
+/* The containers whose policies have one identity (policy_identity()):
+ * they share every decision. */
+struct policy_class {
+        char *identity; /* the key, a copy: the class outlives any one policy */
+        struct container **members; /* in no order */
+        size_t n_members, allocated;
+        const struct policy *policy; /* a member's, for the shared decisions */
+        bool uses_unknown; /* counting failed (out of memory): never skipped */
+
+        /* The change being evaluated (evaluate_for_all). */
+        struct class_decisions *decisions;
+        bool has_work;
+        bool touched; /* on the model's list, to be reset after the change */
+        struct policy_class *next_touched;
+
+        UT_hash_handle hh;
+};
+
+/* What the model keeps beside each container. */
+struct container_model {
+        struct policy_class *class;
+        uint64_t order; /* containers hear of a change in the order they were added */
+        struct container_names names;
+};
+
+static void class_decisions_free(struct class_decisions *d) {
+        if (!d)
                 return;
-        for (size_t i = 0; e->results && i < n_devices; i++) {
-                policy_result_done(&e->results[i]);
-                free(e->decided_by ? e->decided_by[i] : NULL);
+        for (size_t i = 0; i < d->n_devices; i++) {
+                policy_result_done(&d->items[i].result);
+                free(d->items[i].decided_by);
         }
-        free(e->results);
-        free(e->decided_by);
-        free(e->made);
-        free(e->identity);
-        free(e);
+        free(d);
 }
 
-static struct shared_decision *shared_decision_new(const char *identity, size_t length, size_t n_devices) {
-        struct shared_decision *e = calloc(1, sizeof(*e));
+static struct class_decisions *class_decisions_new(size_t n_devices) {
+        struct class_decisions *d;
 
-        if (!e || !(e->identity = strndup(identity, length)) ||
-            !(e->results = calloc(n_devices, sizeof(*e->results))) ||
-            !(e->decided_by = calloc(n_devices, sizeof(*e->decided_by))) ||
-            !(e->made = calloc(n_devices, sizeof(*e->made)))) {
-                shared_decision_free(e, n_devices);
+        if (n_devices > (SIZE_MAX - sizeof(*d)) / sizeof(d->items[0]))
                 return NULL;
-        }
-        return e;
+        d = calloc(1, sizeof(*d) + n_devices * sizeof(d->items[0]));
+        if (d)
+                d->n_devices = n_devices;
+        return d;
 }
 
-static void decisions_done(struct decisions *t) {
-        struct shared_decision *e, *tmp;
+static void class_mark_unknown(struct model *m, struct policy_class *k) {
+        if (k->uses_unknown)
+                return;
+        k->uses_unknown = true;
+        m->n_classes_unknown++;
+}
 
-        HASH_ITER(hh, t->table, e, tmp) {
-                HASH_DEL(t->table, e);
-                shared_decision_free(e, t->n_devices);
+static void device_seen_drop_class(struct model *m, struct device_seen *s, struct class_seeing *cs) {
+        HASH_DEL(s->classes, cs);
+        free(cs);
+        if (!s->classes) {
+                HASH_DEL(m->seen, s);
+                free(s);
         }
 }
 
-/* c's policy's decision for devs[i] and its "FILE:LINE"; NULL with *ret_r
- * set on failure, or when t is NULL (nothing shared: the caller evaluates
- * itself). */
-static const struct policy_result *decision_for(struct decisions *t, const struct container *c,
-                                                struct device *const *devs, size_t i, const char **ret_decided_by,
-                                                int *ret_r) {
-        struct shared_decision *e;
-        const char *identity;
+static void class_free(struct model *m, struct policy_class *k) {
+        struct device_seen *s, *stmp;
+
+        /* Counts that went wrong may have outlived the members. */
+        if (k->uses_unknown) {
+                HASH_ITER(hh, m->seen, s, stmp) {
+                        struct class_seeing *cs;
+
+                        HASH_FIND_PTR(s->classes, &k, cs);
+                        if (cs)
+                                device_seen_drop_class(m, s, cs);
+                }
+                m->n_classes_unknown--;
+        }
+        class_decisions_free(k->decisions);
+        free(k->members);
+        free(k->identity);
+        free(k);
+}
+
+/* Counts one container of k more (+1) or less (-1) that sees device_id. */
+static void class_count_in(struct model *m, struct policy_class *k, uint64_t device_id, int delta) {
+        struct class_seeing *cs = NULL;
+        struct device_seen *s;
+
+        if (delta == 0)
+                return;
+        HASH_FIND(hh, m->seen, &device_id, sizeof(device_id), s);
+        if (s)
+                HASH_FIND_PTR(s->classes, &k, cs);
+        if (!cs) {
+                if (delta < 0) {
+                        class_mark_unknown(m, k); /* a count that was never made */
+                        return;
+                }
+                if (!s) {
+                        s = calloc(1, sizeof(*s));
+                        if (!s) {
+                                class_mark_unknown(m, k); /* visited on every change */
+                                return;
+                        }
+                        s->device_id = device_id;
+                        HASH_ADD(hh, m->seen, device_id, sizeof(s->device_id), s);
+                }
+                cs = calloc(1, sizeof(*cs));
+                if (!cs) {
+                        class_mark_unknown(m, k);
+                        if (!s->classes) {
+                                HASH_DEL(m->seen, s);
+                                free(s);
+                        }
+                        return;
+                }
+                cs->class = k;
+                HASH_ADD_PTR(s->classes, class, cs);
+        }
+        cs->n_seeing += delta;
+        if (cs->n_seeing == 0)
+                device_seen_drop_class(m, s, cs);
+}
+
+static void class_count(struct model *m, struct container *c, uint64_t device_id, int delta) {
+        class_count_in(m, c->model->class, device_id, delta);
+}
+
+/* Counts (+1) or uncounts (-1) in k everything c sees. */
+static void class_count_container(struct model *m, struct policy_class *k, const struct container *c, int delta) {
+        struct visible_device *v, *vtmp;
+
+        HASH_ITER(hh, c->visible, v, vtmp)
+                class_count_in(m, k, v->device->id, delta);
+}
+
+/* The class for policy, made when new, with room for one more member. */
+static int class_reserve(struct model *m, const struct policy *policy, struct policy_class **ret) {
+        struct policy_class *k;
         size_t length;
         unsigned hash;
+        const char *identity = policy_identity(policy, &length, &hash);
+
+        HASH_FIND_BYHASHVALUE(hh, m->classes, identity, length, hash, k);
+        if (!k) {
+                k = calloc(1, sizeof(*k));
+                if (!k || !(k->identity = strndup(identity, length))) {
+                        free(k);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR_BYHASHVALUE(hh, m->classes, k->identity, length, hash, k);
+        }
+        if (k->n_members == k->allocated) {
+                size_t more = k->allocated * 2 + 4;
+                struct container **grown = realloc(k->members, more * sizeof(*grown));
+
+                if (!grown) {
+                        if (k->n_members == 0) {
+                                HASH_DEL(m->classes, k);
+                                class_free(m, k);
+                        }
+                        return -ENOMEM;
+                }
+                k->members = grown;
+                k->allocated = more;
+        }
+        *ret = k;
+        return 0;
+}
+
+/* Cannot fail: class_reserve() made the room. */
+static void class_join(struct model *m, struct container *c, struct policy_class *k) {
+        if (k->n_members == 0)
+                k->policy = c->policy;
+        k->members[k->n_members++] = c;
+        c->model->class = k;
+        class_count_container(m, k, c, +1);
+}
+
+/* c leaves k, which need not be its class any more: a container moving to
+ * another class joins it first, so that a class it leaves for itself is
+ * never empty, nor freed, in between. */
+static void class_leave(struct model *m, struct container *c, struct policy_class *k) {
+        if (!k)
+                return;
+        class_count_container(m, k, c, -1);
+        for (size_t i = 0; i < k->n_members; i++)
+                if (k->members[i] == c) {
+                        k->members[i] = k->members[--k->n_members];
+                        break;
+                }
+        if (k->n_members == 0) {
+                HASH_DEL(m->classes, k);
+                class_free(m, k);
+                return;
+        }
+        /* c's policy may be on its way out. */
+        k->policy = k->members[0]->policy;
+}
+
+static void class_touch(struct model *m, struct policy_class *k) {
+        if (k->touched)
+                return;
+        k->touched = true;
+        k->next_touched = m->touched;
+        m->touched = k;
+}
+
+/* The decision of k's policy (policy, one of its members') for devs[i] and
+ * its "FILE:LINE", made once per change; NULL with *ret_r set on failure. */
+static const struct policy_result *class_decision(struct model *m, struct policy_class *k, const struct policy *policy,
+                                                  struct device *const *devs, size_t n, size_t i,
+                                                  const char **ret_decided_by, int *ret_r) {
+        struct class_decision *d;
 
         *ret_r = 0;
-        identity = t ? policy_identity(c->policy, &length, &hash) : NULL;
-        if (!identity)
-                return NULL;
-        HASH_FIND_BYHASHVALUE(hh, t->table, identity, length, hash, e);
-        if (!e) {
-                e = shared_decision_new(identity, length, t->n_devices);
-                if (!e) {
+        if (!k->decisions) {
+                k->decisions = class_decisions_new(n);
+                if (!k->decisions) {
                         *ret_r = -ENOMEM;
                         return NULL;
                 }
-                HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->table, e->identity, length, hash, e);
+                class_touch(m, k);
         }
-        if (!e->made[i]) {
-                *ret_r = policy_evaluate(c->policy, &devs[i]->pd, &e->results[i], NULL);
+        d = &k->decisions->items[i];
+        if (!d->made) {
+                *ret_r = policy_evaluate(policy, &devs[i]->pd, &d->result, NULL);
                 if (*ret_r >= 0)
-                        *ret_r = policy_result_decided_by(&e->results[i], &e->decided_by[i]);
+                        *ret_r = policy_result_decided_by(&d->result, &d->decided_by);
                 if (*ret_r < 0) {
-                        policy_result_done(&e->results[i]);
+                        policy_result_done(&d->result);
                         return NULL;
                 }
-                e->results[i].decided_by = NULL;
-                e->made[i] = true;
+                d->result.decided_by = NULL;
+                d->made = true;
         }
-        *ret_decided_by = e->decided_by[i];
-        return &e->results[i];
+        *ret_decided_by = d->decided_by;
+        return &d->result;
+}
+
+/* After a change: the decisions go, the policies may change before the
+ * next one. */
+static void classes_forget_decisions(struct model *m) {
+        while (m->touched) {
+                struct policy_class *k = m->touched;
+
+                m->touched = k->next_touched;
+                k->next_touched = NULL;
+                k->touched = false;
+                class_decisions_free(k->decisions);
+                k->decisions = NULL;
+                k->has_work = false;
+        }
+}
+
+static void class_mark_work(struct model *m, struct policy_class *k, size_t *n_work) {
+        if (k->has_work)
+                return;
+        k->has_work = true;
+        *n_work += k->n_members;
+        class_touch(m, k);
+}
+
+/* The classes with a container that sees one of devs. */
+static void mark_seeing_classes(struct model *m, struct device *const *devs, size_t n, size_t *n_work) {
+        for (size_t i = 0; i < n; i++) {
+                struct class_seeing *cs, *tmp;
+                struct device_seen *s;
+
+                HASH_FIND(hh, m->seen, &devs[i]->id, sizeof(devs[i]->id), s);
+                if (s)
+                        HASH_ITER(hh, s->classes, cs, tmp)
+                                class_mark_work(m, cs->class, n_work);
+        }
+}
+
+/* Whether k's policy lets a container see one of devs (the first of them
+ * not, with hide). */
+static bool class_allows_any(struct model *m, struct policy_class *k, struct device *const *devs, size_t n,
+                             bool hide) {
+        if (k->uses_unknown)
+                return true;
+        for (size_t i = hide ? 1 : 0; i < n; i++) {
+                const struct policy_result *decision;
+                const char *decided_by;
+                int r;
+
+                decision = class_decision(m, k, k->policy, devs, n, i, &decided_by, &r);
+                if (!decision || decision->allowed)
+                        return true; /* a failure is met again, and reported, per container */
+        }
+        return false;
 }
 
 /* Evaluates devs for c and delivers the resulting deltas. event belongs to
- * devs[0]; hide forces devs[0] hidden (it is leaving the host). shared may
- * be NULL. */
+ * devs[0]; hide forces devs[0] hidden (it is leaving the host). With share,
+ * the decisions come from c's class (made once for all its containers). */
 static int evaluate_for_container(struct model *m, struct container *c, struct device *const *devs, size_t n,
-                                  const struct uevent *event, bool hide, struct decisions *shared,
-                                  struct pending *pending) {
+                                  const struct uevent *event, bool hide, bool share, struct pending *pending) {
         _cleanup_(delta_batch_done) struct delta_batch b = {};
-        bool names_dirty = false;
-        int r;
+        struct container_names *names = &c->model->names;
+        struct names_dirty dirty = {};
+        int r = 0;
 
         for (size_t i = 0; i < n; i++) {
                 struct visible_device *v = NULL;
 
                 if (!(hide && i == 0)) {
                         const char *decided_by = NULL;
-                        const struct policy_result *decision = decision_for(shared, c, devs, i, &decided_by, &r);
+                        const struct policy_result *decision = NULL;
 
-                        if (r < 0)
-                                return r;
+                        if (share) {
+                                decision = class_decision(m, c->model->class, c->policy, devs, n, i, &decided_by, &r);
+                                if (!decision)
+                                        break;
+                        }
                         r = decision ? visible_device_compute_from(c, devs[i], decision, decided_by, &v)
                                      : visible_device_compute(c, devs[i], &v);
                         if (r < 0)
-                                return r;
+                                break;
                 }
-                r = replace_visible(c, devs[i], v, i == 0 ? event : NULL, &b, &names_dirty);
+                r = replace_visible(m, c, devs[i], v, i == 0 ? event : NULL, &b, &dirty);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        if (names_dirty) {
-                r = reassign_names(c, &b);
-                if (r < 0)
-                        return r;
+        if (r >= 0 && dirty.n > 0) {
+                r = dirty.n == 1 ? assign_names_of_one(names, c, dirty.old, dirty.new) : 0;
+                if (r == 0)
+                        r = reassign_names(c, &b);
         }
+        /* Unless the names in use were counted along, count them again when
+         * next needed. */
+        if (r < 0 || (dirty.n > 0 && r == 0))
+                names->valid = false;
+        if (r < 0)
+                return r;
         return dispatch(m, c, &b, pending);
+}
+
+static int container_order_compare(const void *a, const void *b) {
+        const struct container *x = *(struct container *const *) a, *y = *(struct container *const *) b;
+
+        return x->model->order < y->model->order ? -1 : x->model->order > y->model->order;
+}
+
+/* The containers of the classes with work, in the order they were added
+ * (as if every container had been walked). */
+static int containers_with_work(struct model *m, size_t n_work, struct container ***ret) {
+        _cleanup_free_ struct container **l = malloc((n_work + 1) * sizeof(*l));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (struct policy_class *k = m->touched; k; k = k->next_touched)
+                for (size_t i = 0; k->has_work && i < k->n_members; i++)
+                        l[n++] = k->members[i];
+        qsort(l, n, sizeof(*l), container_order_compare);
+        l[n] = NULL;
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
 static int evaluate_for_all(struct model *m, struct device *const *devs, size_t n, const struct uevent *event,
                             bool hide) {
-        _cleanup_(decisions_done) struct decisions shared = { .n_devices = n };
         _cleanup_(pending_done) struct pending pending = {};
+        _cleanup_free_ struct container **few = NULL;
+        struct policy_class *k, *ktmp;
         struct container *c, *tmp;
+        size_t n_work = 0;
         int r, ret = 0;
 
+        /* Which classes the change concerns: those with a container that
+         * sees a changed device, and those whose policy shows one. The
+         * others have their decision made, and no container visited. A
+         * device that leaves concerns only the classes that see it. */
+        mark_seeing_classes(m, devs, n, &n_work);
+        if (!(hide && n == 1) || m->n_classes_unknown > 0)
+                HASH_ITER(hh, m->classes, k, ktmp)
+                        if (!k->has_work && class_allows_any(m, k, devs, n, hide))
+                                class_mark_work(m, k, &n_work);
+
         /* One container's failure (out of memory) must not keep the others
-         * from hearing of the change. */
-        HASH_ITER(hh, m->containers, c, tmp) {
-                r = evaluate_for_container(m, c, devs, n, event, hide, &shared, &pending);
-                if (r < 0 && ret == 0)
-                        ret = r;
-        }
+         * from hearing of the change. When few containers are concerned,
+         * they are picked out; else all are walked. */
+        if (n_work * 4 < HASH_COUNT(m->containers) && containers_with_work(m, n_work, &few) >= 0) {
+                for (struct container **p = few; *p; p++) {
+                        r = evaluate_for_container(m, *p, devs, n, event, hide, true, &pending);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+        } else
+                HASH_ITER(hh, m->containers, c, tmp) {
+                        if (!c->model->class->has_work)
+                                continue;
+                        r = evaluate_for_container(m, c, devs, n, event, hide, true, &pending);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
         pending_flush(m, &pending);
+        classes_forget_decisions(m);
         return ret;
 }
 
@@ -657,12 +1181,34 @@ int model_apply_event(struct model *m, const struct uevent *ev) {
 /* --- Containers ------------------------------------------------------ */
 
 int model_add_container(struct model *m, struct container *c) {
+        struct policy_class *k;
+        int r;
+
         if (model_find_container(m, c->name)) {
                 container_free(c);
                 return -EEXIST;
         }
+        c->model = calloc(1, sizeof(*c->model));
+        r = c->model ? class_reserve(m, c->policy, &k) : -ENOMEM;
+        if (r < 0) {
+                free(c->model);
+                c->model = NULL;
+                container_free(c);
+                return r;
+        }
+        c->model->order = m->next_container_order++;
+        class_join(m, c, k);
         HASH_ADD_KEYPTR(hh, m->containers, c->name, strlen(c->name), c);
         return 0;
+}
+
+static void container_model_free(struct model *m, struct container *c) {
+        if (!c->model)
+                return;
+        class_leave(m, c, c->model->class);
+        names_in_use_clear(&c->model->names);
+        free(c->model);
+        c->model = NULL;
 }
 
 struct container *model_find_container(const struct model *m, const char *name) {
@@ -674,6 +1220,7 @@ struct container *model_find_container(const struct model *m, const char *name) 
 
 void model_remove_container(struct model *m, struct container *c) {
         HASH_DEL(m->containers, c);
+        container_model_free(m, c);
         container_free(c);
 }
 
@@ -687,21 +1234,28 @@ int model_refresh_container(struct model *m, struct container *c) {
                 return -ENOMEM;
         HASH_ITER(hh_devpath, m->by_devpath, d, tmp)
                 all[n++] = d;
-        return evaluate_for_container(m, c, all, n, NULL, false, NULL, NULL);
+        return evaluate_for_container(m, c, all, n, NULL, false, false, NULL);
 }
 
 int model_set_policy(struct model *m, struct container *c, struct policy *policy, const char *source) {
         _cleanup_(policy_freep) struct policy *old = NULL;
+        struct policy_class *k, *old_class;
         char *s = strdup(source);
+        int r;
 
-        if (!s) {
+        r = s ? class_reserve(m, policy, &k) : -ENOMEM;
+        if (r < 0) {
+                free(s);
                 policy_free(policy);
-                return -ENOMEM;
+                return r;
         }
         /* Visible entries keep copies of what they need from rules (the
          * deciding rule as a string), so the old policy can go right away. */
+        old_class = c->model->class;
         old = c->policy;
         c->policy = policy;
+        class_join(m, c, k);
+        class_leave(m, c, old_class);
         free(c->policy_source);
         c->policy_source = s;
         return model_refresh_container(m, c);
@@ -725,7 +1279,7 @@ int model_set_override(struct model *m, struct container *c, struct device *d, s
                 o->device_id = d->id;
                 HASH_ADD(hh, c->overrides, device_id, sizeof(o->device_id), o);
         }
-        return evaluate_for_container(m, c, &d, 1, NULL, false, NULL, NULL);
+        return evaluate_for_container(m, c, &d, 1, NULL, false, false, NULL);
 }
 
 /* --- Life cycle ------------------------------------------------------ */
@@ -772,12 +1326,25 @@ int model_observe_events(struct model *m, model_event_fn fn, void *userdata) {
 struct model *model_free(struct model *m) {
         struct container *c, *ctmp;
         struct device *d, *dtmp;
+        struct device_seen *s, *stmp;
 
         if (!m)
                 return NULL;
         HASH_ITER(hh, m->containers, c, ctmp) {
                 HASH_DEL(m->containers, c);
+                container_model_free(m, c);
                 container_free(c);
+        }
+        /* Empty once the containers are gone, unless a count went wrong. */
+        HASH_ITER(hh, m->seen, s, stmp) {
+                struct class_seeing *cs, *cstmp;
+
+                HASH_ITER(hh, s->classes, cs, cstmp) {
+                        HASH_DEL(s->classes, cs);
+                        free(cs);
+                }
+                HASH_DEL(m->seen, s);
+                free(s);
         }
         HASH_CLEAR(hh_devnum, m->by_devnum);
         HASH_ITER(hh_devpath, m->by_devpath, d, dtmp) {

@@ -5,6 +5,7 @@
 
 #include "container.h"
 #include "device.h"
+#include "fs/view-delta.h"
 #include "uevent.h"
 
 /* The host device model and every container's visible set: the one place
@@ -12,28 +13,12 @@
  *
  * Host events come in (model_apply_event), the device tables are updated,
  * the device (and, when an ancestor changed, its descendants) is evaluated
- * for every container, and each container's changes go out to the
+ * once per distinct policy, every container whose policy shows it or that
+ * sees it takes the decision, and each container's changes go out to the
  * subscribers as one batch of deltas. Policy reloads, id-map changes and
  * runtime overrides produce deltas the same way. Consumers (views, relay)
  * never evaluate policy themselves. Single-threaded: the daemon's main loop
- * owns it. */
-
-enum delta_kind {
-        DELTA_VISIBLE, /* the container sees a device it did not see before */
-        DELTA_CHANGED, /* still visible; its resolved view changed or a host event touched it */
-        DELTA_HIDDEN,  /* the container no longer sees it */
-};
-
-struct delta {
-        enum delta_kind kind;
-        struct device *device;
-        const struct visible_device *old; /* NULL for DELTA_VISIBLE */
-        const struct visible_device *new; /* NULL for DELTA_HIDDEN */
-        /* The host event on this very device, or NULL when the delta comes
-         * from a reload, override, id-map change, an ancestor's event or a
-         * name handed over from another device. */
-        const struct uevent *event;
-};
+ * owns it; a subscriber or observer may read the model, never change it. */
 
 /* All of one container's deltas for one cause, in an order safe to apply
  * front to back: deltas that give up names come before those that take
@@ -60,6 +45,13 @@ struct model {
         struct device *by_devnum;  /* hh_devnum, devices with a node only */
         struct device *roots;      /* devices without a known parent, linked as siblings */
         struct container *containers;
+        uint64_t next_container_order;
+        /* Containers grouped by policy identity, those groups a change
+         * being evaluated touched, and per device the groups that see it
+         * (model.c). */
+        struct policy_class *classes, *touched;
+        struct device_seen *seen;
+        size_t n_classes_unknown;
         struct {
                 model_deltas_fn fn;
                 void *userdata;

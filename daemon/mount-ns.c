@@ -11,16 +11,7 @@
 
 #include "macro.h"
 #include "mount-ns.h"
-
-static int is_mount_root(const char *path) {
-        struct statx sx;
-
-        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
-                return negative_errno();
-        if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-                return -EOPNOTSUPP;
-        return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
+#include "mount-root.h"
 
 /* Whether the mount fd is on is in a peer group: its line in
  * /proc/self/mountinfo (found by mount id) has a "shared:N" field. */
@@ -68,7 +59,7 @@ static int make_shared(const char *dir, bool *ret_bound) {
         shared = is_shared(fd);
         if (shared < 0)
                 return shared;
-        root = is_mount_root(dir);
+        root = mount_root_at(AT_FDCWD, dir);
         if (root < 0)
                 return root;
         /* A mount at dir itself is a previous devsieved's bind (one killed
@@ -94,7 +85,7 @@ static int create(const char *shared_dir, bool *ret_bound) {
         r = make_shared(shared_dir, ret_bound);
         if (r < 0)
                 return r;
-        root = is_mount_root(shared_dir);
+        root = mount_root_at(AT_FDCWD, shared_dir);
         if (root < 0)
                 return root;
         /* A clone of a shared mount is a peer of it; made before the new

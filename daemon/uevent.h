@@ -4,19 +4,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fs/view-delta.h"
 #include "macro.h"
 #include "uevent-action.h"
 
 /* One kernel uevent: an action on a device and the KEY=VALUE properties the
  * kernel sent with it. This is the unit that flows from the host (libudev
  * monitor) through the model to every container's relay. */
-
-/* Where a device's subsystem is listed in sysfs: /sys/class/S or /sys/bus/S. */
-enum subsystem_kind {
-        SUBSYSTEM_KIND_NONE,
-        SUBSYSTEM_KIND_CLASS,
-        SUBSYSTEM_KIND_BUS,
-};
 
 struct uevent {
         enum uevent_action action;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon/model.h"
+#include "view-delta.h"
 #include "fuse-pool.h"
 #include "mux.h"
 #include "macro.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <time.h>
 
+#include "mux.h"
 #include "node.h"
 
 static void node_free(struct fs_tree *t, struct fs_node *n) {
@@ -436,4 +437,150 @@ void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *
                 fs_dir_snapshot_free(h->snapshot);
         free(h);
         fuse_reply_err(req, 0);
+}
+
+struct fs_node *fs_view_node(const struct fs_view_tree *v, fuse_ino_t ino) {
+        struct fs_node *n = fs_tree_get(v->tree, ino);
+
+        if (!n || (!fs_node_linked(v->tree, n) && !(v->answers_unlinked && v->answers_unlinked(n))))
+                return NULL;
+        return n;
+}
+
+struct fs_node *fs_view_dir(const struct fs_view_tree *v, fuse_ino_t ino, int *error) {
+        struct fs_node *n = fs_view_node(v, ino);
+
+        *error = !n ? ENOENT : !S_ISDIR(n->st.st_mode) ? ENOTDIR : !fs_node_linked(v->tree, n) ? ENOENT : 0;
+        return *error ? NULL : n;
+}
+
+static const struct fs_view_tree *view_tree(fuse_req_t req, fuse_ino_t ino) {
+        return fs_mux_data(req, ino);
+}
+
+void fs_view_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        const struct fs_view_tree *v = view_tree(req, parent);
+        struct fuse_entry_param e = {};
+        struct fs_node *dir, *n;
+        int error;
+
+        pthread_mutex_lock(v->lock);
+        dir = fs_view_dir(v, parent, &error);
+        if (!dir) {
+                pthread_mutex_unlock(v->lock);
+                fuse_reply_err(req, error);
+                return;
+        }
+        n = fs_node_child(dir, name);
+        if (n)
+                fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
+        else
+                e.entry_timeout = FS_CACHE_TIMEOUT;
+        /* Under the lock: the reference is the kernel's only if the reply
+         * reached it, and a FORGET for it must not overtake the reply. */
+        if (fuse_reply_entry(req, &e) != 0 && n)
+                fs_node_forget(v->tree, n, 1);
+        pthread_mutex_unlock(v->lock);
+}
+
+void fs_view_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        const struct fs_view_tree *v = view_tree(req, ino);
+        struct fs_node *n;
+        struct stat st;
+
+        pthread_mutex_lock(v->lock);
+        n = fs_view_node(v, ino);
+        if (n)
+                st = n->st;
+        pthread_mutex_unlock(v->lock);
+        if (n)
+                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+        else
+                fuse_reply_err(req, ENOENT);
+}
+
+void fs_view_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
+        const struct fs_view_tree *v = view_tree(req, ino);
+        struct fs_node *n;
+        struct stat st;
+        int r;
+
+        pthread_mutex_lock(v->lock);
+        n = fs_view_node(v, ino);
+        r = n ? v->set_attributes(n, attr, to_set) : -ENOENT;
+        if (r >= 0)
+                st = n->st;
+        pthread_mutex_unlock(v->lock);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+}
+
+void fs_view_readlink(fuse_req_t req, fuse_ino_t ino) {
+        const struct fs_view_tree *v = view_tree(req, ino);
+        _cleanup_free_ char *target = NULL;
+        struct fs_node *n;
+        int error = 0;
+
+        pthread_mutex_lock(v->lock);
+        n = fs_view_node(v, ino);
+        if (!n || !n->symlink)
+                error = n ? EINVAL : ENOENT;
+        else if (!(target = strdup(n->symlink)))
+                error = ENOMEM;
+        pthread_mutex_unlock(v->lock);
+        if (error)
+                fuse_reply_err(req, error);
+        else
+                fuse_reply_readlink(req, target);
+}
+
+void fs_view_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        const struct fs_view_tree *v = view_tree(req, ino);
+        int error;
+
+        pthread_mutex_lock(v->lock);
+        (void) fs_view_dir(v, ino, &error);
+        pthread_mutex_unlock(v->lock);
+        if (error)
+                fuse_reply_err(req, error);
+        else
+                fs_dir_open(req, fi);
+}
+
+static void view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
+                         bool plus) {
+        const struct fs_view_tree *v = view_tree(req, ino);
+
+        fs_dir_read(req, fi, v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size, offset, plus,
+                    plus ? FS_CACHE_TIMEOUT : 0);
+}
+
+void fs_view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        view_readdir(req, ino, size, offset, fi, false);
+}
+
+void fs_view_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        view_readdir(req, ino, size, offset, fi, true);
+}
+
+void fs_view_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        fs_dir_release(req, fi, view_tree(req, ino)->lock);
+}
+
+void fs_view_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
+        const struct fs_view_tree *v = data;
+
+        pthread_mutex_lock(v->lock);
+        fs_tree_forget(v->tree, ino, nlookup);
+        pthread_mutex_unlock(v->lock);
+}
+
+void fs_view_root_entry(void *data, struct fuse_entry_param *e) {
+        const struct fs_view_tree *v = data;
+
+        pthread_mutex_lock(v->lock);
+        fs_node_entry(v->tree->root, FS_CACHE_TIMEOUT, e);
+        pthread_mutex_unlock(v->lock);
 }

@@ -150,3 +150,59 @@ void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *
  * overtake the reply. */
 void fs_dir_snapshot_reply_plus(fuse_req_t req, const struct fs_dir_snapshot *s, size_t size, off_t offset,
                                 struct fs_tree *t, double timeout);
+
+/* --- Handlers every view shares -------------------------------------- */
+
+/* A view of a shared connection (fs/mux.h) as the handlers below see it:
+ * the view hands this to fs_mux_add() as its data, and finds itself from
+ * it with container_of(). Every view's ops name these handlers, so a fix
+ * made here lands in every view. */
+struct fs_view_tree {
+        pthread_mutex_t *lock; /* the view's one lock */
+        struct fs_tree *tree;  /* guarded by lock */
+        /* Whether n, taken out of the tree, still answers for its inode
+         * (the /dev view: the container's own files live on while open, as
+         * on any filesystem). NULL: nothing taken out does. */
+        bool (*answers_unlinked)(const struct fs_node *n);
+        /* SETATTR's change to n, or why not (negative errno). */
+        int (*set_attributes)(struct fs_node *n, const struct stat *attr, int to_set);
+        /* What open directories' listings may hold (fs_dir_read); usage
+         * NULL: listings the container cannot grow. */
+        struct fs_dir_budget budget;
+};
+
+/* With the lock held: the node ino names, or NULL when the view no longer
+ * answers for it. What the daemon took out is gone for every name: the
+ * kernel may still hold its inode, but answering for it would show what
+ * the container must not see. */
+struct fs_node *fs_view_node(const struct fs_view_tree *v, fuse_ino_t ino);
+/* With the lock held: the directory ino names, if it is in the tree; else
+ * NULL, and *error says why (ENOENT, ENOTDIR). */
+struct fs_node *fs_view_dir(const struct fs_view_tree *v, fuse_ino_t ino, int *error);
+
+/* fuse_lowlevel_ops of a view. LOOKUP caches an absent name as long as a
+ * present one: every name that appears later is invalidated, or made
+ * through the mount, which the kernel sees. */
+void fs_view_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_view_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_view_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi);
+void fs_view_readlink(fuse_req_t req, fuse_ino_t ino);
+void fs_view_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi);
+/* Every entry with its attributes: `ls -l` of a cold directory costs one
+ * round trip instead of one per name. */
+void fs_view_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi);
+void fs_view_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* In a view's fuse_lowlevel_ops: the handlers above (READDIRPLUS is the
+ * view's choice). A new shared handler added here reaches every view. */
+#define FS_VIEW_OPS                            \
+        .lookup = fs_view_lookup,              \
+        .getattr = fs_view_getattr,            \
+        .setattr = fs_view_setattr,            \
+        .readlink = fs_view_readlink,          \
+        .opendir = fs_view_opendir,            \
+        .readdir = fs_view_readdir,            \
+        .releasedir = fs_view_releasedir
+/* fs_mux_class of a view (data: its struct fs_view_tree). */
+void fs_view_forget(void *data, fuse_ino_t ino, uint64_t nlookup);
+void fs_view_root_entry(void *data, struct fuse_entry_param *e);

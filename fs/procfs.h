@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/model.h"
+#include "view-delta.h"
 #include "fuse-pool.h"
 #include "macro.h"
 

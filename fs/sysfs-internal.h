@@ -57,6 +57,7 @@ struct view_mount {
 struct sysfs_view {
         pthread_mutex_t lock; /* guards tree, shown, stats and root ids */
         struct fs_tree tree;
+        struct fs_view_tree nodes; /* what the handlers every view shares see (node.h); the mux's data */
         struct shown_device *shown, *shown_by_path;
         uid_t root_uid;
         gid_t root_gid;
@@ -79,3 +80,5 @@ struct sysfs_view {
 extern const struct fs_mux_class sysfs_view_class;
 
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id);
+/* fs_view_tree.set_attributes of the view. */
+int sysfs_view_set_attributes(struct fs_node *n, const struct stat *attr, int to_set);

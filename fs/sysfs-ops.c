@@ -16,7 +16,7 @@
 #define SYSFS_FILE_MAX 4096
 
 static struct sysfs_view *view_of(fuse_req_t req, fuse_ino_t ino) {
-        return fs_mux_data(req, ino);
+        return container_of(fs_mux_data(req, ino), struct sysfs_view, nodes);
 }
 
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id) {
@@ -39,104 +39,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
-        struct sysfs_view *v = view_of(req, parent);
-        struct fuse_entry_param e = { .entry_timeout = FS_CACHE_TIMEOUT, .attr_timeout = FS_CACHE_TIMEOUT };
-        struct fs_node *dir, *n = NULL;
-
-        pthread_mutex_lock(&v->lock);
-        dir = fs_tree_get(&v->tree, parent);
-        if (dir && fs_node_linked(&v->tree, dir))
-                n = fs_node_child(dir, name);
-        if (n)
-                fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
-        /* An absent name is cached too (ino 0): every name that appears
-         * later is invalidated explicitly. Under the lock: the reference is
-         * the kernel's only if the reply reached it, and a FORGET for it
-         * must not overtake the reply. */
-        if (fuse_reply_entry(req, &e) != 0 && n)
-                fs_node_forget(&v->tree, n, 1);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void op_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {
-        struct sysfs_view *v = data;
-
-        pthread_mutex_lock(&v->lock);
-        fs_tree_forget(&v->tree, ino, nlookup);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void op_root_entry(void *data, struct fuse_entry_param *e) {
-        struct sysfs_view *v = data;
-
-        pthread_mutex_lock(&v->lock);
-        fs_node_entry(v->tree.root, FS_CACHE_TIMEOUT, e);
-        pthread_mutex_unlock(&v->lock);
-}
-
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req, ino);
-        struct fs_node *n;
-        struct stat st;
-
-        pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        /* What is gone is gone for every name: no attributes of a node
-         * taken out of the view. */
-        if (n && fs_node_linked(&v->tree, n))
-                st = n->st;
-        else
-                n = NULL;
-        pthread_mutex_unlock(&v->lock);
-        if (!n)
-                fuse_reply_err(req, ENOENT);
-        else
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
-}
-
-static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
-        struct sysfs_view *v = view_of(req, ino);
-        _cleanup_free_ char *target = NULL;
-        struct fs_node *n;
-
-        pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        if (n && n->symlink && fs_node_linked(&v->tree, n))
-                target = strdup(n->symlink);
-        pthread_mutex_unlock(&v->lock);
-        if (!target)
-                fuse_reply_err(req, n && n->symlink ? ENOMEM : ENOENT);
-        else
-                fuse_reply_readlink(req, target);
-}
-
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req, ino);
-        struct fs_node *n;
-        int r = -ENOENT;
-
-        pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        if (n && fs_node_linked(&v->tree, n))
-                r = S_ISDIR(n->st.st_mode) ? 0 : -ENOTDIR;
-        pthread_mutex_unlock(&v->lock);
-        if (r < 0)
-                fuse_reply_err(req, -r);
-        else
-                fs_dir_open(req, fi);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req, ino);
-
-        fs_dir_read(req, fi, &v->lock, &v->tree, NULL, ino, size, offset, false, 0);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi, &view_of(req, ino)->lock);
-}
-
 /* The file behind ino, copied: the worker then works without the lock. */
 static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *ret_kind, uint64_t *ret_device,
                    char **ret_path) {
@@ -144,8 +46,8 @@ static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *r
         int r = 0;
 
         pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        if (!n || !fs_node_linked(&v->tree, n))
+        n = fs_view_node(&v->nodes, ino);
+        if (!n)
                 r = -ENOENT;
         else if (S_ISDIR(n->st.st_mode))
                 r = -EISDIR;
@@ -288,27 +190,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                 fuse_reply_write(req, kind == SYSFS_NODE_UEVENT ? size : (size_t) r);
 }
 
-/* Only the truncation "echo x > file" makes before it writes. */
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req, ino);
-        struct fs_node *n;
-        struct stat st;
-        int r = 0;
-
-        pthread_mutex_lock(&v->lock);
-        n = fs_tree_get(&v->tree, ino);
-        if (!n || !fs_node_linked(&v->tree, n))
-                r = -ENOENT;
-        else if (to_set != FUSE_SET_ATTR_SIZE || attr->st_size != 0 ||
-                 (n->kind != SYSFS_NODE_UEVENT && n->kind != SYSFS_NODE_ATTR))
-                r = -EPERM;
-        else
-                st = n->st;
-        pthread_mutex_unlock(&v->lock);
-        if (r < 0)
-                fuse_reply_err(req, -r);
-        else
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+/* Only the truncation "echo x > file" makes before it writes, and that
+ * changes nothing: the write that follows goes to the host. */
+int sysfs_view_set_attributes(struct fs_node *n, const struct stat *attr, int to_set) {
+        if (to_set != FUSE_SET_ATTR_SIZE || attr->st_size != 0 ||
+            (n->kind != SYSFS_NODE_UEVENT && n->kind != SYSFS_NODE_ATTR))
+                return -EPERM;
+        return 0;
 }
 
 /* sysfs has no names of its own to make or take away. */
@@ -342,11 +230,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 }
 
 static const struct fuse_lowlevel_ops sysfs_view_ops = {
+        FS_VIEW_OPS,
         .init = op_init,
-        .lookup = op_lookup,
-        .getattr = op_getattr,
-        .setattr = op_setattr,
-        .readlink = op_readlink,
         .mknod = op_mknod,
         .mkdir = op_mkdir,
         .unlink = op_remove,
@@ -358,13 +243,10 @@ static const struct fuse_lowlevel_ops sysfs_view_ops = {
         .open = op_open,
         .read = op_read,
         .write = op_write,
-        .opendir = op_opendir,
-        .readdir = op_readdir,
-        .releasedir = op_releasedir,
 };
 
 const struct fs_mux_class sysfs_view_class = {
         .ops = &sysfs_view_ops,
-        .forget = op_forget,
-        .root_entry = op_root_entry,
+        .forget = fs_view_forget,
+        .root_entry = fs_view_root_entry,
 };

@@ -912,6 +912,11 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
                 return -ENOMEM;
         v->sysfs_fd = v->fuse_root_fd = v->empty_fd = -EBADF;
         pthread_mutex_init(&v->lock, NULL);
+        v->nodes = (struct fs_view_tree){
+                .lock = &v->lock,
+                .tree = &v->tree,
+                .set_attributes = sysfs_view_set_attributes,
+        };
         v->root_uid = root_uid;
         v->root_gid = root_gid;
         v->on_event = on_event;
@@ -919,7 +924,7 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
         if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
         v->mux = mux;
-        r = fs_mux_add(mux, v, &v->slot, &first);
+        r = fs_mux_add(mux, &v->nodes, &v->slot, &first);
         if (r < 0) {
                 v->slot = 0;
                 return r;

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <utlist.h>
-
 #include "policy-internal.h"
 #include "strv.h"
 
@@ -174,14 +172,17 @@ static int apply(const struct policy_rule *rule, struct policy_result *res, cons
         return 0;
 }
 
-int policy_evaluate(const struct policy *p, const struct policy_device *d, struct policy_result *ret,
-                    struct policy_trace *trace) {
+/* The evaluation proper, over the rules of l: all of them (a trace needs
+ * every rule) or those the index left for d (policy_rule_lists_for). A
+ * rule left out cannot match, so both give one result. */
+static int evaluate(const struct policy *p, struct policy_rule_lists *l, const struct policy_device *d,
+                    struct policy_result *ret, struct policy_trace *trace) {
         _cleanup_(policy_result_done) struct policy_result res = {
                 .mode = 0600,
                 .access = POLICY_ACCESS_READ | POLICY_ACCESS_WRITE,
         };
         _cleanup_(policy_trace_done) struct policy_trace t = {};
-        const struct policy_rule *decider = NULL;
+        const struct policy_rule *decider = NULL, *rule;
         const char *name = NULL;
         bool allowed;
         int r;
@@ -195,24 +196,23 @@ int policy_evaluate(const struct policy *p, const struct policy_device *d, struc
 
         /* The last matching rule decides: look for it from the end, and never
          * test the rules after it. */
-        if (p->rules)
-                for (const struct policy_rule *rule = p->rules->prev;; rule = rule->prev) {
-                        r = rule_matches(rule, d, trace ? &t.entries[rule->index] : NULL);
-                        if (r < 0)
-                                return r;
-                        if (r > 0) {
-                                decider = rule;
-                                break;
-                        }
-                        if (rule == p->rules)
-                                break;
+        policy_rule_lists_to_end(l);
+        while ((rule = policy_rule_lists_prev(l))) {
+                r = rule_matches(rule, d, trace ? &t.entries[rule->index] : NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        decider = rule;
+                        break;
                 }
+        }
         allowed = decider && decider->verb == POLICY_ALLOW;
 
         /* Every matching allow rule before it contributes its assignments, in
          * order; deny rules there only matter to a trace. */
-        if (decider && (allowed || trace))
-                for (const struct policy_rule *rule = p->rules; rule != decider; rule = rule->next) {
+        if (decider && (allowed || trace)) {
+                policy_rule_lists_to_start(l);
+                while ((rule = policy_rule_lists_next(l)) != decider) {
                         if (!trace && rule->verb != POLICY_ALLOW)
                                 continue;
                         r = rule_matches(rule, d, trace ? &t.entries[rule->index] : NULL);
@@ -224,6 +224,7 @@ int policy_evaluate(const struct policy *p, const struct policy_device *d, struc
                                         return r;
                         }
                 }
+        }
 
         if (allowed) {
                 r = apply(decider, &res, &name);
@@ -248,4 +249,24 @@ int policy_evaluate(const struct policy *p, const struct policy_device *d, struc
                 t = (struct policy_trace) {};
         }
         return 0;
+}
+
+int policy_evaluate(const struct policy *p, const struct policy_device *d, struct policy_result *ret,
+                    struct policy_trace *trace) {
+        struct policy_rule_lists l;
+
+        /* A trace says why each rule did not match, which the index does not
+         * know: explain output walks every rule as it always did. */
+        if (trace)
+                policy_rule_lists_all(p, &l);
+        else
+                policy_rule_lists_for(p, d, &l);
+        return evaluate(p, &l, d, ret, trace);
+}
+
+int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret) {
+        struct policy_rule_lists l;
+
+        policy_rule_lists_all(p, &l);
+        return evaluate(p, &l, d, ret, NULL);
 }

@@ -235,9 +235,12 @@ struct policy_rule {
 struct policy_rule *policy_rule_free(struct policy_rule *r);
 DEFINE_POINTER_CLEANUP(struct policy_rule, policy_rule_free);
 
+struct policy_index;
+
 struct policy {
         struct policy_rule *rules; /* utlist DL list, in evaluation order */
         size_t n_rules;
+        struct policy_index *index; /* made when loading finished */
         char **exposed;
         char **files; /* the names rules and diagnostics refer to */
         char *identity; /* policy_identity(), made when loading finished */
@@ -245,8 +248,38 @@ struct policy {
         unsigned identity_hash;
 };
 
-/* Once every rule is in: makes the identity. */
+/* Once every rule is in: makes the identity and the index. */
 int policy_seal(struct policy *p);
+
+/* --- The rule index (index.c) ----------------------------------------- */
+
+int policy_index_build(const struct policy *p, struct policy_index **ret);
+struct policy_index *policy_index_free(struct policy_index *x);
+DEFINE_POINTER_CLEANUP(struct policy_index, policy_index_free);
+
+/* Up to three lists of rules, each in rule order and no rule in two: walked
+ * together they give rules in the order of the policy. */
+struct policy_rule_lists {
+        const struct policy_rule *const *items[3];
+        size_t n[3], pos[3];
+        size_t n_lists;
+};
+
+/* Every rule of p. */
+void policy_rule_lists_all(const struct policy *p, struct policy_rule_lists *ret);
+/* The rules d can match: those filed under d's KERNEL and SUBSYSTEM
+ * values and those the index cannot exclude. */
+void policy_rule_lists_for(const struct policy *p, const struct policy_device *d, struct policy_rule_lists *ret);
+/* Positions all lists at their end (start), then steps back (forth) one
+ * rule at a time; NULL when there is none left. */
+void policy_rule_lists_to_end(struct policy_rule_lists *l);
+void policy_rule_lists_to_start(struct policy_rule_lists *l);
+const struct policy_rule *policy_rule_lists_prev(struct policy_rule_lists *l);
+const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l);
+
+/* policy_evaluate() without a trace, over every rule instead of the
+ * indexed ones: the reference the index is tested against. */
+int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret);
 
 int policy_new(struct policy **ret);
 /* Returns a copy of name that lives as long as p. */

@@ -57,6 +57,7 @@ struct policy *policy_free(struct policy *p) {
         }
         strv_free(p->exposed);
         strv_free(p->files);
+        policy_index_free(p->index);
         free(p->identity);
         free(p);
         return NULL;
@@ -136,9 +137,9 @@ void policy_trace_done(struct policy_trace *t) {
         *t = (struct policy_trace) {};
 }
 
-/* Everything a decision depends on: each rule as written, where it is
- * (decisions name it) and the ids its OWNER and GROUP names resolved to
- * (they depend on the root the policy was loaded for). */
+/* The identity is everything a decision depends on: each rule as written,
+ * where it is (decisions name it) and the ids its OWNER and GROUP names
+ * resolved to (they depend on the root the policy was loaded for). */
 int policy_seal(struct policy *p) {
         _cleanup_free_ char *text = NULL;
         const struct policy_rule *rule;
@@ -164,7 +165,7 @@ int policy_seal(struct policy *p) {
                 p->identity_hash = (p->identity_hash ^ (unsigned char) text[i]) * 16777619u;
         p->identity_length = size;
         p->identity = TAKE_PTR(text);
-        return 0;
+        return policy_index_build(p, &p->index);
 }
 
 const char *policy_identity(const struct policy *p, size_t *ret_length, unsigned *ret_hash) {

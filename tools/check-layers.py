@@ -16,8 +16,8 @@ import subprocess
 import sys
 
 # Bottom to top. A role may use its own and every role before it.
-# The views (fs) read the model's delta structs but call none of its
-# functions; the registry wires them together.
+# The views (fs) read the model's records (fs/view-delta.h) but call none
+# of its functions; the registry wires them together.
 ROLES = ["util", "policy", "model", "fs", "relay", "cgroup", "udev-db", "registry", "control", "daemon", "cli"]
 
 DAEMON_ROLES = {
@@ -34,7 +34,14 @@ DAEMON_ROLES = {
 # daemon.h defines the daemon's one context (struct daemon) and the
 # registry's record of a container, which the registry and the control
 # socket are handed; only main.c calls the functions it declares.
-HEADER_ROLES = {"daemon/daemon.h": "registry"}
+# fs/view-delta.h defines the records the model hands the views (data
+# only): the model includes it to define them, the views to read them.
+HEADER_ROLES = {"daemon/daemon.h": "registry", "fs/view-delta.h": "model"}
+
+# Stricter than the order: fs/ builds and links without daemon/ (fs_dep
+# alone), so an fs/ file includes no daemon/ header, even through another
+# header, and calls no function of the model.
+APART = {"fs": ("daemon/", "model")}
 
 
 def role_of(source):
@@ -85,17 +92,31 @@ def symbols(obj):
 
 
 def include_errors(source_dir, sources):
-    """Errors for #include "..." lines that reach a role above the file's."""
+    """Errors for #include "..." lines that reach a role above the file's,
+    or a folder the file's role keeps apart from (APART)."""
     errors = []
     for src in sorted(sources):
         role = role_of(src)
         for header in headers_of(source_dir, src):
+            if role in APART and header.startswith(APART[role][0]):
+                errors.append(f"{src} includes {header}: {role}/ builds without {APART[role][0]}")
             target = role_of(header)
             if target in (None, "unknown") or role == "unknown":
                 continue
             if ROLES.index(target) > ROLES.index(role):
                 errors.append(f"{src} ({role}) includes {header} ({target}), a role above it")
     return errors
+
+
+def project_headers(source_dir):
+    """Every header of a file with a role, relative to source_dir."""
+    found = set()
+    for folder in ("util", "policy", "daemon", "fs", "cli"):
+        for root, _, files in os.walk(os.path.join(source_dir, folder)):
+            for name in files:
+                if name.endswith(".h"):
+                    found.add(os.path.relpath(os.path.join(root, name), source_dir))
+    return found
 
 
 def headers_of(source_dir, src, seen=None):
@@ -148,9 +169,12 @@ def main():
             edges.add((role, dst_role))
             if ROLES.index(dst_role) > ROLES.index(role):
                 errors.append(f"{src} ({role}) calls {sym}() of {dst} ({dst_role}), a role above it")
+            elif role in APART and dst_role == APART[role][1]:
+                errors.append(f"{src} ({role}) calls {sym}() of {dst} ({dst_role}): {role}/ links without it")
     if not uses:
         errors.append(f"no objects found below {build_dir}: build first")
-    errors += include_errors(source_dir, uses.keys())
+    # Headers too, whether or not a built file includes them.
+    errors += include_errors(source_dir, set(uses.keys()) | project_headers(source_dir))
     for role in ROLES:
         below = sorted({d for s, d in edges if s == role}, key=ROLES.index)
         print(f"{role:9} uses {', '.join(below) or '-'}")

@@ -2,24 +2,35 @@
 #include <stdint.h>
 
 #include "fake-usb-stick.h"
-#include "policy.h"
+#include "policy-internal.h"
+#include "strv.h"
 
 /* libFuzzer target: any input is a policy file. It must load or be refused
  * with diagnostics, never crash, leak or hang; when it loads, it is
- * evaluated against a fixed device chain, with and without a trace, and the
- * two must agree. */
+ * evaluated against a fixed device chain, with and without a trace and
+ * through the rule index or over every rule, and all must agree. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static bool results_equal(const struct policy_result *a, const struct policy_result *b) {
+        return a->allowed == b->allowed && a->decided_by == b->decided_by && streq_ptr(a->name, b->name) &&
+               strv_equal(a->symlinks, b->symlinks) && strv_equal(a->writable_attributes, b->writable_attributes) &&
+               a->uid == b->uid && a->gid == b->gid && a->mode == b->mode && a->access == b->access;
+}
+
 static void evaluate(const struct policy *p, const struct policy_device *d) {
-        struct policy_result fast = {}, traced = {};
+        struct policy_result fast = {}, linear = {}, traced = {};
         struct policy_trace t = {};
 
         if (policy_evaluate(p, d, &fast, NULL) < 0)
                 return;
+        if (policy_evaluate_linear(p, d, &linear) == 0) {
+                if (!results_equal(&fast, &linear))
+                        abort(); /* the index changed a decision */
+                policy_result_done(&linear);
+        }
         if (policy_evaluate(p, d, &traced, &t) == 0) {
-                if (fast.allowed != traced.allowed || fast.decided_by != traced.decided_by ||
-                    t.n_entries != policy_n_rules(p))
+                if (!results_equal(&fast, &traced) || t.n_entries != policy_n_rules(p))
                         abort();
                 for (size_t i = 0; i < t.n_entries; i++)
                         if (!policy_rule_text(t.entries[i].rule) || !policy_rule_file(t.entries[i].rule))

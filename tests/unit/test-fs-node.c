@@ -197,6 +197,63 @@ static void test_stable_full(void **state) {
         fs_tree_done(&t);
 }
 
+static bool kind_one(const struct fs_node *n) {
+        return n->kind == 1;
+}
+
+/* What the handlers every view shares answer for: a node taken out of the
+ * tree only if the view says so, and then never as a directory. */
+static void test_view_node(void **state) {
+        struct fs_tree t;
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        struct fs_view_tree strict = { .lock = &lock, .tree = &t };
+        struct fs_view_tree keeping = { .lock = &lock, .tree = &t, .answers_unlinked = kind_one };
+        struct fs_node *dir, *own, *other;
+        struct fuse_entry_param e;
+        fuse_ino_t dir_ino, own_ino, other_ino;
+        int error;
+
+        assert_int_equal(fs_tree_init(&t, 0755, 0, 0, NULL), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "shm", S_IFDIR | 01777, 0, 0, 0, NULL, &dir), 0);
+        assert_int_equal(fs_node_new(&t, dir, "own", S_IFREG | 0600, 0, 0, 0, NULL, &own), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "other", S_IFCHR | 0600, 0, 0, 0x0700, NULL, &other), 0);
+        own->kind = 1;
+        dir->kind = 1;
+        dir_ino = dir->ino;
+        own_ino = own->ino;
+        other_ino = other->ino;
+
+        assert_ptr_equal(fs_view_node(&strict, own_ino), own);
+        assert_ptr_equal(fs_view_dir(&strict, dir_ino, &error), dir);
+        assert_int_equal(error, 0);
+        assert_null(fs_view_dir(&strict, other_ino, &error));
+        assert_int_equal(error, ENOTDIR);
+        assert_null(fs_view_dir(&strict, other_ino + 100, &error));
+        assert_int_equal(error, ENOENT);
+
+        /* The kernel holds all three; the view takes them out. */
+        fs_node_entry(dir, 1.0, &e);
+        fs_node_entry(own, 1.0, &e);
+        fs_node_entry(other, 1.0, &e);
+        fs_node_unlink(&t, dir);
+        fs_node_unlink(&t, other);
+
+        assert_null(fs_view_node(&strict, own_ino));
+        assert_null(fs_view_node(&strict, other_ino));
+        assert_ptr_equal(fs_view_node(&keeping, own_ino), own);
+        assert_null(fs_view_node(&keeping, other_ino));
+        /* A directory taken out lists and holds nothing any more. */
+        assert_ptr_equal(fs_view_node(&keeping, dir_ino), dir);
+        assert_null(fs_view_dir(&keeping, dir_ino, &error));
+        assert_int_equal(error, ENOENT);
+        assert_null(fs_view_dir(&strict, dir_ino, &error));
+        assert_int_equal(error, ENOENT);
+
+        fs_tree_forget(&t, own_ino, 1);
+        assert_null(fs_view_node(&keeping, own_ino));
+        fs_tree_done(&t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifetime),
@@ -205,6 +262,7 @@ int main(void) {
                 cmocka_unit_test(test_range),
                 cmocka_unit_test(test_stable_ids),
                 cmocka_unit_test(test_stable_full),
+                cmocka_unit_test(test_view_node),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

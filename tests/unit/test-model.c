@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "daemon/model.h"
+#include "daemon/names.h"
 #include "strv.h"
 
 struct recorder {
@@ -425,6 +426,221 @@ static void test_shared_decisions(void **state) {
         assert_int_equal(container_find_visible(b, model_find_device(f->model, LOOP(6)))->gid, 200000);
 }
 
+/* The model grants one device's names without handing out every name again
+ * when nothing collides; whatever path it takes, the grants after each
+ * event must be what a full names_assign() gives (which then changes
+ * nothing). Devices come and go in a fixed pseudo-random order, with
+ * names that collide, nest, hit reserved names, or are free. */
+static void assert_names_settled(struct model *m) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, m->containers, c, tmp) {
+                _cleanup_(visible_list_done) struct visible_list before = {};
+
+                assert_int_equal(names_assign(c, &before), 0);
+                if (before.n > 0)
+                        fail_msg("container %s: names of %s were not what names_assign() gives", c->name,
+                                 before.items[0]->device->devpath);
+        }
+}
+
+static void test_names_one_device_matches_full_assignment(void **state) {
+        struct fixture *f = *state;
+        static const char *const props[][5] = {
+                { LOOP_PROPS(1) }, { LOOP_PROPS(2) }, { LOOP_PROPS(3) }, { LOOP_PROPS(4) }, { LOOP_PROPS(5) },
+                { LOOP_PROPS(6) }, { LOOP_PROPS(7) }, { LOOP_PROPS(8) }, { LOOP_PROPS(9) },
+        };
+        bool present[9] = {};
+        uint32_t seed = 12345;
+        unsigned n_present_max = 0;
+
+        add_container(f, "colliding",
+                      "allow KERNEL==\"loop*\"\n"
+                      "allow KERNEL==\"loop1|loop2\", NAME=\"disk0\"\n"
+                      "allow KERNEL==\"loop3\", NAME=\"disk0/p\", SYMLINK+=\"by/three\"\n"
+                      "allow KERNEL==\"loop4\", SYMLINK+=\"by\"\n"
+                      "allow KERNEL==\"loop5\", SYMLINK+=\"s5 by/five\"\n"
+                      "allow KERNEL==\"loop6\", NAME=\"pts\"\n"
+                      "allow KERNEL==\"loop7\", NAME=\"x/y\", SYMLINK+=\"x\"\n"
+                      "allow KERNEL==\"loop8\", SYMLINK+=\"loop9\"\n");
+        /* Every name free: the path without names_assign() throughout. */
+        add_container(f, "free",
+                      "allow KERNEL==\"loop*\"\n"
+                      "allow KERNEL==\"loop1\", SYMLINK+=\"disk/1 one\"\n"
+                      "allow KERNEL==\"loop2\", NAME=\"disk/two\", SYMLINK+=\"two\"\n"
+                      "allow KERNEL==\"loop3\", SYMLINK+=\"disk/3\"\n");
+        add_container(f, "nodes", "allow KERNEL==\"loop[1-5]\"\n");
+
+        for (unsigned step = 0; step < 300; step++) {
+                char devpath[64];
+                unsigned i;
+
+                seed = seed * 1103515245u + 12345u;
+                i = (seed >> 16) % 9;
+                snprintf(devpath, sizeof(devpath), "/devices/virtual/block/loop%u", i + 1);
+                event(f, present[i] ? "remove" : "add", devpath, props[i][0], props[i][1], props[i][2],
+                      props[i][3], props[i][4], NULL);
+                present[i] = !present[i];
+                assert_names_settled(f->model);
+
+                unsigned n = 0;
+                for (unsigned k = 0; k < 9; k++)
+                        n += present[k];
+                n_present_max = n > n_present_max ? n : n_present_max;
+        }
+        assert_true(n_present_max >= 7);
+}
+
+/* Containers are grouped by policy, and a group whose containers a change
+ * cannot affect is not visited. Whatever the model skips, every container
+ * must end up as a fresh evaluation would leave it (refreshing it changes
+ * nothing) and every container that sees a changed device hears of the
+ * change: checked after each step of a pseudo-random run of hot-plug,
+ * property changes, overrides, policy reloads and containers coming and
+ * going. */
+static const char *const class_policies[] = {
+        "allow KERNEL==\"loop*\", ENV{ID_FS_TYPE}!=\"swap\"\n",
+        "allow KERNEL==\"loop[0-4]\"\n",
+        "allow KERNEL==\"zram*\"\n",
+};
+
+static size_t count_lines(const struct fixture *f) {
+        return strv_length(f->rec.lines);
+}
+
+static void assert_settled(struct fixture *f) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, f->model->containers, c, tmp) {
+                size_t before = count_lines(f);
+
+                assert_int_equal(model_refresh_container(f->model, c), 0);
+                if (count_lines(f) != before)
+                        fail_msg("container %s was not up to date: %s", c->name, f->rec.lines[before]);
+        }
+}
+
+/* Every container that sees d after a change event heard of it. */
+static void assert_change_heard(struct fixture *f, struct device *d, size_t first_line) {
+        struct container *c, *tmp;
+
+        HASH_ITER(hh, f->model->containers, c, tmp) {
+                bool heard = false;
+                char prefix[64];
+
+                if (!container_find_visible(c, d))
+                        continue;
+                snprintf(prefix, sizeof(prefix), "%s ", c->name);
+                for (size_t i = first_line; i < count_lines(f); i++)
+                        if (startswith(f->rec.lines[i], prefix) && strstr(f->rec.lines[i], device_sysname(d)) &&
+                            strstr(f->rec.lines[i], "event=change"))
+                                heard = true;
+                if (!heard)
+                        fail_msg("container %s sees %s but did not hear of its change", c->name, device_sysname(d));
+        }
+}
+
+static uint32_t next_step(uint32_t *seed) {
+        *seed = *seed * 1103515245u + 12345u;
+        return *seed >> 16;
+}
+
+static void test_classes_skip_only_unaffected(void **state) {
+        struct fixture *f = *state;
+        static const char *const names[] = { "a1", "b1", "a2", "c1", "b2", "c2", "c3", "c4", "c5", "c6", "c7", "c8" };
+        bool present[10] = {}, swap[10] = {};
+        uint32_t seed = 4242;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                add_container(f, names[i], class_policies[i < 5 ? (i == 1 || i == 4) : 2]);
+
+        for (unsigned step = 0; step < 400; step++) {
+                unsigned op = next_step(&seed) % 10, k = next_step(&seed) % 10;
+                struct container *c = model_find_container(f->model, names[next_step(&seed) % ELEMENTSOF(names)]);
+                char devpath[64], minor[16], devname[16];
+                size_t first_line = count_lines(f);
+
+                snprintf(devpath, sizeof(devpath), "/devices/virtual/block/loop%u", k);
+                snprintf(minor, sizeof(minor), "MINOR=%u", k);
+                snprintf(devname, sizeof(devname), "DEVNAME=loop%u", k);
+                if (op < 5 || (op == 5 && !present[k])) {
+                        event(f, present[k] ? "remove" : "add", devpath, "SUBSYSTEM=block", "DEVTYPE=disk", "MAJOR=7",
+                              minor, devname, NULL);
+                        present[k] = !present[k];
+                        swap[k] = false;
+                } else if (op == 5) {
+                        swap[k] = !swap[k];
+                        event(f, "change", devpath, "SUBSYSTEM=block", "DEVTYPE=disk", "MAJOR=7", minor, devname,
+                              swap[k] ? "ID_FS_TYPE=swap" : "ID_FS_TYPE=ext4", NULL);
+                        assert_change_heard(f, model_find_device(f->model, devpath), first_line);
+                } else if (op < 8 && present[k]) {
+                        unsigned how = next_step(&seed) % 3;
+
+                        assert_int_equal(model_set_override(f->model, c, model_find_device(f->model, devpath),
+                                                            how == 2 ? NULL : override(how == 0, NULL)),
+                                         0);
+                } else if (op == 8) {
+                        assert_int_equal(model_set_policy(f->model, c,
+                                                          load(class_policies[next_step(&seed) % 3]), "reloaded"),
+                                         0);
+                } else if (op == 9) {
+                        char *name = strdup(c->name);
+
+                        assert_non_null(name);
+                        model_remove_container(f->model, c);
+                        add_container(f, name, class_policies[next_step(&seed) % 3]);
+                        free(name);
+                }
+                assert_settled(f);
+        }
+}
+
+/* The containers a change concerns hear of it in the order they were
+ * added, whether the model walks every container or picks them out. */
+static void test_classes_keep_container_order(void **state) {
+        struct fixture *f = *state;
+        char name[16];
+
+        for (unsigned i = 0; i < 12; i++) {
+                snprintf(name, sizeof(name), "c%02u", i);
+                /* Two of twelve see loop devices: picked out. */
+                add_container(f, name, i == 3 || i == 9 ? class_policies[1] : class_policies[2]);
+        }
+        add_container(f, "late", class_policies[1]);
+        event(f, "add", LOOP(1), LOOP_PROPS(1), NULL);
+        expect_lines(f, (const char *const[]){ "c03 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=add",
+                                               "c09 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=add",
+                                               "late VISIBLE loop1 node=loop1 uid=0 mode=0600 event=add", NULL });
+        /* Now ten of thirteen do: every container is walked. */
+        for (unsigned i = 0; i < 12; i++) {
+                snprintf(name, sizeof(name), "c%02u", i);
+                if (i != 3 && i != 9 && i % 3 != 0)
+                        assert_int_equal(model_set_policy(f->model, model_find_container(f->model, name),
+                                                          load(class_policies[0]), "reloaded"),
+                                         0);
+        }
+        expect_lines(f, (const char *const[]){ "c01 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c02 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c04 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c05 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c07 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c08 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c10 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-",
+                                               "c11 VISIBLE loop1 node=loop1 uid=0 mode=0600 event=-", NULL });
+        event(f, "remove", LOOP(1), LOOP_PROPS(1), NULL);
+        expect_lines(f, (const char *const[]){ "c01 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c02 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c03 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c04 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c05 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c07 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c08 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c09 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c10 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "c11 HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove",
+                                               "late HIDDEN loop1 node=loop1 uid=0 mode=0600 event=remove", NULL });
+}
+
 static void record_first(struct container *c, const struct delta *deltas, size_t n, void *userdata) {
         struct recorder *rec = userdata;
         char *line;
@@ -493,6 +709,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_change_reaches_only_seeing_containers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_change_of_attribute_hides, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_move_renames_subtree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_names_one_device_matches_full_assignment, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_classes_skip_only_unaffected, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_classes_keep_container_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bind_reevaluates_descendants, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_adds_and_hides, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
