@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "fs/devfs.h"
 #include "fs/fuse-pool.h"
+#include "fs/handles.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "log.h"
@@ -290,6 +291,12 @@ static bool mounted_there(const struct mount_table *t, const char *path, const c
         return e && streq(e->devnum, connection);
 }
 
+/* The holder's generation of handles as the views take it: one they cannot
+ * hold (0) makes the adoption fail, and new connections are mounted. */
+static uint32_t handle_generation(uint64_t generation) {
+        return generation <= FS_HANDLE_GENERATION_MAX ? (uint32_t) generation : 0;
+}
+
 /* The previous devsieved's connections, from the holder: mounted where
  * they were, served by this process from now on (fs_mux_adopt()). 1 when
  * adopted; 0 when there is nothing to adopt (the descriptors go: the
@@ -298,11 +305,11 @@ static int adopt_views(struct daemon *d, const char *dev, const char *sys) {
         _cleanup_(mount_table_done) struct mount_table t = {};
         _cleanup_close_ int dev_fd = -EBADF, sys_fd = -EBADF;
         char dev_conn[32], sys_conn[32];
-        uint64_t dev_slot, sys_slot;
+        uint64_t dev_slot, sys_slot, dev_gen, sys_gen;
         int r;
 
-        if (!d->holder || holder_take(d->holder, "dev", &dev_fd, dev_conn, &dev_slot) < 0 ||
-            holder_take(d->holder, "sys", &sys_fd, sys_conn, &sys_slot) < 0)
+        if (!d->holder || holder_take(d->holder, "dev", &dev_fd, dev_conn, &dev_slot, &dev_gen) < 0 ||
+            holder_take(d->holder, "sys", &sys_fd, sys_conn, &sys_slot, &sys_gen) < 0)
                 return 0;
         /* mountinfo, not a stat: a stat of an adopted view waits for us. */
         r = mount_table_read(0, &t);
@@ -313,10 +320,10 @@ static int adopt_views(struct daemon *d, const char *dev, const char *sys) {
                            "are.", dev_conn, sys_conn, d->views_dir);
                 return 0;
         }
-        r = devfs_mux_adopt(d->fuse, dev, dev_fd, dev_slot, &d->dev_mux);
+        r = devfs_mux_adopt(d->fuse, dev, dev_fd, dev_slot, handle_generation(dev_gen), &d->dev_mux);
         if (r >= 0) {
                 dev_fd = -EBADF; /* the session's now */
-                r = sysfs_view_mux_adopt(d->fuse, sys, sys_fd, sys_slot, &d->sys_mux);
+                r = sysfs_view_mux_adopt(d->fuse, sys, sys_fd, sys_slot, handle_generation(sys_gen), &d->sys_mux);
         }
         if (r >= 0)
                 sys_fd = -EBADF;
@@ -339,9 +346,11 @@ static void hand_to_holder(struct daemon *d) {
 
         if (!d->holder)
                 return;
-        r = holder_keep(d->holder, "dev", fs_mux_fd(d->dev_mux), d->dev_connection, fs_mux_next_slot(d->dev_mux));
+        r = holder_keep(d->holder, "dev", fs_mux_fd(d->dev_mux), d->dev_connection, fs_mux_next_slot(d->dev_mux),
+                        fs_mux_generation(d->dev_mux));
         if (r >= 0)
-                r = holder_keep(d->holder, "sys", fs_mux_fd(d->sys_mux), d->sys_connection, fs_mux_next_slot(d->sys_mux));
+                r = holder_keep(d->holder, "sys", fs_mux_fd(d->sys_mux), d->sys_connection,
+                                fs_mux_next_slot(d->sys_mux), fs_mux_generation(d->sys_mux));
         if (r < 0)
                 log_warning_errno(r, "Failed to hand the views' connections to the holder: %m; a crash will cost "
                                      "the containers their views.");
@@ -470,15 +479,15 @@ static int adopt_procfs(struct daemon *d, const char *path) {
         _cleanup_(mount_table_done) struct mount_table t = {};
         _cleanup_close_ int fd = -EBADF;
         char conn[32];
-        uint64_t next;
+        uint64_t next, gen;
         int r;
 
-        if (!d->holder || holder_take(d->holder, "proc", &fd, conn, &next) < 0)
+        if (!d->holder || holder_take(d->holder, "proc", &fd, conn, &next, &gen) < 0)
                 return 0;
         r = mount_table_read(0, &t);
         if (r < 0 || !mounted_there(&t, path, conn))
                 return 0;
-        r = procfs_adopt(d->fuse, path, TAKE_FD(fd), next, &d->procfs);
+        r = procfs_adopt(d->fuse, path, TAKE_FD(fd), next, handle_generation(gen), &d->procfs);
         if (r < 0)
                 return log_warning_errno(r, "Failed to adopt the /proc view's connection: %m; mounting a new one."), 0;
         strcpy(d->proc_connection, conn);
@@ -515,7 +524,7 @@ static int setup_procfs(struct daemon *d) {
                 return log_error_errno(r, "Failed to stat the /proc view's connection at %s: %m", path);
         if (d->holder) {
                 r = holder_keep(d->holder, "proc", procfs_fd(d->procfs), d->proc_connection,
-                                procfs_next_number(d->procfs));
+                                procfs_next_number(d->procfs), procfs_generation(d->procfs));
                 if (r < 0)
                         log_warning_errno(r, "Failed to hand the /proc view's connection to the holder: %m");
         }
@@ -574,7 +583,7 @@ static void take_host_ns(struct daemon *d) {
         char bound[32];
         uint64_t unused;
 
-        if (holder_take(d->holder, HOST_NS_HELD, &fd, bound, &unused) < 0)
+        if (holder_take(d->holder, HOST_NS_HELD, &fd, bound, &unused, NULL) < 0)
                 return;
         safe_close(d->host_mnt_ns_fd);
         d->host_mnt_ns_fd = TAKE_FD(fd);
@@ -586,7 +595,7 @@ static void keep_host_ns(struct daemon *d) {
 
         if (!d->holder || d->host_mnt_ns_fd < 0)
                 return;
-        r = holder_keep(d->holder, HOST_NS_HELD, d->host_mnt_ns_fd, d->containers_bound ? "bound" : "-", 0);
+        r = holder_keep(d->holder, HOST_NS_HELD, d->host_mnt_ns_fd, d->containers_bound ? "bound" : "-", 0, 0);
         if (r < 0)
                 log_warning_errno(r, "Failed to hand the host's mount namespace to the holder: %m");
 }

@@ -15,13 +15,18 @@
 /* Messages are SOCK_SEQPACKET datagrams, one line of text each, with at
  * most one descriptor:
  *
- *   daemon -> holder   keep NAME CONNECTION SLOT   + fd
+ *   daemon -> holder   keep NAME CONNECTION SLOT GENERATION   + fd
  *                      slot NAME SLOT
  *                      give
  *                      quit
- *   holder -> daemon   held NAME CONNECTION SLOT   + fd   (one per kept fd, after give)
- *                      end PID                            (after the last)
- *                      bye                                (then it exits)
+ *   holder -> daemon   held NAME CONNECTION SLOT GENERATION   + fd   (one per kept fd, after give)
+ *                      end PID                                       (after the last)
+ *                      bye                                           (then it exits)
+ *
+ * GENERATION is the kept connection's generation of file handles
+ * (fs/handles.h): the holder raises it at every give, before any daemon
+ * that is given the connection can hand out a handle, so a daemon killed
+ * at any moment never leaves the next one its own generation.
  */
 
 #define HOLDER_MAX_FDS 8
@@ -31,6 +36,7 @@ struct held {
         char name[16];
         char connection[32];
         uint64_t next_slot;
+        uint64_t generation;
         int fd;
 };
 
@@ -88,11 +94,11 @@ static int recv_msg(int sock, char buf[MSG_MAX], int *ret_fd) {
         return n == 0 ? 0 : 1;
 }
 
-/* "NAME CONNECTION SLOT" */
+/* "NAME CONNECTION SLOT GENERATION" */
 static int parse_held(const char *s, struct held *ret) {
         struct held h = { .fd = -EBADF };
 
-        if (sscanf(s, "%15s %31s %" SCNu64, h.name, h.connection, &h.next_slot) != 3)
+        if (sscanf(s, "%15s %31s %" SCNu64 " %" SCNu64, h.name, h.connection, &h.next_slot, &h.generation) != 4)
                 return -EBADMSG;
         *ret = h;
         return 0;
@@ -136,8 +142,10 @@ static void give(struct holder_state *s, int client) {
         char line[MSG_MAX];
 
         for (size_t i = 0; i < s->n; i++) {
-                snprintf(line, sizeof(line), "held %s %s %" PRIu64, s->held[i].name, s->held[i].connection,
-                         s->held[i].next_slot);
+                /* Raised even if the send fails: a daemon may have got it. */
+                s->held[i].generation++;
+                snprintf(line, sizeof(line), "held %s %s %" PRIu64 " %" PRIu64, s->held[i].name,
+                         s->held[i].connection, s->held[i].next_slot, s->held[i].generation);
                 if (send_msg(client, line, s->held[i].fd) < 0)
                         return;
         }
@@ -391,7 +399,8 @@ struct holder *holder_free(struct holder *h) {
         return NULL;
 }
 
-int holder_take(struct holder *h, const char *name, int *ret_fd, char ret_connection[32], uint64_t *ret_next_slot) {
+int holder_take(struct holder *h, const char *name, int *ret_fd, char ret_connection[32], uint64_t *ret_next_slot,
+                uint64_t *ret_generation) {
         for (size_t i = 0; i < h->n_held; i++) {
                 struct held *held = &h->held[i];
 
@@ -400,15 +409,18 @@ int holder_take(struct holder *h, const char *name, int *ret_fd, char ret_connec
                 *ret_fd = TAKE_FD(held->fd);
                 memcpy(ret_connection, held->connection, sizeof(held->connection));
                 *ret_next_slot = held->next_slot;
+                if (ret_generation)
+                        *ret_generation = held->generation;
                 return 0;
         }
         return -ENOENT;
 }
 
-int holder_keep(struct holder *h, const char *name, int fd, const char *connection, uint64_t next_slot) {
+int holder_keep(struct holder *h, const char *name, int fd, const char *connection, uint64_t next_slot,
+                uint64_t generation) {
         char line[MSG_MAX];
 
-        snprintf(line, sizeof(line), "keep %s %s %" PRIu64, name, connection, next_slot);
+        snprintf(line, sizeof(line), "keep %s %s %" PRIu64 " %" PRIu64, name, connection, next_slot, generation);
         return send_msg(h->fd, line, fd);
 }
 

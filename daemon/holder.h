@@ -43,12 +43,18 @@ struct holder *holder_free(struct holder *h);
 DEFINE_POINTER_CLEANUP(struct holder, holder_free);
 
 /* The descriptor the holder kept under name (from a previous devsieved):
- * its connection "MAJ:MIN" and the next view slot; -ENOENT when none. The
- * caller owns *ret_fd. */
-int holder_take(struct holder *h, const char *name, int *ret_fd, char ret_connection[32], uint64_t *ret_next_slot);
+ * its connection "MAJ:MIN", the next view slot and this process's
+ * generation of file handles on it (fs/handles.h: the holder raised it
+ * when it handed the descriptors over, so it is higher than that of every
+ * process that served the connection before); -ENOENT when none. The
+ * caller owns *ret_fd. ret_generation may be NULL. */
+int holder_take(struct holder *h, const char *name, int *ret_fd, char ret_connection[32], uint64_t *ret_next_slot,
+                uint64_t *ret_generation);
 /* Hands fd (a dup is sent; the caller keeps its own) to the holder under
- * name, replacing what it kept under that name. */
-int holder_keep(struct holder *h, const char *name, int fd, const char *connection, uint64_t next_slot);
+ * name, replacing what it kept under that name, with the generation of
+ * handles this process gives on it (1 on a connection it mounted). */
+int holder_keep(struct holder *h, const char *name, int fd, const char *connection, uint64_t next_slot,
+                uint64_t generation);
 /* Updates the next view slot kept under name. */
 int holder_set_slot(struct holder *h, const char *name, uint64_t next_slot);
 /* The holder closes everything and exits; returns once it did. */

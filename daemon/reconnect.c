@@ -69,7 +69,8 @@ static int remount_connection(struct daemon *d, enum view_kind kind) {
                 struct fs_mux *m = kind == VIEW_DEV ? d->dev_mux : d->sys_mux;
 
                 r = holder_keep(d->holder, kind == VIEW_DEV ? "dev" : "sys", fs_mux_fd(m),
-                                kind == VIEW_DEV ? d->dev_connection : d->sys_connection, fs_mux_next_slot(m));
+                                kind == VIEW_DEV ? d->dev_connection : d->sys_connection, fs_mux_next_slot(m),
+                                fs_mux_generation(m));
                 if (r < 0)
                         log_warning_errno(r, "Failed to hand the new connection to the holder: %m");
         }

@@ -319,8 +319,9 @@ int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux 
                           ret);
 }
 
-int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, struct fs_mux **ret) {
-        return fs_mux_adopt(pool, &devfs_class, mountpoint, fd, next_slot, ret);
+int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, uint32_t generation,
+                    struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &devfs_class, mountpoint, fd, next_slot, generation, ret);
 }
 
 int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t root_gid, struct devfs **ret) {

@@ -31,7 +31,8 @@ struct devfs_stats {
 int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
 /* The connection a previous devsieved mounted at mountpoint, from its
  * /dev/fuse descriptor fd (fs_mux_adopt()). */
-int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, struct fs_mux **ret);
+int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, uint32_t generation,
+                    struct fs_mux **ret);
 
 /* A new view in mux, bound at mountpoint (an existing empty directory).
  * root_uid/root_gid: host ids of the container's root (owner of the

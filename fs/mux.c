@@ -19,15 +19,6 @@ struct mux_slot {
         UT_hash_handle hh;
 };
 
-/* Adopted connections: directory handles of this process, and those of
- * the previous daemon that were opened again here (the kernel still holds
- * its handles; they are pointers into a process that is gone). */
-struct mux_fh {
-        uint64_t fh;
-        uint64_t replacement; /* a handle of ours for an old one; 0 for our own */
-        UT_hash_handle hh;
-};
-
 struct fs_mux {
         const struct fs_mux_class *class;
         struct fuse_lowlevel_ops ops; /* the wrappers of what class->ops has */
@@ -39,15 +30,14 @@ struct fs_mux {
         uint64_t next_slot;
         bool quiet; /* fs_mux_quiet(): removing a view tells the kernel nothing */
         uint64_t adopt_slot; /* fs_mux_adopt_slot(): what the next fs_mux_add() takes */
-        /* Only on an adopted connection: the handles the kernel may send. */
-        bool adopted;
+        /* Directory handles given to the kernel, of this process and of
+         * the previous ones on an adopted connection (fs/handles.h). */
+        struct fs_handles handles;
         /* Until fs_mux_adopted(): requests of others than this process are
          * left unanswered (the kernel queues them again then), so that no
          * container sees a view half restored. */
         bool adopting;
         pid_t own_pid;
-        pthread_rwlock_t fh_lock; /* written across an OPENDIR, so a READDIR never overtakes it */
-        struct mux_fh *fhs;
         /* Notifications made while adopting: sent once the containers'
          * requests are served. An invalidation waits for the directory's
          * lock, which a request put off holds until it is answered. */
@@ -299,96 +289,21 @@ static void mux_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
         FORWARD(req, ino, release, ino, fi);
 }
 
-/* --- Handles on an adopted connection ---------------------------------- */
-
-static struct mux_fh *find_fh(struct fs_mux *m, uint64_t fh) {
-        struct mux_fh *f;
-
-        HASH_FIND(hh, m->fhs, &fh, sizeof(fh), f);
-        return f;
-}
-
-static void add_fh(struct fs_mux *m, uint64_t fh, uint64_t replacement) {
-        struct mux_fh *f = calloc(1, sizeof(*f));
-
-        /* Without memory the handle is taken for an old one later: opened
-         * again, which costs a listing, never a wrong one. */
-        if (!f)
-                return;
-        f->fh = fh;
-        f->replacement = replacement;
-        HASH_ADD(hh, m->fhs, fh, sizeof(f->fh), f);
-}
-
-/* The handle to use for fi->fh: ours as it is; one of the previous
- * daemon's is replaced by a new handle of ours (made at its first use,
- * kept for the next). Root handles (0) are nobody's. */
-static uint64_t own_fh(struct fs_mux *m, uint64_t fh) {
-        struct mux_fh *f;
-        uint64_t h = 0;
-
-        if (!m->adopted || fh == 0)
-                return fh;
-        pthread_rwlock_rdlock(&m->fh_lock);
-        f = find_fh(m, fh);
-        if (f)
-                h = f->replacement ?: f->fh;
-        pthread_rwlock_unlock(&m->fh_lock);
-        if (h)
-                return h;
-        pthread_rwlock_wrlock(&m->fh_lock);
-        f = find_fh(m, fh);
-        if (f)
-                h = f->replacement ?: f->fh;
-        else if ((h = fs_dir_handle_new()))
-                add_fh(m, fh, h);
-        pthread_rwlock_unlock(&m->fh_lock);
-        return h;
-}
-
-static void drop_fh(struct fs_mux *m, uint64_t fh) {
-        struct mux_fh *f;
-
-        if (!m->adopted)
-                return;
-        pthread_rwlock_wrlock(&m->fh_lock);
-        f = find_fh(m, fh);
-        if (f) {
-                HASH_DEL(m->fhs, f);
-                free(f);
-        }
-        pthread_rwlock_unlock(&m->fh_lock);
+struct fs_handles *fs_mux_handles(fuse_req_t req) {
+        return &MUX(req)->handles;
 }
 
 static void mux_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct fs_mux *m = MUX(req);
-
         if (ino == FUSE_ROOT_ID) {
                 fi->fh = 0;
                 fuse_reply_open(req, fi);
                 return;
         }
-        if (!m->adopted) {
-                FORWARD(req, ino, opendir, ino, fi);
-                return;
-        }
-        /* The kernel may send a READDIR of the handle as soon as it has
-         * the reply: it waits here until the handle is known. */
-        fi->fh = 0;
-        pthread_rwlock_wrlock(&m->fh_lock);
         FORWARD(req, ino, opendir, ino, fi);
-        if (fi->fh && !find_fh(m, fi->fh))
-                add_fh(m, fi->fh, 0);
-        pthread_rwlock_unlock(&m->fh_lock);
 }
 
 static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         if (ino != FUSE_ROOT_ID) {
-                fi->fh = own_fh(MUX(req), fi->fh);
-                if (!fi->fh) {
-                        fuse_reply_err(req, ENOMEM);
-                        return;
-                }
                 FORWARD(req, ino, readdir, ino, size, off, fi);
                 return;
         }
@@ -398,11 +313,6 @@ static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
 
 static void mux_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         if (ino != FUSE_ROOT_ID) {
-                fi->fh = own_fh(MUX(req), fi->fh);
-                if (!fi->fh) {
-                        fuse_reply_err(req, ENOMEM);
-                        return;
-                }
                 FORWARD(req, ino, readdirplus, ino, size, off, fi);
                 return;
         }
@@ -423,21 +333,9 @@ static void mux_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
         }
         if (put_off(m, req))
                 return;
-        if (m->adopted) {
-                uint64_t old = fi->fh;
-
-                fi->fh = own_fh(m, old);
-                drop_fh(m, old);
-                /* Out of memory for a handle never used here: nothing of
-                 * ours to free. */
-                if (!fi->fh) {
-                        fuse_reply_err(req, 0);
-                        return;
-                }
-        }
         s = hold(m, slot_of(ino));
         if (!s) {
-                fs_dir_release(req, fi, NULL);
+                fs_dir_release(req, fi, &m->handles, NULL);
                 return;
         }
         m->class->ops->releasedir(req, ino, fi);
@@ -488,8 +386,10 @@ static void make_ops(const struct fuse_lowlevel_ops *c, struct fuse_lowlevel_ops
 
 /* --- Life --------------------------------------------------------------- */
 
-static int mux_alloc(const struct fs_mux_class *class, const char *mountpoint, struct fs_mux **ret) {
+static int mux_alloc(const struct fs_mux_class *class, const char *mountpoint, uint32_t generation,
+                     struct fs_mux **ret) {
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        int r;
 
         /* The root answers these itself, for the views the class must. */
         if (!class->ops->lookup || !class->ops->getattr || !class->ops->opendir || !class->ops->readdir ||
@@ -502,7 +402,9 @@ static int mux_alloc(const struct fs_mux_class *class, const char *mountpoint, s
         m->next_slot = 1;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->idle, NULL);
-        pthread_rwlock_init(&m->fh_lock, NULL);
+        r = fs_handles_init(&m->handles, generation);
+        if (r < 0)
+                return r;
         make_ops(class->ops, &m->ops);
         m->mountpoint = strdup(mountpoint);
         if (!m->mountpoint)
@@ -516,7 +418,8 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
         int r;
 
-        r = mux_alloc(class, mountpoint, &m);
+        /* Nobody before us on a connection of our own. */
+        r = mux_alloc(class, mountpoint, 1, &m);
         if (r < 0)
                 return r;
         r = fs_session_start(&m->ops, sizeof(m->ops), m, mountpoint, fsname, options, pool, &m->session);
@@ -527,14 +430,14 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
 }
 
 int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
-                 uint64_t next_slot, struct fs_mux **ret) {
+                 uint64_t next_slot, uint32_t generation, struct fs_mux **ret) {
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
         int r;
 
-        r = mux_alloc(class, mountpoint, &m);
+        r = mux_alloc(class, mountpoint, generation, &m);
         if (r < 0)
                 return r;
-        m->adopted = m->adopting = true;
+        m->adopting = true;
         m->own_pid = getpid();
         m->next_slot = MAX(next_slot, (uint64_t) 1);
         r = fs_session_adopt(&m->ops, sizeof(m->ops), m, fd, mountpoint, pool, &m->session);
@@ -572,6 +475,10 @@ int fs_mux_fd(const struct fs_mux *m) {
         return fuse_session_fd(m->session->se);
 }
 
+uint32_t fs_mux_generation(const struct fs_mux *m) {
+        return m->handles.generation;
+}
+
 uint64_t fs_mux_next_slot(const struct fs_mux *m) {
         return m->next_slot;
 }
@@ -586,7 +493,6 @@ bool fs_mux_adopting_slot(const struct fs_mux *m) {
 
 struct fs_mux *fs_mux_free(struct fs_mux *m) {
         struct mux_slot *s, *tmp;
-        struct mux_fh *f, *ftmp;
 
         if (!m)
                 return NULL;
@@ -596,12 +502,7 @@ struct fs_mux *fs_mux_free(struct fs_mux *m) {
                 free(s);
         }
         /* No request comes any more: what the kernel never released. */
-        HASH_ITER(hh, m->fhs, f, ftmp) {
-                fs_dir_handle_free(f->replacement ?: f->fh);
-                HASH_DEL(m->fhs, f);
-                free(f);
-        }
-        pthread_rwlock_destroy(&m->fh_lock);
+        fs_handles_done(&m->handles);
         fs_notify_queue_done(&m->deferred);
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);

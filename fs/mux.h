@@ -23,6 +23,7 @@
 #define FS_MUX_SLOT_INODES ((fuse_ino_t) 1 << FS_MUX_SLOT_SHIFT)
 
 struct fs_mux;
+struct fs_handles;
 
 /* What the views of one kind have in common. */
 struct fs_mux_class {
@@ -30,7 +31,8 @@ struct fs_mux_class {
          * of several views in one request. releasedir is called for live
          * views only; a removed view's directory handles (the kernel
          * releases a directory a container still had open later) are
-         * fs_dir handles (node.h), freed by fs_dir_release() alone. */
+         * fs_dir handles (node.h) in fs_mux_handles(), freed by
+         * fs_dir_release() alone. */
         const struct fuse_lowlevel_ops *ops;
         /* The kernel dropped nlookup references to ino. */
         void (*forget)(void *data, fuse_ino_t ino, uint64_t nlookup);
@@ -49,15 +51,19 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
  * answered (the daemon's own mounts below its views while it makes them
  * again); the containers' wait in the kernel. Slots from next_slot on are
  * new; the previous daemon's views come back with fs_mux_adopt_slot().
- * Directory handles the kernel still holds of the previous daemon are
- * opened again at their first use. */
+ * generation is this process's on the connection (fs/handles.h: higher
+ * than that of every process that served it before); directory handles
+ * the kernel still holds of those are opened again at their first use. */
 int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
-                 uint64_t next_slot, struct fs_mux **ret);
+                 uint64_t next_slot, uint32_t generation, struct fs_mux **ret);
 /* Every view is back: the containers' requests are served, those put off
  * are sent again by the kernel. Nothing for a connection of our own. */
 int fs_mux_adopted(struct fs_mux *m);
 /* The connection's /dev/fuse descriptor, for the holder (docs/restart.md). */
 int fs_mux_fd(const struct fs_mux *m);
+/* This process's generation of handles on the connection: the holder
+ * keeps it, and gives the next daemon a higher one. */
+uint32_t fs_mux_generation(const struct fs_mux *m);
 /* The slot the next new view gets: a next daemon adopting the connection
  * must start there (slots are never reused on a connection). */
 uint64_t fs_mux_next_slot(const struct fs_mux *m);
@@ -90,6 +96,9 @@ void fs_mux_quiet(struct fs_mux *m);
 
 /* In a handler of the class's ops: the data of the view ino belongs to. */
 void *fs_mux_data(fuse_req_t req, fuse_ino_t ino);
+/* In a handler of the class's ops: the connection's table of directory
+ * handles (fs_dir_open() and the others in node.h). */
+struct fs_handles *fs_mux_handles(fuse_req_t req);
 struct fs_notify_queue;
 /* Sends a view's notifications (main loop only, see fuse-pool.h); while
  * the connection is being adopted they wait until fs_mux_adopted(). */

@@ -351,36 +351,74 @@ struct fs_dir_handle {
         uint64_t *usage; /* where snapshot->bytes are counted, or NULL */
 };
 
-uint64_t fs_dir_handle_new(void) {
-        return (uintptr_t) calloc(1, sizeof(struct fs_dir_handle));
-}
-
-void fs_dir_handle_free(uint64_t fh) {
-        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fh;
+/* Freed this way only when the kernel will never release it (its
+ * connection is gone): nothing of the view it counted against is touched. */
+static void dir_handle_free(void *object) {
+        struct fs_dir_handle *h = object;
 
         if (h)
                 fs_dir_snapshot_free(h->snapshot);
         free(h);
 }
 
-void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
+static const struct fs_handle_kind dir_handle_kind = { "directory", dir_handle_free };
+
+/* The handle fh stands for. One of a dead daemon's (an adopted
+ * connection, docs/restart.md) gets a new, empty one at its first use:
+ * its listing is taken again at the READDIR. NULL with *error. */
+static struct fs_dir_handle *dir_handle(struct fs_handles *t, uint64_t fh, int *error) {
+        struct fs_dir_handle *h = fs_handles_get(t, fh, &dir_handle_kind), *kept;
+
+        if (h)
+                return h;
+        if (fs_handles_ours(t, fh) || fh == 0) {
+                *error = EBADF;
+                return NULL;
+        }
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                *error = ENOMEM;
+                return NULL;
+        }
+        kept = fs_handles_adopt(t, fh, &dir_handle_kind, h);
+        if (kept != h)
+                free(h);
+        if (!kept)
+                *error = ENOMEM;
+        return kept;
+}
+
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles) {
         struct fs_dir_handle *h = calloc(1, sizeof(*h));
 
         if (!h) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        fi->fh = (uintptr_t) h;
+        /* In the table before the reply: the kernel may send a READDIR of
+         * it as soon as it has the reply. */
+        fi->fh = fs_handles_add(handles, &dir_handle_kind, h);
+        if (!fi->fh) {
+                free(h);
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
         fi->cache_readdir = 1;
         fi->keep_cache = 1;
         if (fuse_reply_open(req, fi) != 0)
-                free(h);
+                free(fs_handles_take(handles, fi->fh, &dir_handle_kind));
 }
 
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
-                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
-                 double timeout) {
-        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock,
+                 struct fs_tree *tree, const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset,
+                 bool plus, double timeout) {
+        int error = 0;
+        struct fs_dir_handle *h = dir_handle(handles, fi->fh, &error);
+
+        if (!h) {
+                fuse_reply_err(req, error);
+                return;
+        }
 
         /* The kernel serializes READDIRs of one open directory. */
         if (offset == 0 || !h->snapshot) {
@@ -425,8 +463,9 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
         pthread_mutex_unlock(lock);
 }
 
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock) {
-        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock) {
+        /* A dead daemon's handle never used here has nothing of ours. */
+        struct fs_dir_handle *h = fs_handles_take(handles, fi->fh, &dir_handle_kind);
 
         if (h && h->snapshot && h->usage && lock) {
                 pthread_mutex_lock(lock);
@@ -546,14 +585,14 @@ void fs_view_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
         if (error)
                 fuse_reply_err(req, error);
         else
-                fs_dir_open(req, fi);
+                fs_dir_open(req, fi, fs_mux_handles(req));
 }
 
 static void view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
                          bool plus) {
         const struct fs_view_tree *v = view_tree(req, ino);
 
-        fs_dir_read(req, fi, v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size, offset, plus,
+        fs_dir_read(req, fi, fs_mux_handles(req), v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size, offset, plus,
                     plus ? FS_CACHE_TIMEOUT : 0);
 }
 
@@ -566,7 +605,7 @@ void fs_view_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offs
 }
 
 void fs_view_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi, view_tree(req, ino)->lock);
+        fs_dir_release(req, fi, fs_mux_handles(req), view_tree(req, ino)->lock);
 }
 
 void fs_view_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {

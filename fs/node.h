@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <uthash.h>
 
+#include "handles.h"
 #include "macro.h"
 
 /* The in-memory inode tree of one FUSE filesystem (a container's /dev or
@@ -127,23 +128,18 @@ struct fs_dir_budget {
         uint64_t *usage;
         uint64_t limit;
 };
-/* A handle as fs_dir_open() makes, without a reply (0 without memory):
- * for a handle the kernel holds of a previous daemon (fs/mux.h). */
-uint64_t fs_dir_handle_new(void);
-/* A handle the kernel will never release (its connection is gone): freed
- * without touching the view whose listing it counted. */
-void fs_dir_handle_free(uint64_t fh);
-/* Replies to OPENDIR; the caller has checked that ino is a directory. */
-void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
+/* Replies to OPENDIR with a handle of handles (fs/handles.h); the caller
+ * has checked that ino is a directory. */
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles);
 /* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for
  * timeout): ino's listing from tree (guarded by lock). budget may be NULL:
  * listings the container cannot grow (the /sys view). */
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
-                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
-                 double timeout);
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock,
+                 struct fs_tree *tree, const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset,
+                 bool plus, double timeout);
 /* Replies to RELEASEDIR. lock NULL: the view is gone, only the handle is
  * freed (what its listing counted went with the view). */
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock);
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock);
 /* Replies to READDIRPLUS from a snapshot: with each entry still in t its
  * attributes (cached for timeout), which count as a lookup reference, as
  * a LOOKUP's reply does. Call with t's lock held: a FORGET must not

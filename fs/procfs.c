@@ -78,15 +78,6 @@ struct procfs_container {
         UT_hash_handle hh_number; /* by number */
 };
 
-/* An adopted connection's handles (procfs_adopt()): this process's own,
- * and those of the previous daemon opened again here. */
-struct procfs_fh {
-        uint64_t fh;
-        uint64_t replacement; /* ours for an old one; 0 for our own */
-        bool dir;             /* a listing (fs_dir_snapshot), else a procfs_handle */
-        UT_hash_handle hh;
-};
-
 struct procfs {
         pthread_mutex_t lock; /* containers (both tables) and everything in them */
         struct procfs_container *by_name;
@@ -97,8 +88,9 @@ struct procfs {
         /* Adopted: until procfs_adopted() others' requests are put off. */
         bool adopting;
         pid_t own_pid;
-        pthread_rwlock_t fh_lock; /* written across an OPEN/OPENDIR: a READ never overtakes it */
-        struct procfs_fh *fhs;
+        /* Open files and listings given to the kernel, of this process and
+         * of the previous ones on an adopted connection (fs/handles.h). */
+        struct fs_handles handles;
 };
 
 /* An open file: the text as it was at open, or a PCI device's
@@ -569,6 +561,12 @@ static int dir_snapshot(struct procfs *p, fuse_ino_t ino, struct fs_dir_snapshot
         return 0;
 }
 
+static void dir_free(void *object) {
+        fs_dir_snapshot_free(object);
+}
+
+static const struct fs_handle_kind dir_kind = { "listing", dir_free };
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct procfs *p = procfs_of(req);
         struct fs_dir_snapshot *s = NULL;
@@ -581,17 +579,44 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 fuse_reply_err(req, -r);
                 return;
         }
-        fi->fh = (uintptr_t) s;
-        if (fuse_reply_open(req, fi) != 0)
+        /* In the table before the reply: a READDIR may follow at once. */
+        fi->fh = fs_handles_add(&p->handles, &dir_kind, s);
+        if (!fi->fh) {
                 fs_dir_snapshot_free(s);
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        if (fuse_reply_open(req, fi) != 0)
+                fs_dir_snapshot_free(fs_handles_take(&p->handles, fi->fh, &dir_kind));
 }
 
+static int reopen_dir(struct procfs *p, fuse_ino_t ino, void **ret) {
+        struct fs_dir_snapshot *s = NULL;
+        int r;
+
+        pthread_mutex_lock(&p->lock);
+        r = dir_snapshot(p, ino, &s);
+        pthread_mutex_unlock(&p->lock);
+        if (r >= 0)
+                *ret = s;
+        return r;
+}
+
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind, int *ret_error);
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        fs_dir_snapshot_reply(req, (const struct fs_dir_snapshot *) (uintptr_t) fi->fh, size, offset);
+        int error = 0;
+        const struct fs_dir_snapshot *s = own_handle(procfs_of(req), ino, fi->fh, &dir_kind, &error);
+
+        if (!s)
+                fuse_reply_err(req, error);
+        else
+                fs_dir_snapshot_reply(req, s, size, offset);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) fi->fh);
+        /* A dead daemon's listing never read here: nothing of ours. */
+        fs_dir_snapshot_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &dir_kind));
         fuse_reply_err(req, 0);
 }
 
@@ -729,6 +754,12 @@ static struct procfs_handle *procfs_handle_free(struct procfs_handle *h) {
 }
 DEFINE_POINTER_CLEANUP(struct procfs_handle, procfs_handle_free);
 
+static void file_free(void *object) {
+        procfs_handle_free(object);
+}
+
+static const struct fs_handle_kind file_kind = { "file", file_free };
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         _cleanup_(procfs_handle_freep) struct procfs_handle *h = NULL;
         int r;
@@ -748,12 +779,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        fi->fh = (uintptr_t) h;
+        /* In the table before the reply: a READ may follow at once. */
+        fi->fh = fs_handles_add(&procfs_of(req)->handles, &file_kind, h);
+        if (!fi->fh) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        TAKE_PTR(h);
         /* The size is unknown until the file is read: no page cache, every
          * read is answered from the text taken at open (or the device). */
         fi->direct_io = 1;
-        if (fuse_reply_open(req, fi) == 0)
-                TAKE_PTR(h);
+        if (fuse_reply_open(req, fi) != 0)
+                procfs_handle_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &file_kind));
 }
 
 /* A PCI device the container stopped seeing is read no more. */
@@ -786,10 +823,15 @@ static void read_pci_config(fuse_req_t req, fuse_ino_t ino, const struct procfs_
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        const struct procfs_handle *h = (const struct procfs_handle *) (uintptr_t) fi->fh;
+        int error = 0;
+        const struct procfs_handle *h = own_handle(procfs_of(req), ino, fi->fh, &file_kind, &error);
         _cleanup_free_ char *copy = NULL;
         size_t n;
 
+        if (!h) {
+                fuse_reply_err(req, error);
+                return;
+        }
         if (h->fd >= 0) {
                 read_pci_config(req, ino, h, size, offset);
                 return;
@@ -812,7 +854,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, s
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        procfs_handle_free((struct procfs_handle *) (uintptr_t) fi->fh);
+        /* A dead daemon's file never read here: nothing of ours. */
+        procfs_handle_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &file_kind));
         fuse_reply_err(req, 0);
 }
 
@@ -827,55 +870,7 @@ static bool put_off(struct procfs *p, fuse_req_t req) {
         return true;
 }
 
-static struct procfs_fh *find_fh(struct procfs *p, uint64_t fh) {
-        struct procfs_fh *f;
-
-        HASH_FIND(hh, p->fhs, &fh, sizeof(fh), f);
-        return f;
-}
-
-/* Without memory the handle is taken for an old one later and opened
- * again: text taken anew, never another file's. */
-static void add_fh(struct procfs *p, uint64_t fh, uint64_t replacement, bool dir) {
-        struct procfs_fh *f = calloc(1, sizeof(*f));
-
-        if (!f)
-                return;
-        f->fh = fh;
-        f->replacement = replacement;
-        f->dir = dir;
-        HASH_ADD(hh, p->fhs, fh, sizeof(f->fh), f);
-}
-
-/* At RELEASE: the handle of ours to free (0: nothing). */
-static uint64_t drop_fh(struct procfs *p, uint64_t fh) {
-        struct procfs_fh *f;
-        uint64_t h = 0;
-
-        pthread_rwlock_wrlock(&p->fh_lock);
-        f = find_fh(p, fh);
-        if (f) {
-                h = f->replacement ?: f->fh;
-                HASH_DEL(p->fhs, f);
-                free(f);
-        }
-        pthread_rwlock_unlock(&p->fh_lock);
-        return h;
-}
-
-static int reopen_dir(struct procfs *p, fuse_ino_t ino, uint64_t *ret) {
-        struct fs_dir_snapshot *s = NULL;
-        int r;
-
-        pthread_mutex_lock(&p->lock);
-        r = dir_snapshot(p, ino, &s);
-        pthread_mutex_unlock(&p->lock);
-        if (r >= 0)
-                *ret = (uintptr_t) s;
-        return r;
-}
-
-static int reopen_file(struct procfs *p, fuse_ino_t ino, uint64_t *ret) {
+static int reopen_file(struct procfs *p, fuse_ino_t ino, void **ret) {
         _cleanup_(procfs_handle_freep) struct procfs_handle *h = calloc(1, sizeof(*h));
         int r;
 
@@ -884,35 +879,35 @@ static int reopen_file(struct procfs *p, fuse_ino_t ino, uint64_t *ret) {
         h->fd = -EBADF;
         r = open_handle(p, ino, h);
         if (r >= 0)
-                *ret = (uintptr_t) TAKE_PTR(h);
+                *ret = TAKE_PTR(h);
         return r;
 }
 
-/* A handle of ours for fi->fh: itself, or for one of the previous
- * daemon's a new one (made by reopen at its first use, kept for the
- * next); 0 with *ret_error when none can be made. */
-static uint64_t own_fh(struct procfs *p, fuse_ino_t ino, uint64_t fh, bool dir, int *ret_error) {
-        struct procfs_fh *f;
-        uint64_t h = 0;
+/* The object of ours fh stands for. One of a dead daemon's (an adopted
+ * connection) is opened again at its first use and kept for the next:
+ * text taken anew, never another file's. NULL with *ret_error (a
+ * positive errno) when fh is none of ours or nothing can be opened. */
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind, int *ret_error) {
+        void *object = fs_handles_get(&p->handles, fh, kind), *kept;
+        int r;
 
-        pthread_rwlock_rdlock(&p->fh_lock);
-        f = find_fh(p, fh);
-        if (f)
-                h = f->replacement ?: f->fh;
-        pthread_rwlock_unlock(&p->fh_lock);
-        if (h)
-                return h;
-        pthread_rwlock_wrlock(&p->fh_lock);
-        f = find_fh(p, fh);
-        if (f)
-                h = f->replacement ?: f->fh;
-        else {
-                *ret_error = dir ? reopen_dir(p, ino, &h) : reopen_file(p, ino, &h);
-                if (*ret_error >= 0)
-                        add_fh(p, fh, h, dir);
+        if (object)
+                return object;
+        if (fh == 0 || fs_handles_ours(&p->handles, fh)) {
+                *ret_error = EBADF;
+                return NULL;
         }
-        pthread_rwlock_unlock(&p->fh_lock);
-        return h;
+        r = kind == &dir_kind ? reopen_dir(p, ino, &object) : reopen_file(p, ino, &object);
+        if (r < 0) {
+                *ret_error = -r;
+                return NULL;
+        }
+        kept = fs_handles_adopt(&p->handles, fh, kind, object);
+        if (kept != object)
+                kind->free(object);
+        if (!kept)
+                *ret_error = ENOMEM;
+        return kept;
 }
 
 static void ad_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -925,72 +920,24 @@ static void ad_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 op_getattr(req, ino, fi);
 }
 
-/* The kernel may send a READ of the handle as soon as it has the reply:
- * it waits until the handle is known. */
-static void ad_open_any(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, bool dir,
-                        void (*op)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)) {
-        struct procfs *p = procfs_of(req);
-
-        if (put_off(p, req))
-                return;
-        fi->fh = 0;
-        pthread_rwlock_wrlock(&p->fh_lock);
-        op(req, ino, fi);
-        if (fi->fh && !find_fh(p, fi->fh))
-                add_fh(p, fi->fh, 0, dir);
-        pthread_rwlock_unlock(&p->fh_lock);
-}
-
 static void ad_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        ad_open_any(req, ino, fi, true, op_opendir);
+        if (!put_off(procfs_of(req), req))
+                op_opendir(req, ino, fi);
 }
 
 static void ad_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        ad_open_any(req, ino, fi, false, op_open);
+        if (!put_off(procfs_of(req), req))
+                op_open(req, ino, fi);
 }
 
 static void ad_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct procfs *p = procfs_of(req);
-        int r = 0;
-
-        if (put_off(p, req))
-                return;
-        fi->fh = own_fh(p, ino, fi->fh, true, &r);
-        if (!fi->fh) {
-                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
-                return;
-        }
-        op_readdir(req, ino, size, offset, fi);
+        if (!put_off(procfs_of(req), req))
+                op_readdir(req, ino, size, offset, fi);
 }
 
 static void ad_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        struct procfs *p = procfs_of(req);
-        int r = 0;
-
-        if (put_off(p, req))
-                return;
-        fi->fh = own_fh(p, ino, fi->fh, false, &r);
-        if (!fi->fh) {
-                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
-                return;
-        }
-        op_read(req, ino, size, offset, fi);
-}
-
-static void ad_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fi->fh = drop_fh(procfs_of(req), fi->fh);
-        if (fi->fh)
-                op_releasedir(req, ino, fi);
-        else
-                fuse_reply_err(req, 0);
-}
-
-static void ad_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fi->fh = drop_fh(procfs_of(req), fi->fh);
-        if (fi->fh)
-                op_release(req, ino, fi);
-        else
-                fuse_reply_err(req, 0);
+        if (!put_off(procfs_of(req), req))
+                op_read(req, ino, size, offset, fi);
 }
 
 static const struct fuse_lowlevel_ops adopted_ops = {
@@ -998,10 +945,10 @@ static const struct fuse_lowlevel_ops adopted_ops = {
         .getattr = ad_getattr,
         .opendir = ad_opendir,
         .readdir = ad_readdir,
-        .releasedir = ad_releasedir,
+        .releasedir = op_releasedir,
         .open = ad_open,
         .read = ad_read,
-        .release = ad_release,
+        .release = op_release,
 };
 
 static const struct fuse_lowlevel_ops procfs_ops = {
@@ -1017,23 +964,31 @@ static const struct fuse_lowlevel_ops procfs_ops = {
 
 /* --- The mount ------------------------------------------------------------ */
 
-static struct procfs *procfs_alloc(void) {
+static int procfs_alloc(uint32_t generation, struct procfs **ret) {
         struct procfs *p = calloc(1, sizeof(*p));
-
-        if (!p)
-                return NULL;
-        pthread_mutex_init(&p->lock, NULL);
-        pthread_rwlock_init(&p->fh_lock, NULL);
-        p->next_number = 1;
-        return p;
-}
-
-int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, struct procfs **ret) {
-        struct procfs *p = procfs_alloc();
         int r;
 
         if (!p)
                 return -ENOMEM;
+        r = fs_handles_init(&p->handles, generation);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        pthread_mutex_init(&p->lock, NULL);
+        p->next_number = 1;
+        *ret = p;
+        return 0;
+}
+
+int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
+                 struct procfs **ret) {
+        struct procfs *p;
+        int r;
+
+        r = procfs_alloc(generation, &p);
+        if (r < 0)
+                return r;
         p->next_number = MAX(next_number, (uint64_t) 1);
         p->adopting = true;
         p->own_pid = getpid();
@@ -1069,16 +1024,22 @@ uint64_t procfs_container_number(const struct procfs_container *c) {
         return c->number;
 }
 
+uint32_t procfs_generation(const struct procfs *p) {
+        return p->handles.generation;
+}
+
 int procfs_fd(const struct procfs *p) {
         return fuse_session_fd(p->session->se);
 }
 
 int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret) {
-        struct procfs *p = procfs_alloc();
+        struct procfs *p;
         int r;
 
-        if (!p)
-                return -ENOMEM;
+        /* Nobody before us on a connection of our own. */
+        r = procfs_alloc(1, &p);
+        if (r < 0)
+                return r;
         r = fs_session_start(&procfs_ops, sizeof(procfs_ops), p, mountpoint, "devsieve-proc",
                              "ro,nosuid,nodev,noexec,allow_other,default_permissions", pool, &p->session);
         if (r < 0) {
@@ -1094,24 +1055,13 @@ uint64_t procfs_pool_id(const struct procfs *p) {
 }
 
 struct procfs *procfs_free(struct procfs *p) {
-        struct procfs_fh *f, *tmp;
 
         if (!p)
                 return NULL;
         fs_session_stop(p->session);
         assert(!p->by_name);
         /* Handles the kernel never released (no request comes any more). */
-        HASH_ITER(hh, p->fhs, f, tmp) {
-                uint64_t h = f->replacement ?: f->fh;
-
-                if (f->dir)
-                        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) h);
-                else
-                        procfs_handle_free((struct procfs_handle *) (uintptr_t) h);
-                HASH_DEL(p->fhs, f);
-                free(f);
-        }
-        pthread_rwlock_destroy(&p->fh_lock);
+        fs_handles_done(&p->handles);
         pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;

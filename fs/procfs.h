@@ -33,10 +33,14 @@ int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **r
 /* Takes over fd, the /dev/fuse descriptor of the mount at mountpoint a
  * previous devsieved made, which the holder kept (fs_session_adopt()):
  * until procfs_adopted() only this process's requests are answered, and
- * file and directory handles of the previous daemon are opened again at
- * their first use. Container numbers from next_number on are new; the
- * previous daemon's come back with procfs_adopt_number(). */
-int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, struct procfs **ret);
+ * file and directory handles of the previous daemons (those not of
+ * generation, this process's on the connection: fs/handles.h) are opened
+ * again at their first use. Container numbers from next_number on are
+ * new; the previous daemon's come back with procfs_adopt_number(). */
+int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
+                 struct procfs **ret);
+/* This process's generation of handles on the connection, for the holder. */
+uint32_t procfs_generation(const struct procfs *p);
 /* Every container is back: requests put off are sent again by the kernel. */
 int procfs_adopted(struct procfs *p);
 /* The next procfs_add_container() takes number (its inodes are the ones

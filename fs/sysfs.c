@@ -897,8 +897,8 @@ void sysfs_view_expire(struct sysfs_view *v, const char *path) {
 }
 
 int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
-                         struct fs_mux **ret) {
-        return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, ret);
+                         uint32_t generation, struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, generation, ret);
 }
 
 int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,

@@ -44,7 +44,7 @@ int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs
 /* The kernel must look path (relative to /sys) up again (devfs_expire()). */
 void sysfs_view_expire(struct sysfs_view *v, const char *path);
 int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
-                         struct fs_mux **ret);
+                         uint32_t generation, struct fs_mux **ret);
 
 /* A new view in mux, bound at mountpoint (an existing empty directory) as a
  * shared mount, so that what is later mounted below it reaches the copies

@@ -4,8 +4,11 @@
 # The holder keeps the views' connections while no devsieved runs: a runc
 # container (user-namespaced, root = host 100000) whose reader has its
 # current directory in /dev, a directory handle of /dev, an open /sys
-# uevent file and an open /proc/partitions (the /proc view), across `kill -9 devsieved` and a start on the same runtime
-# directory, then across `devsieve upgrade` to a rebuilt binary. The reader
+# uevent file and an open /proc/partitions (the /proc view), across `kill
+# -9 devsieved` and a start on the same runtime directory, then across
+# `devsieve upgrade` to a rebuilt binary; a second directory handle and
+# /proc/partitions opened after the restart are used across the upgrade
+# (three daemons' handles on one connection, docs/restart.md). The reader
 # never sees an error (its requests wait); the container is listed
 # attached with its views adopted; a device added while the daemon was
 # down appears, one removed meanwhile is gone (node and /sys), both are
@@ -67,9 +70,27 @@ chdir "/dev" or die "chdir: $!";
 opendir(my $held, ".") or die "opendir: $!";
 open(my $u, "<", "/sys/devices/virtual/block/$dev/uevent") or die "open uevent: $!";
 open(my $parts, "<", "/proc/partitions") or die "open partitions: $!";
+# Handles opened by the second daemon (after the restart), kept across the
+# upgrade: the third must not take them for its own, nor for the first's.
+my ($held2, $parts2);
 while (1) {
         my $t0 = clock_gettime(CLOCK_MONOTONIC);
         my $err = "";
+        if (!$held2 && -e "/dev/shm/reopen") {
+                opendir($held2, ".") or die "opendir again: $!";
+                open($parts2, "<", "/proc/partitions") or die "open partitions again: $!";
+                open(my $m, ">", "/dev/shm/reopened") or die "reopened: $!";
+                close($m);
+        }
+        if ($held2) {
+                rewinddir($held2);
+                my @h = readdir($held2);
+                $err ||= "second held handle lacks null" unless grep { $_ eq "null" } @h;
+                sysseek($parts2, 0, 0);
+                my $t;
+                my $n = sysread($parts2, $t, 65536);
+                $err ||= "read second held partitions: $!" unless defined $n && $t =~ /\b$dev\b/;
+        }
         if (opendir(my $d, ".")) {
                 my @e = readdir($d);
                 $err = "listing lacks null" unless grep { $_ eq "null" } @e;
@@ -156,6 +177,10 @@ for p in "/dev/$old" "/sys/class/block/$old" "/sys/block/$old" "/sys/devices/vir
 done
 
 # --- kill -9, change the world while down, start again ------------------
+# What the container saw is saved at most once a second (docs/restart.md):
+# the next daemon expires and relays what went while it was down from it.
+wait_until "the saved visible set" jq -e --arg d "/devices/virtual/block/$old" \
+        'any(.. | objects | select(has("devpath")); .devpath == $d)' "$RT/containers/c/visible.json"
 log "kill -9 devsieved (holder $HOLDER keeps the connections)"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
@@ -175,6 +200,9 @@ assert_eq "c attached $pid adopted" "$(jq -r '.containers[] | "\(.name) \(.state
         "the container after the restart"
 wait_until "the reader to go on" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $before ]"
 reader_clean
+# Handles of this daemon, used across the upgrade below.
+in_c touch /dev/shm/reopen || fail "cannot ask the reader to open its handles again"
+wait_until "the reader's second handles" in_c test -e /dev/shm/reopened
 
 listing=$(in_c ls /dev) || fail "ls /dev in the container failed after the restart"
 parts=$(in_c cat /proc/partitions) || fail "/proc/partitions in the container failed after the restart"
