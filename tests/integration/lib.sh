@@ -292,7 +292,7 @@ container_start() {
         pidfile=$(mktemp "$TEST_TMPDIR/pid.XXXXXX")
         rm -f "$pidfile"
         "$NS_RUN" --pidfile "$pidfile" "$@" -- sleep infinity &
-        defer "kill $! 2>/dev/null; wait $! 2>/dev/null"
+        defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
         wait_until "the container to start" test -s "$pidfile"
         __container_ret=$(<"$pidfile")
 }

@@ -183,7 +183,7 @@ printf 'include "oci-default"\nallow SUBSYSTEM=="block", KERNEL=="loop[0-9]*"\n'
 log "attach"
 "$NS_RUN" --net --pidfile "$TEST_TMPDIR/ns.pid" -- sleep 300 &
 NS_PID=$!
-defer "kill $NS_PID 2>/dev/null; wait $NS_PID 2>/dev/null"
+defer "kill $NS_PID 2>/dev/null; wait $NS_PID 2>/dev/null; true"
 for _ in {1..100}; do [[ -s $TEST_TMPDIR/ns.pid ]] && break; sleep 0.05; done
 cpid=$(<"$TEST_TMPDIR/ns.pid")
 assert_exit 0 "$DEVSIEVE" attach c1 --pid "$cpid"
@@ -199,7 +199,7 @@ assert_contains "$ERR" "attach 'c2'"
 # network namespace is refused) changes nothing: no pid, no id maps.
 "$NS_RUN" --pidfile "$TEST_TMPDIR/hostnet.pid" -- sleep 300 &
 HOSTNET_PID=$!
-defer "kill $HOSTNET_PID 2>/dev/null; wait $HOSTNET_PID 2>/dev/null"
+defer "kill $HOSTNET_PID 2>/dev/null; wait $HOSTNET_PID 2>/dev/null; true"
 wait_until "the host-netns container" test -s "$TEST_TMPDIR/hostnet.pid"
 assert_exit 0 "$DEVSIEVE" create nl --policy loops --relay netlink
 assert_exit 1 "$DEVSIEVE" attach nl --pid "$(<"$TEST_TMPDIR/hostnet.pid")"

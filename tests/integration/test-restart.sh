@@ -42,7 +42,7 @@ ds attach c1 --pid "$C1" >/dev/null || fail "attach c1 failed"
 # A container whose process will be gone when the daemon comes back.
 "$NS_RUN" --pidfile "$TEST_TMPDIR/gone.pid" -- sleep infinity &
 GONE_NS_RUN=$!
-defer "kill $GONE_NS_RUN 2>/dev/null; wait $GONE_NS_RUN 2>/dev/null"
+defer "kill $GONE_NS_RUN 2>/dev/null; wait $GONE_NS_RUN 2>/dev/null; true"
 wait_until "the second container to start" test -s "$TEST_TMPDIR/gone.pid"
 ds attach gone --pid "$(<"$TEST_TMPDIR/gone.pid")" >/dev/null || fail "attach gone failed"
 
@@ -61,11 +61,14 @@ jq -e '.pid > 0 and .dev_view.root != null' "$RT/containers/c1/container.json" >
 # A reader in the container: one listing of /dev per line (a readdir
 # always reaches the daemon; a stat may be answered from the kernel's
 # cache), with when it started and how long it took, until the test ends.
-in_container "$C1" sh -c 'while :; do
+# Not through in_container: $! must be the reader itself (nsenter execs
+# it), for the kill.
+nsenter -t "$C1" -U -m -n -- sh -c 'while :; do
         s=$(date +%s%N); if ls /dev >/dev/null 2>&1; then r=ok; else r=err; fi
         echo "$r $s $(( $(date +%s%N) - s ))"; sleep 0.01; done' >"$TEST_TMPDIR/reader.log" 2>&1 &
 READER=$!
-defer "kill $READER 2>/dev/null; wait $READER 2>/dev/null"
+# Only while it runs: a reaped reader's pid may be another process's.
+defer 'if [[ -n $READER ]]; then kill "$READER" 2>/dev/null; wait "$READER" 2>/dev/null; fi; true'
 wait_until "the reader to start" grep -q '^ok' "$TEST_TMPDIR/reader.log"
 
 # --- kill -9 of devsieved and its holder, change the world, start again --
@@ -211,6 +214,7 @@ done
 # --- destroy and create of the name leave exactly one mount -------------
 kill "$READER" 2>/dev/null || true
 wait "$READER" 2>/dev/null || true
+READER=
 ds destroy c1 >/dev/null || fail "destroy c1 failed"
 [[ ! -e $RT/containers/c1 ]] || fail "destroy left $RT/containers/c1"
 for ns in "$DAEMON_PID" self; do
