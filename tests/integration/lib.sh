@@ -297,6 +297,20 @@ container_start() {
         __container_ret=$(<"$pidfile")
 }
 
+# Background readers loop on a view in a container and fork a child per
+# pass; a child blocked on the view (the daemon down) outlives a kill of
+# its shell. Start one as `setsid nsenter ... &` (setsid does not fork: a
+# background job leads no process group) and call reader_group PID: it
+# waits until PID leads a group of its own (setsid runs in the child). group_kill PID kills the whole
+# group for sure and reaps PID.
+reader_group() {
+        wait_until "the reader $1 to lead a process group" sh -c '[ "$(ps -o pgid= -p "$1" | tr -d " ")" = "$1" ]' sh "$1"
+}
+group_kill() {
+        kill -KILL -- "-$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+}
+
 # in_container PID COMMAND...: runs COMMAND in the container, as its root.
 in_container() {
         local pid=$1

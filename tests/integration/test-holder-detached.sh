@@ -63,14 +63,15 @@ early=${EARLY#/dev/}
 wait_until "$early in the container's /dev and /sys" in_ns sh -c "$LISTED_SH" sh "$early"
 
 # The reader: its current directory is the /dev view; one line per pass.
-# Not through in_ns: $! must be the reader itself (nsenter and chroot
-# exec it), for the kill.
-nsenter -t "$nspid" -m chroot "$rootfs" sh -c 'cd /dev || exit 1; while :; do
+# Not through in_ns: $! must be the reader itself (setsid, nsenter and
+# chroot exec it), leading its own process group (lib.sh, group_kill).
+setsid nsenter -t "$nspid" -m chroot "$rootfs" sh -c 'cd /dev || exit 1; while :; do
         if ls . | grep -qx null && cat "/sys/class/block/$1/uevent" >/dev/null; then echo ok; else echo err; fi
         done' sh "$early" >"$TEST_TMPDIR/reader.log" 2>&1 &
 READER=$!
 # Only while it runs: a reaped reader's pid may be another process's.
-defer 'if [[ -n $READER ]]; then kill "$READER" 2>/dev/null; wait "$READER" 2>/dev/null; fi; true'
+defer 'if [[ -n $READER ]]; then group_kill "$READER"; fi; true'
+reader_group "$READER"
 reader_ok() { grep -c '^ok' "$TEST_TMPDIR/reader.log" || true; }
 wait_until "the reader to run" sh -c "[ \$(grep -c '^ok' '$TEST_TMPDIR/reader.log') -gt 2 ]"
 
@@ -103,8 +104,7 @@ for v in dev sys; do
 done
 assert_host_mounts "$RT" held 2
 assert_not_contains "$(cat /proc/self/mountinfo)" "$RT/views" "the host's mount table"
-kill "$READER" 2>/dev/null || true
-wait "$READER" 2>/dev/null || true
+group_kill "$READER"
 READER=
 grep -q '^err' "$TEST_TMPDIR/reader.log" && fail "the reader saw an error:"$'\n'"$(grep -v '^ok' "$TEST_TMPDIR/reader.log" | head)"
 log "reader: $(reader_ok) passes across the restart, none failed"

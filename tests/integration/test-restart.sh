@@ -61,14 +61,15 @@ jq -e '.pid > 0 and .dev_view.root != null' "$RT/containers/c1/container.json" >
 # A reader in the container: one listing of /dev per line (a readdir
 # always reaches the daemon; a stat may be answered from the kernel's
 # cache), with when it started and how long it took, until the test ends.
-# Not through in_container: $! must be the reader itself (nsenter execs
-# it), for the kill.
-nsenter -t "$C1" -U -m -n -- sh -c 'while :; do
+# Not through in_container: $! must be the reader itself (setsid and
+# nsenter exec it), leading its own process group (lib.sh, group_kill).
+setsid nsenter -t "$C1" -U -m -n -- sh -c 'while :; do
         s=$(date +%s%N); if ls /dev >/dev/null 2>&1; then r=ok; else r=err; fi
         echo "$r $s $(( $(date +%s%N) - s ))"; sleep 0.01; done' >"$TEST_TMPDIR/reader.log" 2>&1 &
 READER=$!
 # Only while it runs: a reaped reader's pid may be another process's.
-defer 'if [[ -n $READER ]]; then kill "$READER" 2>/dev/null; wait "$READER" 2>/dev/null; fi; true'
+defer 'if [[ -n $READER ]]; then group_kill "$READER"; fi; true'
+reader_group "$READER"
 wait_until "the reader to start" grep -q '^ok' "$TEST_TMPDIR/reader.log"
 
 # --- kill -9 of devsieved and its holder, change the world, start again --
@@ -212,8 +213,7 @@ for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
 done
 
 # --- destroy and create of the name leave exactly one mount -------------
-kill "$READER" 2>/dev/null || true
-wait "$READER" 2>/dev/null || true
+group_kill "$READER"
 READER=
 ds destroy c1 >/dev/null || fail "destroy c1 failed"
 [[ ! -e $RT/containers/c1 ]] || fail "destroy left $RT/containers/c1"
