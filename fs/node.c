@@ -592,8 +592,8 @@ static void view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offs
                          bool plus) {
         const struct fs_view_tree *v = view_tree(req, ino);
 
-        fs_dir_read(req, fi, fs_mux_handles(req), v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size, offset, plus,
-                    plus ? FS_CACHE_TIMEOUT : 0);
+        fs_dir_read(req, fi, fs_mux_handles(req), v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size,
+                    offset, plus, plus ? FS_CACHE_TIMEOUT : 0);
 }
 
 void fs_view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {

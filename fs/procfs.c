@@ -602,7 +602,8 @@ static int reopen_dir(struct procfs *p, fuse_ino_t ino, void **ret) {
         return r;
 }
 
-static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind, int *ret_error);
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind,
+                        int *ret_error);
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
         int error = 0;
@@ -887,7 +888,8 @@ static int reopen_file(struct procfs *p, fuse_ino_t ino, void **ret) {
  * connection) is opened again at its first use and kept for the next:
  * text taken anew, never another file's. NULL with *ret_error (a
  * positive errno) when fh is none of ours or nothing can be opened. */
-static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind, int *ret_error) {
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind,
+                        int *ret_error) {
         void *object = fs_handles_get(&p->handles, fh, kind), *kept;
         int r;
 
