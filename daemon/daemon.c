@@ -336,7 +336,9 @@ static int adopt_views(struct daemon *d, const char *dev, const char *sys) {
         strcpy(d->dev_connection, dev_conn);
         strcpy(d->sys_connection, sys_conn);
         d->views_mounted = d->views_adopted = true;
-        log_info("Adopted the views' connections %s and %s from the holder.", dev_conn, sys_conn);
+        log_info("Adopted the views' connections %s and %s from the holder (file handles of generation %" PRIu32
+                 " and %" PRIu32 ").",
+                 dev_conn, sys_conn, fs_mux_generation(d->dev_mux), fs_mux_generation(d->sys_mux));
         return 1;
 }
 
@@ -492,7 +494,8 @@ static int adopt_procfs(struct daemon *d, const char *path) {
                 return log_warning_errno(r, "Failed to adopt the /proc view's connection: %m; mounting a new one."), 0;
         strcpy(d->proc_connection, conn);
         d->procfs_adopted = true;
-        log_info("Adopted the /proc view's connection %s from the holder.", conn);
+        log_info("Adopted the /proc view's connection %s from the holder (file handles of generation %" PRIu32 ").",
+                 conn, procfs_generation(d->procfs));
         return 1;
 }
 

@@ -194,6 +194,12 @@ mv "$RT.log" "$RT.1.log"
 daemon_start "$RT"
 grep -q 'Adopted the views' "$RT.log" || fail "the connections were not adopted:"$'\n'"$(cat "$RT.log")"
 grep -q "Adopted the /proc view's connection" "$RT.log" || fail "the /proc view was not adopted:"$'\n'"$(cat "$RT.log")"
+# Each daemon on a connection gives handles of its own generation
+# (docs/restart.md): the first 1, this one 2.
+grep -q 'Adopted the views.*(file handles of generation 2 and 2)' "$RT.log" ||
+        fail "the restarted daemon's handles are not of generation 2: $(grep Adopted "$RT.log")"
+grep -q "Adopted the /proc view's.*(file handles of generation 2)" "$RT.log" ||
+        fail "the restarted daemon's /proc handles are not of generation 2: $(grep Adopted "$RT.log")"
 assert_eq "$HOLDER" "$(status .holder_pid)" "the holder after the restart"
 assert_exit 0 ds list --json
 assert_eq "c attached $pid adopted" "$(jq -r '.containers[] | "\(.name) \(.state) \(.pid) \(.views)"' <<<"$OUT")" \
@@ -248,6 +254,8 @@ before=$(passes)
 assert_exit 0 ds upgrade
 assert_eq "$DEVSIEVED" "$(readlink "/proc/$DAEMON_PID/exe")" "the binary devsieved runs after the upgrade"
 assert_eq "true $HOLDER" "$(status '"\(.views_adopted) \(.holder_pid)"')" "adopted from the holder after the upgrade"
+grep -q 'Adopted the views.*(file handles of generation 3 and 3)' "$RT.log" ||
+        fail "the upgraded daemon's handles are not of generation 3: $(grep Adopted "$RT.log")"
 wait_until "the reader to go on after the upgrade" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $before ]"
 loop_attach AFTER
 after=${AFTER#/dev/}
