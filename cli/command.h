@@ -41,6 +41,8 @@ extern const struct command command_cdi;
 /* Commands that talk to devsieved (daemon-commands.c). */
 extern const struct command command_create, command_attach, command_destroy, command_list, command_show,
         command_explain, command_add, command_remove, command_reload, command_monitor, command_status;
+/* upgrade.c */
+extern const struct command command_upgrade;
 
 void command_help(const struct command *c, FILE *f);
 

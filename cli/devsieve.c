@@ -6,8 +6,8 @@
 
 static const struct command *const commands[] = {
         &command_create, &command_attach, &command_destroy, &command_list,   &command_show,   &command_explain,
-        &command_add,    &command_remove, &command_reload,  &command_monitor, &command_status, &command_check,
-        &command_oci_hook, &command_cdi,
+        &command_add,    &command_remove, &command_reload,  &command_monitor, &command_status, &command_upgrade,
+        &command_check,  &command_oci_hook, &command_cdi,
 };
 
 static void help(FILE *f) {

@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "holder.h"
 #include "clock.h"
 #include "control-internal.h"
 #include "control-json.h"
@@ -16,6 +17,7 @@
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
 #include "policy/adapters/policy-json.h"
+#include "log.h"
 #include "registry.h"
 #include "relay.h"
 #include "udev-data.h"
@@ -310,6 +312,8 @@ static json_t *run_add(struct daemon *d, const struct control_request *req) {
                 return NULL;
         }
         r = model_set_override(d->model, dc->container, dev, o);
+        if (r >= 0)
+                daemon_save_container(d, dc);
         if (r < 0)
                 return control_error_reply(r, NULL, "add %s to '%s' failed: %s", req->device, req->name, strerror(-r));
         v = container_find_visible(dc->container, dev);
@@ -336,6 +340,8 @@ static json_t *run_remove(struct daemon *d, const struct control_request *req) {
                 o->allow = false;
         }
         r = model_set_override(d->model, dc->container, dev, o);
+        if (r >= 0)
+                daemon_save_container(d, dc);
         if (r < 0)
                 return control_error_reply(r, NULL, "remove %s from '%s' failed: %s", req->device, req->name,
                                            strerror(-r));
@@ -514,6 +520,8 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "uptime_seconds", json_real((double) (now_usec() - d->started_usec) / 1e6));
         reply = with(reply, "runtime_dir", policy_json_string(d->runtime_dir));
         reply = with(reply, "policy_dir", policy_json_string(d->policy_dir));
+        reply = with(reply, "holder_pid", d->holder ? json_integer(holder_pid(d->holder)) : json_null());
+        reply = with(reply, "views_adopted", json_boolean(d->views_adopted));
         reply = with(reply, "devices", json_integer((json_int_t) HASH_CNT(hh_devpath, d->model->by_devpath)));
         reply = with(reply, "events", json_integer((json_int_t) s->events));
         reply = with(reply, "events_by_action", TAKE_PTR(by_action));
@@ -523,6 +531,15 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "monitors", json_integer(cl->control->n_monitors));
         reply = with(reply, "clients_refused", json_integer((json_int_t) control_n_refused(cl->control)));
         return with(reply, "containers", TAKE_PTR(containers));
+}
+
+/* The reply goes out before the loop ends; the client then sees the
+ * connection close and waits for the new process's socket. */
+static json_t *run_upgrade(struct daemon *d) {
+        log_info("Upgrade requested: re-executing %s.", d->exe_path ?: "devsieved");
+        d->reexec = true;
+        d->exiting = true;
+        return with(ok_reply(NULL), "pid", json_integer(getpid()));
 }
 
 /* The container's views as mount trees, by SCM_RIGHTS with the reply. */
@@ -578,6 +595,8 @@ json_t *control_run(struct daemon *d, struct control_client *cl, const struct co
                 return run_monitor(d, cl, req);
         case CONTROL_STATUS:
                 return run_status(d, cl);
+        case CONTROL_UPGRADE:
+                return run_upgrade(d);
         case CONTROL_VIEWS:
                 return run_views(d, cl, req);
         default:

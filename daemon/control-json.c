@@ -147,6 +147,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
         _cleanup_(json_decrefp) json_t *o = json_object();
         const struct container *c = dc->container;
         const char *state = dc->pid > 0 ? "attached" : dc->exited ? "exited" : "created";
+        static const char *const views[] = { [VIEWS_LIVE] = "live", [VIEWS_ADOPTED] = "adopted", [VIEWS_REPAIRED] = "repaired",
+                                             [VIEWS_DEAD] = "dead" };
 
         if (!o)
                 return NULL;
@@ -160,6 +162,8 @@ json_t *control_json_container(const struct daemon_container *dc) {
             policy_json_set(o, "detached", json_boolean(dc->detached)) < 0 ||
             policy_json_set(o, "dev", view_path(dc, "dev")) < 0 ||
             policy_json_set(o, "sys", view_path(dc, "sys")) < 0 ||
+            policy_json_set(o, "views", json_string(views[dc->views])) < 0 ||
+            policy_json_set(o, "views_error", policy_json_string(dc->views_error)) < 0 ||
             policy_json_set(o, "device_cgroup", device_cgroup_json(dc)) < 0 ||
             policy_json_set(o, "udev", view_path(dc, "udev")) < 0 ||
             policy_json_set(o, "proc", path_below(dc->dir, "proc")) < 0 ||

@@ -8,7 +8,8 @@ static const char *const command_names[_CONTROL_COMMAND_MAX] = {
         [CONTROL_CREATE] = "create", [CONTROL_ATTACH] = "attach",   [CONTROL_DESTROY] = "destroy",
         [CONTROL_LIST] = "list",     [CONTROL_SHOW] = "show",       [CONTROL_EXPLAIN] = "explain",
         [CONTROL_ADD] = "add",       [CONTROL_REMOVE] = "remove",   [CONTROL_RELOAD] = "reload",
-        [CONTROL_MONITOR] = "monitor", [CONTROL_STATUS] = "status", [CONTROL_VIEWS] = "views",
+        [CONTROL_MONITOR] = "monitor", [CONTROL_STATUS] = "status", [CONTROL_UPGRADE] = "upgrade",
+        [CONTROL_VIEWS] = "views",
 };
 
 /* The keys each command takes besides "command"; NULL-terminated. */
@@ -40,6 +41,7 @@ static const char *const *command_keys(enum control_command c) {
                 return add;
         case CONTROL_LIST:
         case CONTROL_STATUS:
+        case CONTROL_UPGRADE:
         default:
                 return none;
         }

@@ -30,6 +30,7 @@ enum control_command {
         CONTROL_RELOAD,
         CONTROL_MONITOR,
         CONTROL_STATUS,
+        CONTROL_UPGRADE,
         CONTROL_VIEWS,
         _CONTROL_COMMAND_MAX,
 };

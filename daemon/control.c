@@ -507,8 +507,9 @@ struct control *control_free(struct control *c) {
 
         if (!c)
                 return NULL;
-        DL_FOREACH_SAFE(c->clients, cl, tmp)
-                client_free(cl);
+        /* The listener first: a client that saw its connection close
+         * (devsieve upgrade) knows that whatever answers next is a new
+         * process. */
         if (c->listen.fd >= 0) {
                 loop_unwatch(c->d->loop, &c->listen);
                 safe_close(c->listen.fd);
@@ -516,6 +517,8 @@ struct control *control_free(struct control *c) {
                  * sure the path was not someone else's. */
                 (void) unlink(c->path);
         }
+        DL_FOREACH_SAFE(c->clients, cl, tmp)
+                client_free(cl);
         if (c->idle_timer.fd >= 0) {
                 loop_unwatch(c->d->loop, &c->idle_timer);
                 safe_close(c->idle_timer.fd);

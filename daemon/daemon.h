@@ -33,6 +33,16 @@ struct udev_source;
 struct fuse_pool;
 struct fs_mux;
 struct control;
+struct holder;
+struct mount_table;
+
+/* Whether a container's views answer where it has them. */
+enum views_health {
+        VIEWS_LIVE,     /* served by this daemon since they were mounted */
+        VIEWS_ADOPTED,  /* served by this daemon on connections a previous one mounted */
+        VIEWS_REPAIRED, /* dead copies in the container were covered with live ones */
+        VIEWS_DEAD,     /* dead in the container, not repaired: views_error says why */
+};
 
 /* The daemon's side of one container: the model's record, the views
  * mounted for it, its relay and the process it was attached to. */
@@ -54,8 +64,11 @@ struct daemon_container {
         pid_t pid;                   /* 0 until attached, and after the process exited */
         bool exited;                 /* the attached process exited */
         struct io_watch pid_watch;   /* a pidfd: readable when pid exits */
+        enum views_health views;
+        char *views_error;           /* VIEWS_DEAD: which mount, which step */
         bool device_cgroup;          /* false: the runtime manages the device cgroup itself */
         struct device_cgroup *cgroup; /* set up at attach; NULL before and after the process */
+        bool visible_dirty;          /* its visible.json is behind (state.h): written by the save timer */
 };
 
 struct daemon_options {
@@ -96,15 +109,44 @@ struct daemon {
         bool views_mounted;
         struct fs_mux *dev_mux;
         struct fs_mux *sys_mux;
+        /* "MAJ:MIN" of each connection, as mountinfo names it: the saved
+         * state says which mounts were this run's views (restore.h). */
+        char dev_connection[32], sys_connection[32], proc_connection[32];
         struct procfs *procfs; /* mounted at RUNTIME/proc-fs: every container's /proc files */
+        /* Keeps the connections' descriptors for the next devsieved
+         * (holder.h); NULL when none could be started. */
+        struct holder *holder;
+        /* The connections are a previous devsieved's, taken from the
+         * holder: restore adopts each container's views where they are. */
+        bool views_adopted;
+        bool procfs_adopted; /* the same for the /proc view's connection */
+        /* Containers' visible.json are written at most once per
+         * VISIBLE_SAVE_DELAY_SEC: a hot-plug storm times a hundred
+         * containers must not become as many file writes. */
+        struct io_watch visible_timer;
+        bool visible_timer_armed;
+        /* During restore of adopted views: the mounts as they were at
+         * start (a stat of an adopted view would wait for this daemon). */
+        const struct mount_table *restore_mounts;
         struct control *control;
         uint64_t started_usec;
         bool exiting;
+        /* `devsieve upgrade` or SIGUSR2: once everything is released (the
+         * containers' state stays), main() executes exe_path again. */
+        bool reexec;
+        char *exe_path; /* the binary's path as it was at start: an upgrade replaced it */
 };
 
 int daemon_new(const struct daemon_options *o, struct daemon **ret);
 struct daemon *daemon_free(struct daemon *d);
 DEFINE_POINTER_CLEANUP(struct daemon, daemon_free);
+
+/* Before an upgrade's execve(): with a holder, only the control socket
+ * is closed; everything else stays as it is (the descriptors close with
+ * the exec, the holder keeps the connections) and the new image adopts it
+ * as after a crash: the containers see a pause. false without a holder:
+ * then daemon_free() releases everything and the new image repairs. */
+bool daemon_hand_over(struct daemon *d);
 
 /* Runs until SIGTERM/SIGINT. */
 int daemon_run(struct daemon *d);

@@ -364,6 +364,19 @@ void device_cgroup_get_stats(const struct device_cgroup *g, struct device_cgroup
         };
 }
 
+static void release(struct device_cgroup *g) {
+        drop_grants(g);
+        if (g->mode == DEVICE_CGROUP_V2)
+                cgroup_v2_close(g);
+        safe_close(g->dir_fd);
+        free(g->baseline);
+        free(g->path);
+        free(g->off_reason);
+        free(g->last_error);
+        free(g->name);
+        free(g);
+}
+
 struct device_cgroup *device_cgroup_free(struct device_cgroup *g) {
         struct cgroup_grant *e, *tmp;
 
@@ -377,15 +390,12 @@ struct device_cgroup *device_cgroup_free(struct device_cgroup *g) {
                         if (!active(g))
                                 break;
                 }
-        drop_grants(g);
-        if (g->mode == DEVICE_CGROUP_V2)
-                cgroup_v2_close(g);
-        safe_close(g->dir_fd);
-        free(g->baseline);
-        free(g->path);
-        free(g->off_reason);
-        free(g->last_error);
-        free(g->name);
-        free(g);
+        release(g);
+        return NULL;
+}
+
+struct device_cgroup *device_cgroup_forget(struct device_cgroup *g) {
+        if (g)
+                release(g);
         return NULL;
 }

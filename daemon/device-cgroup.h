@@ -56,6 +56,9 @@ bool device_cgroup_is_current(const struct device_cgroup *g, enum device_cgroup_
 /* Takes back every grant that is still devsieve's (when the cgroup still
  * exists) and frees. */
 struct device_cgroup *device_cgroup_free(struct device_cgroup *g);
+/* Frees and leaves every grant in place: at a stop or upgrade the views
+ * stay (held or repaired) and the next devsieved takes the cgroup over. */
+struct device_cgroup *device_cgroup_forget(struct device_cgroup *g);
 DEFINE_POINTER_CLEANUP(struct device_cgroup, device_cgroup_free);
 
 /* Grants what c sees now (at attach, before any delta). */

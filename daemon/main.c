@@ -211,6 +211,11 @@ static int create_static_containers(struct daemon *d, char **containers) {
 
                 if (!name)
                         return -ENOMEM;
+                /* Restored from the previous run's state: served already. */
+                if (daemon_find_container(d, name)) {
+                        log_info("%s: restored from the previous run; --container leaves it as it is.", name);
+                        continue;
+                }
                 r = daemon_create_container(d, name, strchr(*spec, '=') + 1, 0, RELAY_AUTO, true, false, &diags, NULL);
                 log_diagnostics(&diags);
                 if (r < 0)
@@ -271,6 +276,32 @@ static int detach(int *ret_ready_fd) {
         return 0;
 }
 
+/* `devsieve upgrade`, SIGUSR2: everything is released as at a stop (the
+ * containers' registrations stay), then the binary at the path it was
+ * started from, a new one after an upgrade, starts over with the same
+ * arguments and restores them (devsieved(8), RESTART). Already detached:
+ * the new image stays in the foreground, with our pid. */
+static int reexec(struct daemon *d, int argc, char **argv, bool foreground) {
+        _cleanup_free_ char *exe = d->exe_path ? strdup(d->exe_path) : NULL;
+        _cleanup_free_ char **args = calloc((size_t) argc + 2, sizeof(char *));
+
+        /* With a holder nothing is released: the new image adopts it. */
+        if (!daemon_hand_over(d))
+                d = daemon_free(d);
+        if (!exe || !args)
+                return log_error_errno(ENOMEM, "Cannot re-execute devsieved: out of memory."), EXIT_FAILURE;
+        for (int i = 0; i < argc; i++)
+                args[i] = argv[i];
+        if (!foreground)
+                args[argc] = (char *) "--foreground";
+        (void) sd_notify(0, "RELOADING=1");
+        log_info("Re-executing %s.", exe);
+        execv(exe, args);
+        log_error_errno(errno, "Failed to re-execute %s: %m; the containers are restored by the next devsieved.", exe);
+        daemon_free(d);
+        return EXIT_FAILURE;
+}
+
 int main(int argc, char **argv) {
         struct arguments a = { .daemon = { .runtime_dir = DEFAULT_RUNTIME_DIR,
                                            .policy_dir = DEFAULT_POLICY_DIR,
@@ -308,6 +339,8 @@ int main(int argc, char **argv) {
 
         log_info("Serving; runtime directory %s.", d->runtime_dir);
         r = daemon_run(d);
+        if (r >= 0 && d->reexec)
+                return reexec(TAKE_PTR(d), argc, argv, a.foreground);
         (void) sd_notify(0, "STOPPING=1");
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -48,7 +48,8 @@ static int is_shared(int fd) {
  * daemon mounted in the host (a runtime's slave bind of a view's
  * directory made before the view, too). Otherwise dir is bound onto itself
  * (unless a previous run left that bind) and the bind is made shared, a
- * peer group of its own; *ret_bound says whether it was bound here. */
+ * peer group of its own; *ret_bound says whether the bind at dir is
+ * devsieved's (made here or left by a previous run). */
 static int make_shared(const char *dir, bool *ret_bound) {
         _cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         int root, shared;
@@ -58,12 +59,14 @@ static int make_shared(const char *dir, bool *ret_bound) {
         shared = is_shared(fd);
         if (shared < 0)
                 return shared;
-        *ret_bound = false;
-        if (shared)
-                return 0;
         root = mount_root_at(AT_FDCWD, dir);
         if (root < 0)
                 return root;
+        /* A mount at dir itself is a previous devsieved's bind (one killed
+         * together with its holder): released at the stop like our own. */
+        *ret_bound = root;
+        if (shared)
+                return 0;
         if (!root) {
                 if (mount(dir, dir, NULL, MS_BIND, NULL) < 0)
                         return negative_errno();

@@ -25,7 +25,9 @@
  * that mount is the peer, so the daemon's mounts below shared_dir reach
  * every namespace they would reach if it mounted in the host; otherwise
  * shared_dir is bound onto itself (unless it is a mount already, from a
- * previous run) and made shared, and *ret_bound says it was bound here.
+ * previous run) and made shared. *ret_bound says the bind at shared_dir
+ * is devsieved's to release: made here, or left by a previous devsieved
+ * that was killed with its holder.
  * *ret_host_fd is the namespace the process was in (for
  * mount_ns_release). Errors are returned, naming nothing: the caller
  * logs. */

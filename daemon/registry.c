@@ -12,9 +12,14 @@
 #include "fs/devfs.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
+#include "fs/mux.h"
+#include "holder.h"
 #include "log.h"
+#include "mountpoint.h"
 #include "strv.h"
 #include "relay.h"
+#include "restore.h"
+#include "state.h"
 #include "udev-db.h"
 
 static bool policy_source_is_path(const char *source) {
@@ -48,10 +53,19 @@ struct daemon_container *daemon_find_container(struct daemon *d, const char *nam
         return c ? daemon_container_of(c) : NULL;
 }
 
+void daemon_save_container(struct daemon *d, struct daemon_container *dc) {
+        int r = state_save(d, dc);
+
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to save its state in %s; a restarted devsieved will not know it: %m",
+                                  dc->container->name, dc->dir);
+}
+
 static void daemon_container_free(struct daemon_container *dc) {
         if (!dc)
                 return;
         sysfs_view_free(dc->sys);
+        free(dc->views_error);
         free(dc->dir);
         free(dc->views_dir);
         free(dc);
@@ -68,6 +82,7 @@ static void on_pid_exit(struct io_watch *w, uint32_t events) {
         dc->relay = relay_free(dc->relay);
         dc->cgroup = device_cgroup_free(dc->cgroup);
         dc->exited = true;
+        daemon_save_container(dc->daemon, dc);
 }
 
 /* An event the container wrote into a uevent file of its /sys. */
@@ -333,7 +348,18 @@ int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t
                 dc->relay = TAKE_PTR(relay);
         }
         expose_policy_paths(dc);
+        daemon_save_container(d, dc);
         return 0;
+}
+
+/* The next devsieved must not give a slot this one gave (the kernel may
+ * still hold inodes of a destroyed view). */
+static void note_slots(struct daemon *d) {
+        if (d->holder) {
+                (void) holder_set_slot(d->holder, "dev", fs_mux_next_slot(d->dev_mux));
+                (void) holder_set_slot(d->holder, "sys", fs_mux_next_slot(d->sys_mux));
+                (void) holder_set_slot(d->holder, "proc", procfs_next_number(d->procfs));
+        }
 }
 
 /* The container's /run/udev, filled by the deltas that follow. */
@@ -354,11 +380,17 @@ static int serve_udev_db(struct daemon_container *dc) {
  * DIR/proc: read-only, and no path from it reaches another container's. */
 static int serve_proc(struct daemon *d, struct daemon_container *dc) {
         _cleanup_free_ char *source = NULL, *target = NULL;
+
+        bool adopted = procfs_adopting_number(d->procfs);
         int r;
 
         r = procfs_add_container(d->procfs, dc->container->name, &dc->proc);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to add it to the /proc view: %m", dc->container->name);
+        note_slots(d);
+        /* The previous devsieved's bind is in place (restore.c). */
+        if (adopted)
+                return 0;
         if (asprintf(&source, "%s/proc-fs/%s", d->runtime_dir, dc->container->name) < 0 ||
             asprintf(&target, "%s/proc", dc->dir) < 0)
                 return -ENOMEM;
@@ -393,37 +425,93 @@ static void unserve_proc(struct daemon_container *dc) {
 
 /* Everything a new container needs beyond the model's record; consumers
  * are in place before the first deltas flow. */
+/* VIEWS/NAME (DIR, or RUNTIME/views/containers/NAME when detached), existing and with nothing mounted on it: never stack on what
+ * a previous run, an aborted connection or a destroy that could not
+ * finish left there (a dead view would stay below ours). */
+static int view_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dc->views_dir, name) < 0)
+                return -ENOMEM;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, path);
+        r = umount_all_at(path);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to unmount what is left at %s: %m", dc->container->name, path);
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
+/* An adopted view (fs_mux_adopt_slot()) is bound there already, and a
+ * stat of it would wait for this daemon: nothing to clear. */
+static int adopted_mountpoint(struct daemon_container *dc, const char *name, char **ret) {
+        return asprintf(ret, "%s/%s", dc->views_dir, name) < 0 ? -ENOMEM : 0;
+}
+
+int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        r = fs_mux_adopting_slot(d->dev_mux) ? adopted_mountpoint(dc, "dev", &dev) : view_mountpoint(dc, "dev", &dev);
+        if (r < 0)
+                return r;
+        r = devfs_new(d->dev_mux, dev, root_uid, root_gid, &dc->dev);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
+        note_slots(d);
+        return 0;
+}
+
+/* What the previous devsieved mounted below an adopted /sys view (the
+ * device directories): this view mounts its own. By path, from the mount
+ * table read at start: the kernel's cached entries lead there. */
+static void clear_adopted_sys(struct daemon *d, struct daemon_container *dc, const char *sys) {
+        int r;
+
+        if (!d->restore_mounts)
+                return;
+        r = mount_table_umount_below(d->restore_mounts, sys);
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to unmount what the previous devsieved mounted below %s: %m",
+                                  dc->container->name, sys);
+}
+
+int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid) {
+        _cleanup_free_ char *sys = NULL;
+        bool adopted = fs_mux_adopting_slot(d->sys_mux);
+        int r;
+
+        r = adopted ? adopted_mountpoint(dc, "sys", &sys) : view_mountpoint(dc, "sys", &sys);
+        if (r < 0)
+                return r;
+        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, root_uid, root_gid, on_synthetic_event, dc,
+                           &dc->sys);
+        if (r < 0)
+                return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
+        if (adopted)
+                clear_adopted_sys(d, dc, sys);
+        expose_policy_paths(dc);
+        note_slots(d);
+        return 0;
+}
+
 static int serve_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                            struct policy_diagnostics *diags) {
-        _cleanup_free_ char *dev = NULL, *sys = NULL;
         int r;
 
         if (mkdir(dc->dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->dir);
         if (dc->detached && mkdir(dc->views_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dc->views_dir);
-        if (asprintf(&dev, "%s/dev", dc->views_dir) < 0)
-                return -ENOMEM;
-        if (mkdir(dev, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, dev);
         /* Owned by host root until attached: then by the container's root. */
-        r = devfs_new(d->dev_mux, dev, 0, 0, &dc->dev);
-        if (r < 0)
-                return log_error_errno(r, "%s: failed to mount the /dev view at %s: %m", dc->container->name, dev);
-
-        if (asprintf(&sys, "%s/sys", dc->views_dir) < 0)
-                return -ENOMEM;
-        if (mkdir(sys, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "%s: failed to create %s: %m", dc->container->name, sys);
-        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, 0, 0, on_synthetic_event, dc, &dc->sys);
-        if (r < 0)
-                return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);
-        expose_policy_paths(dc);
-        r = serve_proc(d, dc);
-        if (r < 0)
-                return r;
-
-        r = serve_udev_db(dc);
+        r = daemon_make_dev_view(d, dc, 0, 0);
+        if (r >= 0)
+                r = daemon_make_sys_view(d, dc, 0, 0);
+        if (r >= 0)
+                r = serve_proc(d, dc);
+        if (r >= 0)
+                r = serve_udev_db(dc);
         if (r < 0)
                 return r;
 
@@ -484,6 +572,7 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
                 daemon_destroy_container(d, dc);
                 return r;
         }
+        daemon_save_container(d, dc);
         log_info("%s: created with policy %s%s.", name, policy_source,
                  detached ? ", its views detached (handed out as mount trees)" : "");
         if (ret)
@@ -491,30 +580,43 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
         return 0;
 }
 
-int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
-        _cleanup_free_ char *dev = NULL, *sys = NULL;
-
+/* What destroy and shutdown share: everything but the registration. */
+/* keep: a stop, not a destroy: what the next devsieved takes over stays. */
+static void release_container(struct daemon *d, struct daemon_container *dc, bool keep) {
         dc->relay = relay_free(dc->relay);
         if (dc->pid_watch.fd >= 0) {
                 loop_unwatch(d->loop, &dc->pid_watch);
                 safe_close(dc->pid_watch.fd);
         }
         dc->dev = devfs_free(dc->dev);
-        if (asprintf(&dev, "%s/dev", dc->views_dir) >= 0)
-                (void) rmdir(dev);
         dc->udev_db = udev_db_free(dc->udev_db);
         dc->sys = sysfs_view_free(dc->sys);
-        dc->cgroup = device_cgroup_free(dc->cgroup);
-        if (asprintf(&sys, "%s/sys", dc->views_dir) >= 0)
-                (void) rmdir(sys);
+        /* At a stop its grants stay for the next devsieved; a destroy
+         * takes them back, once the nodes are gone. */
+        dc->cgroup = keep ? device_cgroup_forget(dc->cgroup) : device_cgroup_free(dc->cgroup);
         unserve_proc(dc);
-        if (dc->detached)
+}
+
+int daemon_destroy_container(struct daemon *d, struct daemon_container *dc) {
+        release_container(d, dc, false);
+        state_remove(dc);
+        /* Also what is dead there: a view whose connection was aborted. */
+        daemon_clean_container_dir(dc->dir);
+        if (dc->detached) {
+                daemon_clean_container_dir(dc->views_dir);
                 (void) rmdir(dc->views_dir);
-        (void) rmdir(dc->dir);
+        }
         log_debug("%s: destroyed.", dc->container->name);
         model_remove_container(d->model, dc->container);
         daemon_container_free(dc);
         return 0;
+}
+
+void daemon_stop_container(struct daemon *d, struct daemon_container *dc) {
+        release_container(d, dc, true);
+        log_debug("%s: no longer served; its registration stays for the next devsieved.", dc->container->name);
+        model_remove_container(d->model, dc->container);
+        daemon_container_free(dc);
 }
 
 /* A recursive clone of one view, a slave of it: what the view gets later

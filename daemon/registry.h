@@ -30,6 +30,13 @@ int daemon_create_container(struct daemon *d, const char *name, const char *poli
 int daemon_attach_container(struct daemon *d, struct daemon_container *dc, pid_t pid,
                             struct policy_diagnostics *diags);
 int daemon_destroy_container(struct daemon *d, struct daemon_container *dc);
+/* Mounts a new, empty view of that kind for dc at DIR/dev or DIR/sys
+ * (clearing whatever is left there) on the daemon's current connection. */
+int daemon_make_dev_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid);
+int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t root_uid, gid_t root_gid);
+/* At shutdown: stops serving dc but keeps its saved registration, which
+ * the next devsieved on this runtime directory restores. */
+void daemon_stop_container(struct daemon *d, struct daemon_container *dc);
 /* Reloads dc's policy from where it came from; on any error the old one
  * stays in force. */
 int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struct policy_diagnostics *diags);
@@ -43,6 +50,10 @@ int daemon_reload_container(struct daemon *d, struct daemon_container *dc, struc
 int daemon_open_views(struct daemon_container *dc, int fds[static DAEMON_VIEWS_MAX],
                       const char *names[static DAEMON_VIEWS_MAX], size_t *ret_n);
 struct daemon_container *daemon_find_container(struct daemon *d, const char *name);
+/* Writes dc's registration for the next devsieved (state.h) after a change
+ * that is not hot-plug: create, attach, exit, overrides. A failure is
+ * logged; the container is served either way. */
+void daemon_save_container(struct daemon *d, struct daemon_container *dc);
 /* Whether a runtime or systemd rewrote dc's device cgroup since devsieved
  * set it up (said once in the log; then in show and status). */
 void daemon_check_device_cgroup(struct daemon_container *dc);

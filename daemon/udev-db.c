@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -81,9 +83,25 @@ static int open_subdir(int dir_fd, const char *name, int *ret) {
  * replaced file a synchronous discard), and destroying the database is one
  * unmount, not an unlink per file. Without the right to mount (a test as
  * non-root), a plain directory does the same job more slowly. */
+/* A previous devsieved's tmpfs at dir (it died: a stop unmounts it, an
+ * upgrade with the holder keeps it; the container it served may still be
+ * running, with a bind of it at /run/udev). */
+static bool is_our_tmpfs(const char *dir) {
+        struct statx stx;
+        struct statfs sfs;
+
+        return statx(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) >= 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) &&
+               statfs(dir, &sfs) >= 0 && sfs.f_type == TMPFS_MAGIC;
+}
+
 static int mount_tmpfs(struct udev_db *db) {
-        /* A previous daemon's, if it died without cleaning up. */
-        (void) umount2(db->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+        /* Kept: a running container's bind of it then sees the files this
+         * daemon writes (after a moment without "control"). */
+        if (is_our_tmpfs(db->dir)) {
+                db->mounted = true;
+                return 0;
+        }
         if (mount("devsieve-udev", db->dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, TMPFS_OPTIONS) < 0) {
                 if (errno != EPERM)
                         return negative_errno();

@@ -28,13 +28,14 @@ struct udev_db_stats {
         uint64_t failed; /* writes or removals that failed (each logged) */
 };
 
-/* Creates dir (a tmpfs) and its skeleton; whatever an earlier daemon left
- * there goes.
+/* Creates dir (a tmpfs, or the one an earlier daemon left there) and its
+ * skeleton; whatever an earlier daemon wrote there goes.
  * name is the container's, for logs. */
 int udev_db_new(const char *dir, const char *name, struct udev_db **ret);
 /* Removes the directory and everything in it (control first). */
 struct udev_db *udev_db_free(struct udev_db *db);
 DEFINE_POINTER_CLEANUP(struct udev_db, udev_db_free);
+
 
 /* Main loop only, before the relay hears of the same deltas: a container
  * that hears of a device finds its data, one that hears it is gone finds

@@ -233,7 +233,7 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas) {
                         (void) place(v, d);
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
@@ -256,7 +256,7 @@ void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid) {
         v->root_gid = gid;
         pthread_mutex_unlock(&v->lock);
 
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret) {
@@ -319,6 +319,11 @@ int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux 
                           ret);
 }
 
+int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, uint32_t generation,
+                    struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &devfs_class, mountpoint, fd, next_slot, generation, ret);
+}
+
 int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t root_gid, struct devfs **ret) {
         _cleanup_(devfs_freep) struct devfs *v = NULL;
         fuse_ino_t first;
@@ -348,6 +353,8 @@ int devfs_new(struct fs_mux *mux, const char *mountpoint, uid_t root_uid, gid_t 
                             free_node_data);
         if (r < 0)
                 return r;
+        /* A devsieved that adopts the connection answers for them. */
+        fs_tree_set_stable_ids(&v->tree);
         v->tree.root->kind = DEVFS_KIND_SKELETON;
         r = add_skeleton(v);
         if (r < 0)
@@ -388,4 +395,15 @@ struct devfs *devfs_free(struct devfs *v) {
         free(v->mountpoint);
         free(v);
         return NULL;
+}
+
+void devfs_expire(struct devfs *v, const char *path) {
+        pthread_mutex_lock(&v->lock);
+        (void) fs_notify_add_expire_path(&v->notify, &v->tree, path);
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_mux_flush(v->mux, &v->notify);
+}
+
+uint64_t devfs_get_slot(const struct devfs *v) {
+        return v->slot;
 }

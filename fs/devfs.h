@@ -29,6 +29,10 @@ struct devfs_stats {
  * at mountpoint on the host, as root: a FUSE mount made inside a user
  * namespace could never hold device nodes. */
 int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
+/* The connection a previous devsieved mounted at mountpoint, from its
+ * /dev/fuse descriptor fd (fs_mux_adopt()). */
+int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, uint32_t generation,
+                    struct fs_mux **ret);
 
 /* A new view in mux, bound at mountpoint (an existing empty directory).
  * root_uid/root_gid: host ids of the container's root (owner of the
@@ -46,3 +50,8 @@ void devfs_apply(struct devfs *v, const struct delta *deltas, size_t n_deltas);
 void devfs_set_root_owner(struct devfs *v, uid_t uid, gid_t gid);
 
 void devfs_get_stats(struct devfs *v, struct devfs_stats *ret);
+/* The view's slot in its connection (fs/mux.h): its bind's root is /SLOT. */
+/* The kernel must look path (relative to /dev) up again: a node a
+ * previous daemon showed, gone while no daemon ran (docs/restart.md). */
+void devfs_expire(struct devfs *v, const char *path);
+uint64_t devfs_get_slot(const struct devfs *v);

@@ -8,12 +8,14 @@
 
 #include "mux.h"
 #include "node.h"
+#include "notify.h"
 
 struct mux_slot {
         uint64_t slot;
         void *data;
         unsigned in_flight; /* workers inside one of the view's handlers */
         bool closing;
+        bool bound;         /* adopted: its bind is there already */
         UT_hash_handle hh;
 };
 
@@ -26,6 +28,20 @@ struct fs_mux {
         pthread_cond_t idle; /* a closing slot's in_flight reached 0 */
         struct mux_slot *slots;
         uint64_t next_slot;
+        bool quiet; /* fs_mux_quiet(): removing a view tells the kernel nothing */
+        uint64_t adopt_slot; /* fs_mux_adopt_slot(): what the next fs_mux_add() takes */
+        /* Directory handles given to the kernel, of this process and of
+         * the previous ones on an adopted connection (fs/handles.h). */
+        struct fs_handles handles;
+        /* Until fs_mux_adopted(): requests of others than this process are
+         * left unanswered (the kernel queues them again then), so that no
+         * container sees a view half restored. */
+        bool adopting;
+        pid_t own_pid;
+        /* Notifications made while adopting: sent once the containers'
+         * requests are served. An invalidation waits for the directory's
+         * lock, which a request put off holds until it is answered. */
+        struct fs_notify_queue deferred;
 };
 
 static uint64_t slot_of(fuse_ino_t ino) {
@@ -53,9 +69,23 @@ static struct mux_slot *hold(struct fs_mux *m, uint64_t slot) {
         return s;
 }
 
+/* While an adopted connection's views are made again: a request of a
+ * container is dropped without an answer (it stays with the kernel, which
+ * sends it again at fs_mux_adopted()); the daemon's own (its mounts below
+ * the /sys views) are served. */
+static bool put_off(struct fs_mux *m, fuse_req_t req) {
+        if (!__atomic_load_n(&m->adopting, __ATOMIC_ACQUIRE) || fuse_req_ctx(req)->pid == m->own_pid)
+                return false;
+        fuse_reply_none(req);
+        return true;
+}
+
 /* NULL (and the request answered) unless ino is a live view's. */
 static struct mux_slot *enter(struct fs_mux *m, fuse_req_t req, fuse_ino_t ino) {
         struct mux_slot *s;
+
+        if (put_off(m, req))
+                return NULL;
 
         if (slot_of(ino) == 0) {
                 /* The connection's root: only bound views live below it. */
@@ -101,6 +131,9 @@ static void root_lookup(struct fs_mux *m, fuse_req_t req, const char *name) {
         struct mux_slot *s;
         char *end;
         uint64_t slot;
+
+        if (put_off(m, req))
+                return;
 
         errno = 0;
         slot = strtoull(name, &end, 10);
@@ -256,13 +289,17 @@ static void mux_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
         FORWARD(req, ino, release, ino, fi);
 }
 
+struct fs_handles *fs_mux_handles(fuse_req_t req) {
+        return &MUX(req)->handles;
+}
+
 static void mux_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        if (ino != FUSE_ROOT_ID) {
-                FORWARD(req, ino, opendir, ino, fi);
+        if (ino == FUSE_ROOT_ID) {
+                fi->fh = 0;
+                fuse_reply_open(req, fi);
                 return;
         }
-        fi->fh = 0;
-        fuse_reply_open(req, fi);
+        FORWARD(req, ino, opendir, ino, fi);
 }
 
 static void mux_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -294,9 +331,11 @@ static void mux_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
                 fuse_reply_err(req, 0);
                 return;
         }
+        if (put_off(m, req))
+                return;
         s = hold(m, slot_of(ino));
         if (!s) {
-                fs_dir_release(req, fi, NULL);
+                fs_dir_release(req, fi, &m->handles, NULL);
                 return;
         }
         m->class->ops->releasedir(req, ino, fi);
@@ -347,8 +386,8 @@ static void make_ops(const struct fuse_lowlevel_ops *c, struct fuse_lowlevel_ops
 
 /* --- Life --------------------------------------------------------------- */
 
-int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
-               const char *options, struct fs_mux **ret) {
+static int mux_alloc(const struct fs_mux_class *class, const char *mountpoint, uint32_t generation,
+                     struct fs_mux **ret) {
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
         int r;
 
@@ -363,15 +402,93 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
         m->next_slot = 1;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->idle, NULL);
+        r = fs_handles_init(&m->handles, generation);
+        if (r < 0)
+                return r;
         make_ops(class->ops, &m->ops);
         m->mountpoint = strdup(mountpoint);
         if (!m->mountpoint)
                 return -ENOMEM;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, const char *fsname,
+               const char *options, struct fs_mux **ret) {
+        _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        int r;
+
+        /* Nobody before us on a connection of our own. */
+        r = mux_alloc(class, mountpoint, 1, &m);
+        if (r < 0)
+                return r;
         r = fs_session_start(&m->ops, sizeof(m->ops), m, mountpoint, fsname, options, pool, &m->session);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
         return 0;
+}
+
+int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
+                 uint64_t next_slot, uint32_t generation, struct fs_mux **ret) {
+        _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        int r;
+
+        r = mux_alloc(class, mountpoint, generation, &m);
+        if (r < 0)
+                return r;
+        m->adopting = true;
+        m->own_pid = getpid();
+        m->next_slot = MAX(next_slot, (uint64_t) 1);
+        r = fs_session_adopt(&m->ops, sizeof(m->ops), m, fd, mountpoint, pool, &m->session);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fs_mux_adopted(struct fs_mux *m) {
+        int r;
+
+        if (!m->adopting)
+                return 0;
+        __atomic_store_n(&m->adopting, false, __ATOMIC_RELEASE);
+        r = fs_session_resend(m->session);
+        /* Now the requests that hold directories' locks get answers. The
+         * views made their mounts meanwhile (the /sys views' device
+         * directories): an entry is only expired, whatever is mounted on
+         * it stays (an invalidation would detach it). */
+        for (size_t i = 0; i < m->deferred.n; i++)
+                if (m->deferred.items[i].kind == FS_NOTIFY_INVAL_ENTRY)
+                        m->deferred.items[i].kind = FS_NOTIFY_EXPIRE_ENTRY;
+        (void) fs_notify_flush(&m->deferred, m->session->se);
+        return r;
+}
+
+int fs_mux_flush(struct fs_mux *m, struct fs_notify_queue *q) {
+        if (m->adopting)
+                return fs_notify_move(&m->deferred, q);
+        return fs_notify_flush(q, m->session->se);
+}
+
+int fs_mux_fd(const struct fs_mux *m) {
+        return fuse_session_fd(m->session->se);
+}
+
+uint32_t fs_mux_generation(const struct fs_mux *m) {
+        return m->handles.generation;
+}
+
+uint64_t fs_mux_next_slot(const struct fs_mux *m) {
+        return m->next_slot;
+}
+
+void fs_mux_adopt_slot(struct fs_mux *m, uint64_t slot) {
+        m->adopt_slot = slot;
+}
+
+bool fs_mux_adopting_slot(const struct fs_mux *m) {
+        return m->adopt_slot != 0;
 }
 
 struct fs_mux *fs_mux_free(struct fs_mux *m) {
@@ -384,6 +501,9 @@ struct fs_mux *fs_mux_free(struct fs_mux *m) {
                 HASH_DEL(m->slots, s);
                 free(s);
         }
+        /* No request comes any more: what the kernel never released. */
+        fs_handles_done(&m->handles);
+        fs_notify_queue_done(&m->deferred);
         pthread_cond_destroy(&m->idle);
         pthread_mutex_destroy(&m->lock);
         free(m->mountpoint);
@@ -402,7 +522,14 @@ int fs_mux_add(struct fs_mux *m, void *data, uint64_t *ret_slot, fuse_ino_t *ret
                 return -ENOMEM;
         s->data = data;
         pthread_mutex_lock(&m->lock);
-        s->slot = m->next_slot++;
+        if (m->adopt_slot && !find_locked(m, m->adopt_slot)) {
+                /* The previous daemon's view, bound where it was. */
+                s->slot = m->adopt_slot;
+                s->bound = true;
+                m->next_slot = MAX(m->next_slot, s->slot + 1);
+        } else
+                s->slot = m->next_slot++;
+        m->adopt_slot = 0;
         HASH_ADD(hh, m->slots, slot, sizeof(s->slot), s);
         pthread_mutex_unlock(&m->lock);
         *ret_slot = s->slot;
@@ -412,6 +539,15 @@ int fs_mux_add(struct fs_mux *m, void *data, uint64_t *ret_slot, fuse_ino_t *ret
 
 int fs_mux_bind(struct fs_mux *m, uint64_t slot, const char *mountpoint) {
         _cleanup_free_ char *source = NULL;
+        struct mux_slot *s;
+        bool bound;
+
+        pthread_mutex_lock(&m->lock);
+        s = find_locked(m, slot);
+        bound = s && s->bound;
+        pthread_mutex_unlock(&m->lock);
+        if (bound)
+                return 0;
 
         if (asprintf(&source, "%s/%" PRIu64, m->mountpoint, slot) < 0)
                 return -ENOMEM;
@@ -437,7 +573,20 @@ void fs_mux_remove(struct fs_mux *m, uint64_t slot) {
         pthread_mutex_unlock(&m->lock);
         free(s);
 
+        if (m->quiet)
+                return;
         /* ENOENT: the kernel had not cached it. */
         snprintf(name, sizeof(name), "%" PRIu64, slot);
-        (void) fuse_lowlevel_notify_inval_entry(m->session->se, FUSE_ROOT_ID, name, strlen(name));
+        if (m->adopting)
+                (void) fs_notify_add_entry(&m->deferred, FUSE_ROOT_ID, name);
+        else
+                (void) fuse_lowlevel_notify_inval_entry(m->session->se, FUSE_ROOT_ID, name, strlen(name));
+}
+
+uint64_t fs_mux_pool_id(const struct fs_mux *m) {
+        return m->session->pool_id;
+}
+
+void fs_mux_quiet(struct fs_mux *m) {
+        m->quiet = true;
 }

@@ -26,8 +26,32 @@ void fs_node_touch(struct fs_node *n, bool modified) {
                 n->st.st_mtim = n->st.st_ctim;
 }
 
-static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mode, uid_t uid, gid_t gid, dev_t rdev,
-                                  const char *target) {
+/* FNV-1a over the parent's hash and the name: the path's, one step at a time. */
+static uint64_t path_hash(const struct fs_node *dir, const char *name) {
+        uint64_t h = dir ? dir->path_hash : UINT64_C(0xcbf29ce484222325);
+
+        for (const unsigned char *p = (const unsigned char *) name;; p++) {
+                h ^= *p;
+                h *= UINT64_C(0x100000001b3);
+                if (!*p)
+                        return h;
+        }
+}
+
+/* The first free number from the path's place in the range (the root's
+ * own number excepted); 0 when every number is taken. */
+static fuse_ino_t stable_ino(const struct fs_tree *t, uint64_t hash) {
+        fuse_ino_t span = t->last_ino - t->first_ino, ino = t->first_ino + 1 + hash % span;
+
+        if ((fuse_ino_t) HASH_CNT(hh_ino, t->by_ino) > span)
+                return 0;
+        while (fs_tree_get(t, ino))
+                ino = ino == t->last_ino ? t->first_ino + 1 : ino + 1;
+        return ino;
+}
+
+static struct fs_node *node_alloc(struct fs_tree *t, const struct fs_node *dir, const char *name, mode_t mode,
+                                  uid_t uid, gid_t gid, dev_t rdev, const char *target) {
         struct fs_node *n = calloc(1, sizeof(*n));
 
         if (!n)
@@ -40,7 +64,8 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
                 free(n);
                 return NULL;
         }
-        n->ino = t->next_ino++;
+        n->path_hash = path_hash(dir, name);
+        n->ino = t->stable_ids && dir ? stable_ino(t, n->path_hash) : t->next_ino++;
         n->st.st_ino = n->ino;
         n->st.st_mode = mode;
         n->st.st_uid = uid;
@@ -56,13 +81,17 @@ static struct fs_node *node_alloc(struct fs_tree *t, const char *name, mode_t mo
 
 int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
                     gid_t gid, void (*free_data)(struct fs_node *n)) {
-        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .free_data = free_data };
-        t->root = node_alloc(t, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
+        *t = (struct fs_tree){ .next_ino = root_ino, .last_ino = last_ino, .first_ino = root_ino, .free_data = free_data };
+        t->root = node_alloc(t, NULL, "", S_IFDIR | root_mode, uid, gid, 0, NULL);
         return t->root ? 0 : -ENOMEM;
 }
 
 int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void (*free_data)(struct fs_node *n)) {
         return fs_tree_init_at(t, FUSE_ROOT_ID, UINT64_MAX, root_mode, uid, gid, free_data);
+}
+
+void fs_tree_set_stable_ids(struct fs_tree *t) {
+        t->stable_ids = t->last_ino > t->first_ino;
 }
 
 void fs_tree_done(struct fs_tree *t) {
@@ -131,10 +160,12 @@ int fs_node_new(struct fs_tree *t, struct fs_node *dir, const char *name, mode_t
 
         if (fs_node_child(dir, name))
                 return -EEXIST;
-        /* Numbers are never reused: a tree that used up its range is full. */
-        if (t->next_ino > t->last_ino)
+        /* Sequential numbers are never reused: a tree that used up its
+         * range is full. Stable ones are full when every number is taken. */
+        if (t->stable_ids ? (fuse_ino_t) HASH_CNT(hh_ino, t->by_ino) > t->last_ino - t->first_ino
+                          : t->next_ino > t->last_ino)
                 return -ENOSPC;
-        n = node_alloc(t, name, mode, uid, gid, rdev, target);
+        n = node_alloc(t, dir, name, mode, uid, gid, rdev, target);
         if (!n)
                 return -ENOMEM;
         attach(dir, n);
@@ -320,24 +351,74 @@ struct fs_dir_handle {
         uint64_t *usage; /* where snapshot->bytes are counted, or NULL */
 };
 
-void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi) {
+/* Freed this way only when the kernel will never release it (its
+ * connection is gone): nothing of the view it counted against is touched. */
+static void dir_handle_free(void *object) {
+        struct fs_dir_handle *h = object;
+
+        if (h)
+                fs_dir_snapshot_free(h->snapshot);
+        free(h);
+}
+
+static const struct fs_handle_kind dir_handle_kind = { "directory", dir_handle_free };
+
+/* The handle fh stands for. One of a dead daemon's (an adopted
+ * connection, docs/restart.md) gets a new, empty one at its first use:
+ * its listing is taken again at the READDIR. NULL with *error. */
+static struct fs_dir_handle *dir_handle(struct fs_handles *t, uint64_t fh, int *error) {
+        struct fs_dir_handle *h = fs_handles_get(t, fh, &dir_handle_kind), *kept;
+
+        if (h)
+                return h;
+        if (fs_handles_ours(t, fh) || fh == 0) {
+                *error = EBADF;
+                return NULL;
+        }
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                *error = ENOMEM;
+                return NULL;
+        }
+        kept = fs_handles_adopt(t, fh, &dir_handle_kind, h);
+        if (kept != h)
+                free(h);
+        if (!kept)
+                *error = ENOMEM;
+        return kept;
+}
+
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles) {
         struct fs_dir_handle *h = calloc(1, sizeof(*h));
 
         if (!h) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        fi->fh = (uintptr_t) h;
+        /* In the table before the reply: the kernel may send a READDIR of
+         * it as soon as it has the reply. */
+        fi->fh = fs_handles_add(handles, &dir_handle_kind, h);
+        if (!fi->fh) {
+                free(h);
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
         fi->cache_readdir = 1;
         fi->keep_cache = 1;
         if (fuse_reply_open(req, fi) != 0)
-                free(h);
+                free(fs_handles_take(handles, fi->fh, &dir_handle_kind));
 }
 
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
-                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
-                 double timeout) {
-        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock,
+                 struct fs_tree *tree, const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset,
+                 bool plus, double timeout) {
+        int error = 0;
+        struct fs_dir_handle *h = dir_handle(handles, fi->fh, &error);
+
+        if (!h) {
+                fuse_reply_err(req, error);
+                return;
+        }
 
         /* The kernel serializes READDIRs of one open directory. */
         if (offset == 0 || !h->snapshot) {
@@ -382,8 +463,9 @@ void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *loc
         pthread_mutex_unlock(lock);
 }
 
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock) {
-        struct fs_dir_handle *h = (struct fs_dir_handle *) (uintptr_t) fi->fh;
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock) {
+        /* A dead daemon's handle never used here has nothing of ours. */
+        struct fs_dir_handle *h = fs_handles_take(handles, fi->fh, &dir_handle_kind);
 
         if (h && h->snapshot && h->usage && lock) {
                 pthread_mutex_lock(lock);
@@ -503,15 +585,15 @@ void fs_view_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
         if (error)
                 fuse_reply_err(req, error);
         else
-                fs_dir_open(req, fi);
+                fs_dir_open(req, fi, fs_mux_handles(req));
 }
 
 static void view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
                          bool plus) {
         const struct fs_view_tree *v = view_tree(req, ino);
 
-        fs_dir_read(req, fi, v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size, offset, plus,
-                    plus ? FS_CACHE_TIMEOUT : 0);
+        fs_dir_read(req, fi, fs_mux_handles(req), v->lock, v->tree, v->budget.usage ? &v->budget : NULL, ino, size,
+                    offset, plus, plus ? FS_CACHE_TIMEOUT : 0);
 }
 
 void fs_view_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
@@ -523,7 +605,7 @@ void fs_view_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offs
 }
 
 void fs_view_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_release(req, fi, view_tree(req, ino)->lock);
+        fs_dir_release(req, fi, fs_mux_handles(req), view_tree(req, ino)->lock);
 }
 
 void fs_view_forget(void *data, fuse_ino_t ino, uint64_t nlookup) {

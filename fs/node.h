@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <uthash.h>
 
+#include "handles.h"
 #include "macro.h"
 
 /* The in-memory inode tree of one FUSE filesystem (a container's /dev or
@@ -34,6 +35,7 @@ struct fs_node {
         uint64_t nlookup;         /* the kernel's references */
         struct stat st;           /* st_ino == ino; st_nlink kept by the tree */
         char *symlink;            /* target of a symlink */
+        uint64_t path_hash;       /* of its path when it was made (fs_tree_set_stable_ids) */
         unsigned kind;            /* what the owning view made it for */
         void *data;               /* the view's, freed by fs_tree.free_data */
 };
@@ -43,6 +45,8 @@ struct fs_tree {
         struct fs_node *by_ino; /* every live node, hh_ino */
         fuse_ino_t next_ino;
         fuse_ino_t last_ino; /* the highest number the tree may give */
+        fuse_ino_t first_ino; /* the root's */
+        bool stable_ids;     /* numbers follow from paths (fs_tree_set_stable_ids) */
         void (*free_data)(struct fs_node *n);
 };
 
@@ -52,6 +56,13 @@ int fs_tree_init(struct fs_tree *t, mode_t root_mode, uid_t uid, gid_t gid, void
 int fs_tree_init_at(struct fs_tree *t, fuse_ino_t root_ino, fuse_ino_t last_ino, mode_t root_mode, uid_t uid,
                     gid_t gid, void (*free_data)(struct fs_node *n));
 void fs_tree_done(struct fs_tree *t);
+/* From now on a node's number follows from its path (a hash into the
+ * tree's range; the next free number when that one is taken): a new
+ * daemon that builds the same tree again answers for the numbers the
+ * kernel still holds from the previous one (docs/restart.md). A number is
+ * then given again only once the kernel has forgotten its node. Call
+ * before any node but the root is made. */
+void fs_tree_set_stable_ids(struct fs_tree *t);
 
 /* In the tree or still referenced by the kernel; NULL otherwise. */
 struct fs_node *fs_tree_get(const struct fs_tree *t, fuse_ino_t ino);
@@ -117,17 +128,18 @@ struct fs_dir_budget {
         uint64_t *usage;
         uint64_t limit;
 };
-/* Replies to OPENDIR; the caller has checked that ino is a directory. */
-void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi);
+/* Replies to OPENDIR with a handle of handles (fs/handles.h); the caller
+ * has checked that ino is a directory. */
+void fs_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles);
 /* Replies to READDIR, or with plus to READDIRPLUS (attributes cached for
  * timeout): ino's listing from tree (guarded by lock). budget may be NULL:
  * listings the container cannot grow (the /sys view). */
-void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock, struct fs_tree *tree,
-                 const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset, bool plus,
-                 double timeout);
+void fs_dir_read(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock,
+                 struct fs_tree *tree, const struct fs_dir_budget *budget, fuse_ino_t ino, size_t size, off_t offset,
+                 bool plus, double timeout);
 /* Replies to RELEASEDIR. lock NULL: the view is gone, only the handle is
  * freed (what its listing counted went with the view). */
-void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, pthread_mutex_t *lock);
+void fs_dir_release(fuse_req_t req, struct fuse_file_info *fi, struct fs_handles *handles, pthread_mutex_t *lock);
 /* Replies to READDIRPLUS from a snapshot: with each entry still in t its
  * attributes (cached for timeout), which count as a lookup reference, as
  * a LOOKUP's reply does. Call with t's lock held: a FORGET must not

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "log.h"
+#include "node.h"
 #include "notify.h"
 
 static int push(struct fs_notify_queue *q, struct fs_notify n, const char *name) {
@@ -33,6 +34,31 @@ int fs_notify_add_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir) {
 
 int fs_notify_add_expire(struct fs_notify_queue *q, fuse_ino_t parent, const char *name) {
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_EXPIRE_ENTRY, .parent = parent }, name);
+}
+
+int fs_notify_add_expire_path(struct fs_notify_queue *q, const struct fs_tree *t, const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        struct fs_node *parent;
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        /* The deepest directory of the path still in the tree. */
+        for (;;) {
+                slash = strrchr(dir, '/');
+                if (slash)
+                        *slash = '\0';
+                parent = slash ? fs_tree_find(t, dir) : t->root;
+                if (parent) {
+                        /* The component right below it. */
+                        const char *name = path + (slash ? strlen(dir) + 1 : 0);
+                        _cleanup_free_ char *first = strndup(name, strcspn(name, "/"));
+
+                        return first ? fs_notify_add_expire(q, parent->ino, first) : -ENOMEM;
+                }
+                if (!slash)
+                        return 0;
+        }
 }
 
 int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino) {
@@ -69,6 +95,21 @@ int fs_notify_flush(struct fs_notify_queue *q, struct fuse_session *se) {
         }
         q->n = 0;
         return failed;
+}
+
+int fs_notify_move(struct fs_notify_queue *to, struct fs_notify_queue *from) {
+        int r = 0;
+
+        for (size_t i = 0; i < from->n; i++) {
+                struct fs_notify n = from->items[i];
+
+                /* push() copies the name: the original goes with from. */
+                if (r >= 0)
+                        r = push(to, n, n.name);
+                free(from->items[i].name);
+        }
+        from->n = 0;
+        return r;
 }
 
 void fs_notify_queue_done(struct fs_notify_queue *q) {

@@ -34,7 +34,19 @@ int fs_notify_add_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir);
  * mounted over it stays (an invalidation would detach such mounts). */
 int fs_notify_add_expire(struct fs_notify_queue *q, fuse_ino_t parent, const char *name);
 
+struct fs_tree;
+/* The next access to path (relative to t's root) must look it up again:
+ * a name gone while no daemon ran, whose entry the kernel may still have
+ * from the previous one. Nothing when its directory is not in t (the
+ * kernel then has nothing below it to keep either, once that one is
+ * expired). Call with t's lock held. */
+int fs_notify_add_expire_path(struct fs_notify_queue *q, const struct fs_tree *t, const char *path);
+
 /* Sends and empties the queue. Errors the kernel gives for what it does
  * not cache (ENOENT) are success; others are counted in the return value. */
 int fs_notify_flush(struct fs_notify_queue *q, struct fuse_session *se);
+/* Appends what from holds to to, in order, and empties from (for later:
+ * an adopted connection's notifications wait until it serves, fs/mux.h).
+ * Without memory the rest is dropped: -ENOMEM. */
+int fs_notify_move(struct fs_notify_queue *to, struct fs_notify_queue *from);
 void fs_notify_queue_done(struct fs_notify_queue *q);

@@ -83,7 +83,14 @@ struct procfs {
         struct procfs_container *by_name;
         struct procfs_container *by_number;
         uint64_t next_number;
+        uint64_t adopt_number; /* procfs_adopt_number(): what the next container gets */
         struct fs_session *session;
+        /* Adopted: until procfs_adopted() others' requests are put off. */
+        bool adopting;
+        pid_t own_pid;
+        /* Open files and listings given to the kernel, of this process and
+         * of the previous ones on an adopted connection (fs/handles.h). */
+        struct fs_handles handles;
 };
 
 /* An open file: the text as it was at open, or a PCI device's
@@ -193,8 +200,20 @@ int procfs_add_container(struct procfs *p, const char *name, struct procfs_conta
         c->procfs = p;
         pthread_mutex_lock(&p->lock);
         HASH_FIND_STR(p->by_name, name, existing);
+        if (!existing && p->adopt_number) {
+                struct procfs_container *taken;
+
+                HASH_FIND(hh_number, p->by_number, &p->adopt_number, sizeof(p->adopt_number), taken);
+                if (!taken) {
+                        /* The previous daemon's directory, bound where it was. */
+                        c->number = p->adopt_number;
+                        p->next_number = MAX(p->next_number, c->number + 1);
+                }
+        }
+        p->adopt_number = 0;
         if (!existing) {
-                c->number = p->next_number++;
+                if (!c->number)
+                        c->number = p->next_number++;
                 HASH_ADD_KEYPTR(hh, p->by_name, c->name, strlen(c->name), c);
                 HASH_ADD(hh_number, p->by_number, number, sizeof(c->number), c);
         }
@@ -371,6 +390,10 @@ void procfs_container_set_root_owner(struct procfs_container *c, uid_t uid, gid_
         /* The kernel keeps the fixed entries' attributes for a day (the
          * runtime looked them up to bind them before it attached): it must
          * ask again. PCI entries are never cached. ENOENT: not looked up. */
+        /* Not while adopting: nothing may wait on a request put off (an
+         * adopted container's owner is the one the kernel has). */
+        if (c->procfs->adopting)
+                return;
         for (unsigned f = 0; f < _PROCFS_FILE_MAX; f++)
                 (void) fuse_lowlevel_notify_inval_inode(c->procfs->session->se, ino_of(c->number, f), 0, 0);
 }
@@ -538,6 +561,12 @@ static int dir_snapshot(struct procfs *p, fuse_ino_t ino, struct fs_dir_snapshot
         return 0;
 }
 
+static void dir_free(void *object) {
+        fs_dir_snapshot_free(object);
+}
+
+static const struct fs_handle_kind dir_kind = { "listing", dir_free };
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct procfs *p = procfs_of(req);
         struct fs_dir_snapshot *s = NULL;
@@ -550,17 +579,45 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 fuse_reply_err(req, -r);
                 return;
         }
-        fi->fh = (uintptr_t) s;
-        if (fuse_reply_open(req, fi) != 0)
+        /* In the table before the reply: a READDIR may follow at once. */
+        fi->fh = fs_handles_add(&p->handles, &dir_kind, s);
+        if (!fi->fh) {
                 fs_dir_snapshot_free(s);
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        if (fuse_reply_open(req, fi) != 0)
+                fs_dir_snapshot_free(fs_handles_take(&p->handles, fi->fh, &dir_kind));
 }
 
+static int reopen_dir(struct procfs *p, fuse_ino_t ino, void **ret) {
+        struct fs_dir_snapshot *s = NULL;
+        int r;
+
+        pthread_mutex_lock(&p->lock);
+        r = dir_snapshot(p, ino, &s);
+        pthread_mutex_unlock(&p->lock);
+        if (r >= 0)
+                *ret = s;
+        return r;
+}
+
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind,
+                        int *ret_error);
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        fs_dir_snapshot_reply(req, (const struct fs_dir_snapshot *) (uintptr_t) fi->fh, size, offset);
+        int error = 0;
+        const struct fs_dir_snapshot *s = own_handle(procfs_of(req), ino, fi->fh, &dir_kind, &error);
+
+        if (!s)
+                fuse_reply_err(req, error);
+        else
+                fs_dir_snapshot_reply(req, s, size, offset);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        fs_dir_snapshot_free((struct fs_dir_snapshot *) (uintptr_t) fi->fh);
+        /* A dead daemon's listing never read here: nothing of ours. */
+        fs_dir_snapshot_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &dir_kind));
         fuse_reply_err(req, 0);
 }
 
@@ -698,6 +755,12 @@ static struct procfs_handle *procfs_handle_free(struct procfs_handle *h) {
 }
 DEFINE_POINTER_CLEANUP(struct procfs_handle, procfs_handle_free);
 
+static void file_free(void *object) {
+        procfs_handle_free(object);
+}
+
+static const struct fs_handle_kind file_kind = { "file", file_free };
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         _cleanup_(procfs_handle_freep) struct procfs_handle *h = NULL;
         int r;
@@ -717,12 +780,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, -r);
                 return;
         }
-        fi->fh = (uintptr_t) h;
+        /* In the table before the reply: a READ may follow at once. */
+        fi->fh = fs_handles_add(&procfs_of(req)->handles, &file_kind, h);
+        if (!fi->fh) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        TAKE_PTR(h);
         /* The size is unknown until the file is read: no page cache, every
          * read is answered from the text taken at open (or the device). */
         fi->direct_io = 1;
-        if (fuse_reply_open(req, fi) == 0)
-                TAKE_PTR(h);
+        if (fuse_reply_open(req, fi) != 0)
+                procfs_handle_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &file_kind));
 }
 
 /* A PCI device the container stopped seeing is read no more. */
@@ -755,10 +824,15 @@ static void read_pci_config(fuse_req_t req, fuse_ino_t ino, const struct procfs_
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
-        const struct procfs_handle *h = (const struct procfs_handle *) (uintptr_t) fi->fh;
+        int error = 0;
+        const struct procfs_handle *h = own_handle(procfs_of(req), ino, fi->fh, &file_kind, &error);
         _cleanup_free_ char *copy = NULL;
         size_t n;
 
+        if (!h) {
+                fuse_reply_err(req, error);
+                return;
+        }
         if (h->fd >= 0) {
                 read_pci_config(req, ino, h, size, offset);
                 return;
@@ -781,9 +855,103 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, s
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        procfs_handle_free((struct procfs_handle *) (uintptr_t) fi->fh);
+        /* A dead daemon's file never read here: nothing of ours. */
+        procfs_handle_free(fs_handles_take(&procfs_of(req)->handles, fi->fh, &file_kind));
         fuse_reply_err(req, 0);
 }
+
+/* --- An adopted connection ---------------------------------------------- */
+
+/* Until procfs_adopted(): a request of another process is dropped without
+ * an answer (the kernel sends it again then); the daemon's own are served. */
+static bool put_off(struct procfs *p, fuse_req_t req) {
+        if (!__atomic_load_n(&p->adopting, __ATOMIC_ACQUIRE) || fuse_req_ctx(req)->pid == p->own_pid)
+                return false;
+        fuse_reply_none(req);
+        return true;
+}
+
+static int reopen_file(struct procfs *p, fuse_ino_t ino, void **ret) {
+        _cleanup_(procfs_handle_freep) struct procfs_handle *h = calloc(1, sizeof(*h));
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        h->fd = -EBADF;
+        r = open_handle(p, ino, h);
+        if (r >= 0)
+                *ret = TAKE_PTR(h);
+        return r;
+}
+
+/* The object of ours fh stands for. One of a dead daemon's (an adopted
+ * connection) is opened again at its first use and kept for the next:
+ * text taken anew, never another file's. NULL with *ret_error (a
+ * positive errno) when fh is none of ours or nothing can be opened. */
+static void *own_handle(struct procfs *p, fuse_ino_t ino, uint64_t fh, const struct fs_handle_kind *kind,
+                        int *ret_error) {
+        void *object = fs_handles_get(&p->handles, fh, kind), *kept;
+        int r;
+
+        if (object)
+                return object;
+        if (fh == 0 || fs_handles_ours(&p->handles, fh)) {
+                *ret_error = EBADF;
+                return NULL;
+        }
+        r = kind == &dir_kind ? reopen_dir(p, ino, &object) : reopen_file(p, ino, &object);
+        if (r < 0) {
+                *ret_error = -r;
+                return NULL;
+        }
+        kept = fs_handles_adopt(&p->handles, fh, kind, object);
+        if (kept != object)
+                kind->free(object);
+        if (!kept)
+                *ret_error = ENOMEM;
+        return kept;
+}
+
+static void ad_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        if (!put_off(procfs_of(req), req))
+                op_lookup(req, parent, name);
+}
+
+static void ad_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_getattr(req, ino, fi);
+}
+
+static void ad_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_opendir(req, ino, fi);
+}
+
+static void ad_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_open(req, ino, fi);
+}
+
+static void ad_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_readdir(req, ino, size, offset, fi);
+}
+
+static void ad_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi) {
+        if (!put_off(procfs_of(req), req))
+                op_read(req, ino, size, offset, fi);
+}
+
+static const struct fuse_lowlevel_ops adopted_ops = {
+        .lookup = ad_lookup,
+        .getattr = ad_getattr,
+        .opendir = ad_opendir,
+        .readdir = ad_readdir,
+        .releasedir = op_releasedir,
+        .open = ad_open,
+        .read = ad_read,
+        .release = op_release,
+};
 
 static const struct fuse_lowlevel_ops procfs_ops = {
         .lookup = op_lookup,
@@ -798,14 +966,82 @@ static const struct fuse_lowlevel_ops procfs_ops = {
 
 /* --- The mount ------------------------------------------------------------ */
 
-int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret) {
+static int procfs_alloc(uint32_t generation, struct procfs **ret) {
         struct procfs *p = calloc(1, sizeof(*p));
         int r;
 
         if (!p)
                 return -ENOMEM;
+        r = fs_handles_init(&p->handles, generation);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
         pthread_mutex_init(&p->lock, NULL);
         p->next_number = 1;
+        *ret = p;
+        return 0;
+}
+
+int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
+                 struct procfs **ret) {
+        struct procfs *p;
+        int r;
+
+        r = procfs_alloc(generation, &p);
+        if (r < 0)
+                return r;
+        p->next_number = MAX(next_number, (uint64_t) 1);
+        p->adopting = true;
+        p->own_pid = getpid();
+        r = fs_session_adopt(&adopted_ops, sizeof(adopted_ops), p, fd, mountpoint, pool, &p->session);
+        if (r < 0) {
+                procfs_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+int procfs_adopted(struct procfs *p) {
+        if (!p->adopting)
+                return 0;
+        __atomic_store_n(&p->adopting, false, __ATOMIC_RELEASE);
+        return fs_session_resend(p->session);
+}
+
+void procfs_adopt_number(struct procfs *p, uint64_t number) {
+        p->adopt_number = number;
+}
+
+bool procfs_adopting_number(const struct procfs *p) {
+        return p->adopt_number != 0;
+}
+
+uint64_t procfs_next_number(const struct procfs *p) {
+        return p->next_number;
+}
+
+uint64_t procfs_container_number(const struct procfs_container *c) {
+        return c->number;
+}
+
+uint32_t procfs_generation(const struct procfs *p) {
+        return p->handles.generation;
+}
+
+int procfs_fd(const struct procfs *p) {
+        return fuse_session_fd(p->session->se);
+}
+
+int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret) {
+        struct procfs *p;
+        int r;
+
+        /* Nobody before us on a connection of our own. */
+        r = procfs_alloc(1, &p);
+        if (r < 0)
+                return r;
         r = fs_session_start(&procfs_ops, sizeof(procfs_ops), p, mountpoint, "devsieve-proc",
                              "ro,nosuid,nodev,noexec,allow_other,default_permissions", pool, &p->session);
         if (r < 0) {
@@ -816,11 +1052,18 @@ int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **r
         return 0;
 }
 
+uint64_t procfs_pool_id(const struct procfs *p) {
+        return p->session->pool_id;
+}
+
 struct procfs *procfs_free(struct procfs *p) {
+
         if (!p)
                 return NULL;
         fs_session_stop(p->session);
         assert(!p->by_name);
+        /* Handles the kernel never released (no request comes any more). */
+        fs_handles_done(&p->handles);
         pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include "view-delta.h"
 #include "fuse-pool.h"
 #include "macro.h"
@@ -28,9 +30,34 @@ struct procfs_container;
 
 /* Mounts at mountpoint (an existing directory). */
 int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **ret);
+/* Takes over fd, the /dev/fuse descriptor of the mount at mountpoint a
+ * previous devsieved made, which the holder kept (fs_session_adopt()):
+ * until procfs_adopted() only this process's requests are answered, and
+ * file and directory handles of the previous daemons (those not of
+ * generation, this process's on the connection: fs/handles.h) are opened
+ * again at their first use. Container numbers from next_number on are
+ * new; the previous daemon's come back with procfs_adopt_number(). */
+int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
+                 struct procfs **ret);
+/* This process's generation of handles on the connection, for the holder. */
+uint32_t procfs_generation(const struct procfs *p);
+/* Every container is back: requests put off are sent again by the kernel. */
+int procfs_adopted(struct procfs *p);
+/* The next procfs_add_container() takes number (its inodes are the ones
+ * the kernel holds) unless it is taken. */
+void procfs_adopt_number(struct procfs *p, uint64_t number);
+bool procfs_adopting_number(const struct procfs *p);
+/* The number the next new container gets: the next daemon must not give
+ * one again (the kernel may hold inodes of a removed container). */
+uint64_t procfs_next_number(const struct procfs *p);
+uint64_t procfs_container_number(const struct procfs_container *c);
+/* The mount's /dev/fuse descriptor, for the holder. */
+int procfs_fd(const struct procfs *p);
 /* Every container must have been removed. */
 struct procfs *procfs_free(struct procfs *p);
 DEFINE_POINTER_CLEANUP(struct procfs, procfs_free);
+/* The connection's id in the pool (fuse_pool_drain_exited()). */
+uint64_t procfs_pool_id(const struct procfs *p);
 
 /* Main loop only, like everything below. A directory MOUNTPOINT/NAME for
  * the container, empty of devices until deltas come; -EEXIST if taken. */

@@ -730,7 +730,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
         }
         v->stats.apply_errors += failed;
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 
         for (size_t i = 0; i < gone.n; i++)
                 unmount_device(v, gone.items[i]->devpath);
@@ -752,7 +752,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                         (void) add_links(v, s);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
         free(gone.items);
         free(added.items);
 }
@@ -801,7 +801,7 @@ static int expose(struct sysfs_view *v, const char *path) {
         if (r >= 0 && anchor->kind == SYSFS_NODE_DIR)
                 anchor->kind = SYSFS_NODE_ANCHOR;
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
         if (r < 0)
                 return r;
 
@@ -830,7 +830,7 @@ static void unexpose(struct sysfs_view *v, const char *path) {
                         tree_remove(v, anchor);
         }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths) {
@@ -889,6 +889,18 @@ int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs
                           "nosuid,nodev,noexec,allow_other,default_permissions", ret);
 }
 
+void sysfs_view_expire(struct sysfs_view *v, const char *path) {
+        pthread_mutex_lock(&v->lock);
+        (void) fs_notify_add_expire_path(&v->notify, &v->tree, path);
+        pthread_mutex_unlock(&v->lock);
+        (void) fs_mux_flush(v->mux, &v->notify);
+}
+
+int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
+                         uint32_t generation, struct fs_mux **ret) {
+        return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, generation, ret);
+}
+
 int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
                    gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
@@ -920,6 +932,8 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
         r = fs_tree_init_at(&v->tree, first, first + FS_MUX_SLOT_INODES - 2, 0755, 0, 0, node_data_free);
         if (r < 0)
                 return r;
+        /* A devsieved that adopts the connection answers for them. */
+        fs_tree_set_stable_ids(&v->tree);
         r = make_skeleton(v);
         if (r < 0)
                 return r;
@@ -1001,11 +1015,15 @@ void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid) {
                         (void) fs_notify_add_inode(&v->notify, n->ino);
                 }
         pthread_mutex_unlock(&v->lock);
-        (void) fs_notify_flush(&v->notify, fs_mux_session(v->mux));
+        (void) fs_mux_flush(v->mux, &v->notify);
 }
 
 void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret) {
         pthread_mutex_lock(&v->lock);
         *ret = v->stats;
         pthread_mutex_unlock(&v->lock);
+}
+
+uint64_t sysfs_view_get_slot(const struct sysfs_view *v) {
+        return v->slot;
 }

@@ -40,6 +40,11 @@ struct sysfs_view_stats {
 /* The one FUSE connection every container's /sys skeleton is served from,
  * mounted at mountpoint. */
 int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
+/* The connection a previous devsieved mounted at mountpoint (fs_mux_adopt()). */
+/* The kernel must look path (relative to /sys) up again (devfs_expire()). */
+void sysfs_view_expire(struct sysfs_view *v, const char *path);
+int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
+                         uint32_t generation, struct fs_mux **ret);
 
 /* A new view in mux, bound at mountpoint (an existing empty directory) as a
  * shared mount, so that what is later mounted below it reaches the copies
@@ -62,3 +67,5 @@ int sysfs_view_set_exposed(struct sysfs_view *v, char *const *paths);
 void sysfs_view_set_root_owner(struct sysfs_view *v, uid_t uid, gid_t gid);
 
 void sysfs_view_get_stats(struct sysfs_view *v, struct sysfs_view_stats *ret);
+/* The view's slot in its connection (fs/mux.h): its bind's root is /SLOT. */
+uint64_t sysfs_view_get_slot(const struct sysfs_view *v);

@@ -25,7 +25,7 @@ DAEMON_ROLES = {
     "relay": ["relay", "relay-netlink", "relay-socket"],
     "cgroup": ["device-cgroup", "cgroup-v1", "cgroup-v2"],
     "udev-db": ["udev-db"],
-    "registry": ["registry"],
+    "registry": ["registry", "state", "restore", "repair", "reconnect", "holder"],
     "control": ["control", "control-commands", "control-json", "control-monitor", "control-request"],
     "daemon": ["daemon", "main", "mount-ns"],
 }

@@ -263,6 +263,14 @@ daemon_stop() {
         fi
 }
 
+# mounts_at PATH [PID]: how many mounts are at PATH in the mount namespace
+# of PID (default: this shell's, the host's). devsieved mounts in a
+# namespace of its own: its views are in /proc/$DAEMON_PID/mountinfo, and
+# only what is below RUNTIME/containers reaches the host.
+mounts_at() {
+        awk -v p="$1" '$5 == p' "/proc/${2:-self}/mountinfo" | wc -l
+}
+
 # wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (30 s: a
 # sanitizer build on a machine other test runs keep busy).
 wait_until() {
@@ -284,9 +292,23 @@ container_start() {
         pidfile=$(mktemp "$TEST_TMPDIR/pid.XXXXXX")
         rm -f "$pidfile"
         "$NS_RUN" --pidfile "$pidfile" "$@" -- sleep infinity &
-        defer "kill $! 2>/dev/null; wait $! 2>/dev/null"
+        defer "kill $! 2>/dev/null; wait $! 2>/dev/null; true"
         wait_until "the container to start" test -s "$pidfile"
         __container_ret=$(<"$pidfile")
+}
+
+# Background readers loop on a view in a container and fork a child per
+# pass; a child blocked on the view (the daemon down) outlives a kill of
+# its shell. Start one as `setsid nsenter ... &` (setsid does not fork: a
+# background job leads no process group) and call reader_group PID: it
+# waits until PID leads a group of its own (setsid runs in the child). group_kill PID kills the whole
+# group for sure and reaps PID.
+reader_group() {
+        wait_until "the reader $1 to lead a process group" sh -c '[ "$(ps -o pgid= -p "$1" | tr -d " ")" = "$1" ]' sh "$1"
+}
+group_kill() {
+        kill -KILL -- "-$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
 }
 
 # in_container PID COMMAND...: runs COMMAND in the container, as its root.

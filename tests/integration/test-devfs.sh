@@ -309,18 +309,20 @@ rm "$VIEW/myzero"
 
 # --- Hot-plug --------------------------------------------------------------
 # A poller already inside the container notes when the loop device
-# shows up.
+# shows up. Not through in_container: $! must be the poller itself.
 n=$((LB * 100))
 dev=/dev/loop$n
-in_container 'end=$(( ${EPOCHREALTIME/./} + 30000000 ))
+nsenter -t "$CPID" -U -m -- bash -c 'end=$(( ${EPOCHREALTIME/./} + 30000000 ))
         while [[ ! -b /dev/loop'$n' ]]; do (( ${EPOCHREALTIME/./} < end )) || exit 1; done
         echo ${EPOCHREALTIME/./}' >"$TEST_TMPDIR/seen" &
 poller=$!
+defer 'if [[ -n $poller ]]; then kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null; fi; true'
 sleep 0.2
 t0=${EPOCHREALTIME/./}
 my_loop_add 0
 t1=${EPOCHREALTIME/./}
-wait "$poller" || fail "no loop device appeared in the container within 30 s"
+wait "$poller" || { poller=; fail "no loop device appeared in the container within 30 s"; }
+poller=
 # LOOP_CTL_ADD itself takes 15-100 ms here, and its uevent may be out
 # before it returns: what counts is the time after its return.
 latency=$(( $(<"$TEST_TMPDIR/seen") - t1 ))

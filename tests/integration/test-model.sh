@@ -28,7 +28,7 @@ RULES
 TRACE=$TEST_TMPDIR/trace
 "$MODEL_TRACE" disks="$TEST_TMPDIR/disks.rules" other="$TEST_TMPDIR/other.rules" >"$TRACE" 2>"$TRACE.err" &
 TRACE_PID=$!
-defer "kill $TRACE_PID 2>/dev/null; wait $TRACE_PID 2>/dev/null"
+defer "kill $TRACE_PID 2>/dev/null; wait $TRACE_PID 2>/dev/null; true"
 
 # wait_for_line REGEX: until the trace has a line matching REGEX (30 s).
 wait_for_line() {

@@ -67,7 +67,7 @@ assert_forgotten "$RT" dead
 # A process in the host's own mount namespace: never mount over the host.
 sleep infinity &
 hostpid=$!
-defer "kill $hostpid 2>/dev/null; wait $hostpid 2>/dev/null"
+defer "kill $hostpid 2>/dev/null; wait $hostpid 2>/dev/null; true"
 state hostns "$hostpid" "$bundle" >"$TEST_TMPDIR/state"
 assert_exit 4 "$DEVSIEVE" --runtime-dir "$RT" oci-hook <"$TEST_TMPDIR/state"
 assert_contains "$ERR" "Process $hostpid is in the host's mount namespace" "the hook's error"
@@ -80,7 +80,7 @@ mkfifo "$TEST_TMPDIR/ready"
 exec {ready}<>"$TEST_TMPDIR/ready"
 unshare -m --propagation private sh -c 'echo ready >"$1"; exec sleep infinity' sh "$TEST_TMPDIR/ready" &
 nspid=$!
-defer "kill $nspid 2>/dev/null; wait $nspid 2>/dev/null"
+defer "kill $nspid 2>/dev/null; wait $nspid 2>/dev/null; true"
 read -r -t 30 -u "$ready" line || fail "the namespaced process did not start in 30 s"
 assert_eq ready "$line" "the namespaced process"
 state nodev "$nspid" "$bundle" >"$TEST_TMPDIR/state"

@@ -125,6 +125,78 @@ static void test_range(void **state) {
         fs_tree_done(&t);
 }
 
+/* Stable numbers: the same path gets the same number in a tree built in
+ * another order (a new daemon's), numbers stay in the range and off the
+ * root's, and a number comes back only once its node is forgotten. */
+static void build(struct fs_tree *t, fuse_ino_t first, const char *const *names, size_t n) {
+        struct fs_node *dir;
+
+        assert_int_equal(fs_tree_init_at(t, first, first + 1000, 0755, 0, 0, NULL), 0);
+        fs_tree_set_stable_ids(t);
+        assert_int_equal(fs_node_new(t, t->root, "d", S_IFDIR | 0755, 0, 0, 0, NULL, &dir), 0);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(fs_node_new(t, dir, names[i], S_IFREG | 0644, 0, 0, 0, NULL, NULL), 0);
+}
+
+static void test_stable_ids(void **state) {
+        static const char *const forward[] = { "a", "b", "c", "loop0", "loop1" };
+        static const char *const backward[] = { "loop1", "loop0", "c", "b", "a" };
+        const fuse_ino_t first = (fuse_ino_t) 3 << 32 | 1;
+        struct fs_tree t1, t2;
+        struct fs_node *n, *again;
+        fuse_ino_t ino;
+
+        build(&t1, first, forward, ELEMENTSOF(forward));
+        build(&t2, first, backward, ELEMENTSOF(backward));
+        for (size_t i = 0; i < ELEMENTSOF(forward); i++) {
+                char path[32];
+
+                snprintf(path, sizeof(path), "d/%s", forward[i]);
+                n = fs_tree_find(&t1, path);
+                assert_non_null(n);
+                assert_int_equal(n->ino, fs_tree_find(&t2, path)->ino);
+                assert_true(n->ino > first && n->ino <= first + 1000);
+        }
+        /* Another directory, the same name: another number. */
+        assert_int_equal(fs_node_new(&t1, t1.root, "a", S_IFREG | 0644, 0, 0, 0, NULL, &n), 0);
+        assert_int_not_equal(n->ino, fs_tree_find(&t1, "d/a")->ino);
+
+        /* Held by the kernel when unlinked: a new node of that path gets
+         * another number; once forgotten, the number is its path's again. */
+        n = fs_tree_find(&t1, "d/loop0");
+        ino = n->ino;
+        n->nlookup = 1;
+        fs_node_unlink(&t1, n);
+        assert_int_equal(fs_node_new(&t1, fs_tree_find(&t1, "d"), "loop0", S_IFREG | 0644, 0, 0, 0, NULL, &again), 0);
+        assert_int_not_equal(again->ino, ino);
+        assert_ptr_equal(fs_tree_get(&t1, ino), n);
+        fs_node_unlink(&t1, again);
+        fs_node_forget(&t1, n, 1);
+        assert_null(fs_tree_get(&t1, ino));
+        assert_int_equal(fs_node_new(&t1, fs_tree_find(&t1, "d"), "loop0", S_IFREG | 0644, 0, 0, 0, NULL, &again), 0);
+        assert_int_equal(again->ino, ino);
+        fs_tree_done(&t1);
+        fs_tree_done(&t2);
+}
+
+/* A stable range holds as many nodes as it has numbers, then refuses. */
+static void test_stable_full(void **state) {
+        const fuse_ino_t first = (fuse_ino_t) 5 << 32 | 1;
+        struct fs_tree t;
+        struct fs_node *a, *b;
+
+        assert_int_equal(fs_tree_init_at(&t, first, first + 2, 0755, 0, 0, NULL), 0);
+        fs_tree_set_stable_ids(&t);
+        assert_int_equal(fs_node_new(&t, t.root, "a", S_IFREG | 0644, 0, 0, 0, NULL, &a), 0);
+        assert_int_equal(fs_node_new(&t, t.root, "b", S_IFREG | 0644, 0, 0, 0, NULL, &b), 0);
+        assert_int_not_equal(a->ino, b->ino);
+        assert_true(a->ino > first && a->ino <= first + 2 && b->ino > first && b->ino <= first + 2);
+        assert_int_equal(fs_node_new(&t, t.root, "c", S_IFREG | 0644, 0, 0, 0, NULL, NULL), -ENOSPC);
+        fs_node_unlink(&t, a);
+        assert_int_equal(fs_node_new(&t, t.root, "c", S_IFREG | 0644, 0, 0, 0, NULL, NULL), 0);
+        fs_tree_done(&t);
+}
+
 static bool kind_one(const struct fs_node *n) {
         return n->kind == 1;
 }
@@ -188,6 +260,8 @@ int main(void) {
                 cmocka_unit_test(test_move_and_snapshot),
                 cmocka_unit_test(test_find_and_forget),
                 cmocka_unit_test(test_range),
+                cmocka_unit_test(test_stable_ids),
+                cmocka_unit_test(test_stable_full),
                 cmocka_unit_test(test_view_node),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
