@@ -320,13 +320,11 @@ static int adopt_views(struct daemon *d, const char *dev, const char *sys) {
                            "are.", dev_conn, sys_conn, d->views_dir);
                 return 0;
         }
-        r = devfs_mux_adopt(d->fuse, dev, dev_fd, dev_slot, handle_generation(dev_gen), &d->dev_mux);
-        if (r >= 0) {
-                dev_fd = -EBADF; /* the session's now */
-                r = sysfs_view_mux_adopt(d->fuse, sys, sys_fd, sys_slot, handle_generation(sys_gen), &d->sys_mux);
-        }
+        /* Both descriptors are taken, whatever the outcome. */
+        r = devfs_mux_adopt(d->fuse, dev, TAKE_FD(dev_fd), dev_slot, handle_generation(dev_gen), &d->dev_mux);
         if (r >= 0)
-                sys_fd = -EBADF;
+                r = sysfs_view_mux_adopt(d->fuse, sys, TAKE_FD(sys_fd), sys_slot, handle_generation(sys_gen),
+                                         &d->sys_mux);
         if (r < 0) {
                 log_warning_errno(r, "Failed to adopt the views' connections: %m; mounting new ones.");
                 d->dev_mux = fs_mux_free(d->dev_mux);

@@ -30,7 +30,7 @@ struct devfs_stats {
  * namespace could never hold device nodes. */
 int devfs_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
 /* The connection a previous devsieved mounted at mountpoint, from its
- * /dev/fuse descriptor fd (fs_mux_adopt()). */
+ * /dev/fuse descriptor fd (fs_mux_adopt(): fd is taken in every case). */
 int devfs_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot, uint32_t generation,
                     struct fs_mux **ret);
 

@@ -432,6 +432,7 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
 int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
                  uint64_t next_slot, uint32_t generation, struct fs_mux **ret) {
         _cleanup_(fs_mux_freep) struct fs_mux *m = NULL;
+        _cleanup_close_ int owned = fd;
         int r;
 
         r = mux_alloc(class, mountpoint, generation, &m);
@@ -440,7 +441,7 @@ int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const
         m->adopting = true;
         m->own_pid = getpid();
         m->next_slot = MAX(next_slot, (uint64_t) 1);
-        r = fs_session_adopt(&m->ops, sizeof(m->ops), m, fd, mountpoint, pool, &m->session);
+        r = fs_session_adopt(&m->ops, sizeof(m->ops), m, TAKE_FD(owned), mountpoint, pool, &m->session);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);

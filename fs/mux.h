@@ -53,7 +53,8 @@ int fs_mux_new(struct fuse_pool *pool, const struct fs_mux_class *class, const c
  * new; the previous daemon's views come back with fs_mux_adopt_slot().
  * generation is this process's on the connection (fs/handles.h: higher
  * than that of every process that served it before); directory handles
- * the kernel still holds of those are opened again at their first use. */
+ * the kernel still holds of those are opened again at their first use.
+ * fd is taken in every case (closed on failure). */
 int fs_mux_adopt(struct fuse_pool *pool, const struct fs_mux_class *class, const char *mountpoint, int fd,
                  uint64_t next_slot, uint32_t generation, struct fs_mux **ret);
 /* Every view is back: the containers' requests are served, those put off

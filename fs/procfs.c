@@ -985,6 +985,7 @@ static int procfs_alloc(uint32_t generation, struct procfs **ret) {
 
 int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
                  struct procfs **ret) {
+        _cleanup_close_ int owned = fd;
         struct procfs *p;
         int r;
 
@@ -994,7 +995,7 @@ int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_
         p->next_number = MAX(next_number, (uint64_t) 1);
         p->adopting = true;
         p->own_pid = getpid();
-        r = fs_session_adopt(&adopted_ops, sizeof(adopted_ops), p, fd, mountpoint, pool, &p->session);
+        r = fs_session_adopt(&adopted_ops, sizeof(adopted_ops), p, TAKE_FD(owned), mountpoint, pool, &p->session);
         if (r < 0) {
                 procfs_free(p);
                 return r;

@@ -36,7 +36,8 @@ int procfs_new(struct fuse_pool *pool, const char *mountpoint, struct procfs **r
  * file and directory handles of the previous daemons (those not of
  * generation, this process's on the connection: fs/handles.h) are opened
  * again at their first use. Container numbers from next_number on are
- * new; the previous daemon's come back with procfs_adopt_number(). */
+ * new; the previous daemon's come back with procfs_adopt_number(). fd is
+ * taken in every case (closed on failure). */
 int procfs_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_number, uint32_t generation,
                  struct procfs **ret);
 /* This process's generation of handles on the connection, for the holder. */

@@ -104,6 +104,7 @@ static int fs_session_serve(struct fs_session *s) {
 int fs_session_adopt(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *userdata, int fd,
                      const char *mountpoint, struct fuse_pool *pool, struct fs_session **ret) {
         _cleanup_(fs_session_stopp) struct fs_session *s = NULL;
+        _cleanup_close_ int owned = fd;
         char *argv[] = { (char *) "devsieved", NULL };
         struct fuse_args args = FUSE_ARGS_INIT(1, argv);
         char fd_path[32];
@@ -129,6 +130,8 @@ int fs_session_adopt(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
                 s->se = NULL;
                 return -EBADF;
         }
+        /* The session's now: closed when it is destroyed. */
+        TAKE_FD(owned);
         replay_init(s->se);
         r = fs_session_serve(s);
         if (r < 0)

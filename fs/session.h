@@ -38,6 +38,8 @@ int fs_session_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
  * (docs/restart.md): libfuse is given the FUSE_INIT the kernel sent the
  * previous daemon, the pool serves it, and the kernel queues again what
  * the previous daemon had read and not answered (fs_session_resend()). */
+/* fd is taken in every case: closed on failure, so that a connection
+ * nobody serves is not kept alive by a forgotten descriptor. */
 int fs_session_adopt(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *userdata, int fd,
                      const char *mountpoint, struct fuse_pool *pool, struct fs_session **ret);
 /* FUSE_NOTIFY_RESEND (Linux 6.9; -EINVAL before): every request a reader

@@ -40,9 +40,10 @@ struct sysfs_view_stats {
 /* The one FUSE connection every container's /sys skeleton is served from,
  * mounted at mountpoint. */
 int sysfs_view_mux_new(struct fuse_pool *pool, const char *mountpoint, struct fs_mux **ret);
-/* The connection a previous devsieved mounted at mountpoint (fs_mux_adopt()). */
 /* The kernel must look path (relative to /sys) up again (devfs_expire()). */
 void sysfs_view_expire(struct sysfs_view *v, const char *path);
+/* The connection a previous devsieved mounted at mountpoint (fs_mux_adopt():
+ * fd is taken in every case). */
 int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd, uint64_t next_slot,
                          uint32_t generation, struct fs_mux **ret);
 
