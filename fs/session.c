@@ -16,6 +16,31 @@
  * it with ENOENT, which libfuse passes over in silence. */
 #define REPLAY_UNIQUE (UINT64_C(1) << 62)
 
+/* A session not yet mounted; args are used up. */
+static int session_new(struct fuse_args *args, const struct fuse_lowlevel_ops *ops, size_t ops_size, void *userdata,
+                       const char *mountpoint, struct fuse_pool *pool, struct fs_session **ret) {
+        _cleanup_(fs_session_stopp) struct fs_session *s = NULL;
+        struct fuse_session *se;
+
+        se = fuse_session_new(args, ops, ops_size, userdata);
+        /* Option parsing may have replaced args with an allocated copy. */
+        fuse_opt_free_args(args);
+        if (!se)
+                return -EINVAL; /* libfuse printed why: a bad option (or no memory) */
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                fuse_session_destroy(se);
+                return -ENOMEM;
+        }
+        s->se = se;
+        s->pool = pool;
+        s->mountpoint = strdup(mountpoint);
+        if (!s->mountpoint)
+                return -ENOMEM;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int fs_session_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void *userdata, const char *mountpoint,
                      const char *fsname, const char *options, struct fuse_pool *pool, struct fs_session **ret) {
         _cleanup_(fs_session_stopp) struct fs_session *s = NULL;
@@ -30,19 +55,9 @@ int fs_session_start(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
         argv[2] = opts;
         args = (struct fuse_args) FUSE_ARGS_INIT(3, argv);
 
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->pool = pool;
-        s->mountpoint = strdup(mountpoint);
-        if (!s->mountpoint)
-                return -ENOMEM;
-
-        s->se = fuse_session_new(&args, ops, ops_size, userdata);
-        /* Option parsing may have replaced args with an allocated copy. */
-        fuse_opt_free_args(&args);
-        if (!s->se)
-                return -EINVAL; /* libfuse printed why: a bad option */
+        r = session_new(&args, ops, ops_size, userdata, mountpoint, pool, &s);
+        if (r < 0)
+                return r;
         if (fuse_session_mount(s->se, mountpoint) != 0) {
                 fuse_session_destroy(s->se);
                 s->se = NULL;
@@ -110,18 +125,10 @@ int fs_session_adopt(const struct fuse_lowlevel_ops *ops, size_t ops_size, void 
         char fd_path[32];
         int r;
 
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->pool = pool;
+        r = session_new(&args, ops, ops_size, userdata, mountpoint, pool, &s);
+        if (r < 0)
+                return r;
         s->adopted = true;
-        s->mountpoint = strdup(mountpoint);
-        if (!s->mountpoint)
-                return -ENOMEM;
-        s->se = fuse_session_new(&args, ops, ops_size, userdata);
-        fuse_opt_free_args(&args);
-        if (!s->se)
-                return -ENOMEM;
         /* An fd already mounted: libfuse takes it and mounts nothing (and
          * unmounts nothing at the end: the caller detaches the mount). */
         snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", fd);
