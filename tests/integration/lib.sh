@@ -229,6 +229,30 @@ runc_bundle() {
         done
 }
 
+# runc_config BUNDLE FILTER [JQ ARGS...]: config.json of a runc_bundle for
+# a container on devsieve's views: no terminal, a read-only root, a user
+# namespace (root = host 100000), BUNDLE/dev-view and BUNDLE/sys-view at
+# /dev and /sys in place of runc's own (and of its cgroup mount), the
+# host's /usr and /etc read-only; then FILTER (jq; $bundle and JQ ARGS
+# given) for what the test adds: the process, hooks, more mounts.
+runc_config() {
+        local bundle=$1 filter=$2
+        shift 2
+        jq --arg bundle "$bundle" "$@" '
+        .process.terminal = false
+        | .root.readonly = true
+        | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
+        | .mounts = [{"destination": "/dev", "type": "bind", "source": ($bundle + "/dev-view"), "options": ["rbind", "rw", "nosuid"]},
+                     {"destination": "/sys", "type": "bind", "source": ($bundle + "/sys-view"), "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
+        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
+                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
+        | '"$filter" "$bundle/config.json" >"$bundle/config.json.new" || fail "cannot write $bundle/config.json"
+        mv "$bundle/config.json.new" "$bundle/config.json"
+}
+
 # --- devsieved ---------------------------------------------------------
 
 # daemon_start RUNTIME_DIR [DEVSIEVED ARGS...]: runs devsieved in the

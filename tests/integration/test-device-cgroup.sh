@@ -55,22 +55,9 @@ wait_long "$ro in the view" test -b "$RT/containers/acc/dev/$ro"
 # --- A user-namespaced runc container on the views -----------------------
 bundle=$TEST_TMPDIR/bundle
 runc_bundle "$bundle" "$RT/containers/acc" dev sys
-dev=$bundle/dev-view
-sys=$bundle/sys-view
-jq --arg dev "$dev" --arg sys "$sys" '
-        .process.terminal = false
-        | .process.args = ["sleep", "infinity"]
-        | .root.readonly = true
-        | .linux.namespaces += [{"type": "user"}]
-        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
-        | .mounts = [{"destination": "/dev", "type": "bind", "source": $dev, "options": ["rbind", "rw", "nosuid"]},
-                     {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
-        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
-' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+runc_config "$bundle" '
+        .process.args = ["sleep", "infinity"]
+'
 
 name=devsieve-cg-$$
 defer "runc kill $name KILL 2>/dev/null; runc delete -f $name 2>/dev/null; true"

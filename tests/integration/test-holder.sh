@@ -131,21 +131,10 @@ cp "$UEVENT_LISTEN" "$bundle/rootfs/tmp/uevent-listen"
 # runc refuses mounts below /proc in config.json: the view's partitions is
 # bound by a createContainer hook, as an OCI hook does (test-procfs.sh).
 hook="mount --bind $bundle/proc-view/partitions $bundle/rootfs/proc/partitions"
-jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg early "$early" --arg hook "set -e; $hook" '
-        .process.terminal = false
-        | .process.args = ["perl", "/tmp/reader.pl", $early]
-        | .root.readonly = true
-        | .linux.namespaces += [{"type": "user"}]
-        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
-        | .mounts = [{"destination": "/dev", "type": "bind", "source": $dev, "options": ["rbind", "rw", "nosuid"]},
-                     {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
-        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
+runc_config "$bundle" '
+        .process.args = ["perl", "/tmp/reader.pl", $early]
         | .hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", $hook]}]
-' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+' --arg early "$early" --arg hook "set -e; $hook"
 chmod 0755 "$bundle" "$bundle/rootfs" "$bundle/rootfs/tmp"
 
 name=devsieve-holder-$$

@@ -163,22 +163,11 @@ runc_bundle "$bundle" "$RT/containers/oci" dev sys proc
 hook=$(jq -r --arg from "$proc" --arg to "$bundle/proc-view" --arg rootfs "$bundle/rootfs" '
         [.container.proc_binds[] | "mount --bind \(.source | sub("^" + $from; $to)) \($rootfs + .destination)"]
         | join(" && ")' <<<"$created")
-jq --arg dev "$bundle/dev-view" --arg sys "$bundle/sys-view" --arg hook "set -e; $hook" '
-        .process.terminal = false
-        | .process.args = ["sleep", "600"]
-        | .root.readonly = true
-        | .linux.namespaces += [{"type": "user"}]
-        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+runc_config "$bundle" '
+        .process.args = ["sleep", "600"]
         | .linux.resources.devices += [{"allow": true, "type": "b", "major": 7, "access": "r"}]
-        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
-        | .mounts = [{"destination": "/dev", "type": "bind", "source": $dev, "options": ["rbind", "rw", "nosuid"]},
-                     {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
-        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
         | .hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", $hook]}]
-' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+' --arg hook "set -e; $hook"
 
 name=devsieve-test-$$
 defer "runc delete -f $name 2>/dev/null; true"

@@ -32,22 +32,9 @@ wait_until "$vis in the view" test -b "$RT/containers/oci/dev/$vis"
 # A root file system of host binaries (Debian's merged /usr), read-only.
 bundle=$TEST_TMPDIR/bundle
 runc_bundle "$bundle" "$RT/containers/oci" dev sys
-dev=$bundle/dev-view
-sys=$bundle/sys-view
-jq --arg dev "$dev" --arg sys "$sys" '
-        .process.terminal = false
-        | .process.args = ["sh", "-c", "ls -A /dev; echo ==; ls /sys/class/block; echo ==; head -c 4 /dev/zero | od -An -tx1; echo ==; stat -f -c %T /dev/pts 2>&1; echo ==; lsblk -n -o NAME; echo ==; ls -l /dev"]
-        | .root.readonly = true
-        | .linux.namespaces += [{"type": "user"}]
-        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
-        | .mounts = [{"destination": "/dev", "type": "bind", "source": $dev, "options": ["rbind", "rw", "nosuid"]},
-                     {"destination": "/sys", "type": "bind", "source": $sys, "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
-        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]}]
-' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+runc_config "$bundle" '
+        .process.args = ["sh", "-c", "ls -A /dev; echo ==; ls /sys/class/block; echo ==; head -c 4 /dev/zero | od -An -tx1; echo ==; stat -f -c %T /dev/pts 2>&1; echo ==; lsblk -n -o NAME; echo ==; ls -l /dev"]
+'
 
 name=devsieve-test-$$
 defer "runc delete -f $name 2>/dev/null; true"

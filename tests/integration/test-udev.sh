@@ -102,22 +102,11 @@ runc_bundle "$bundle" "$RT/containers/udevc" dev sys udev
 mkdir -p "$bundle/rootfs"/{run/udev,opt/test}
 mkdir -m 0755 "$T/helpers"
 cp "$UDEV_ENUM" "$T/helpers/udev-enum"
-jq --arg b "$bundle" --arg helpers "$T/helpers" '
-        .process.terminal = false
-        | .process.args = ["sleep", "300"]
-        | .root.readonly = true
-        | .linux.namespaces += [{"type": "user"}]
-        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        | .mounts |= map(select(.destination != "/sys" and .destination != "/dev" and .destination != "/sys/fs/cgroup"))
-        | .mounts = [{"destination": "/dev", "type": "bind", "source": ($b + "/dev-view"), "options": ["rbind", "rw", "nosuid"]},
-                     {"destination": "/sys", "type": "bind", "source": ($b + "/sys-view"), "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}] + .mounts
-        | .mounts += [{"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
-                      {"destination": "/etc", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]},
-                      {"destination": "/run/udev", "type": "bind", "source": ($b + "/udev-view"), "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]},
+runc_config "$bundle" '
+        .process.args = ["sleep", "300"]
+        | .mounts += [{"destination": "/run/udev", "type": "bind", "source": ($bundle + "/udev-view"), "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]},
                       {"destination": "/opt/test", "type": "bind", "source": $helpers, "options": ["rbind", "ro"]}]
-' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+' --arg helpers "$T/helpers"
 
 name=devsieve-udev-$$
 defer "runc delete -f $name >/dev/null 2>&1; true"
