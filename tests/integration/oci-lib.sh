@@ -45,6 +45,37 @@ oci_rootfs() {
         touch "$1/run/.containerenv"
 }
 
+# hook_container ID POLICY: a container as a runtime has it when its
+# createRuntime hook runs: a process in a mount namespace of its own, on
+# a root file system at $TEST_TMPDIR/rootfs (the host's /usr and /etc, its
+# own /proc); then `devsieve oci-hook` for it, as the hook (the OCI state at
+# $TEST_TMPDIR/state), with policy POLICY. A failing run gets the poststop
+# hook unless the test ran it and emptied POSTSTOP_PENDING. Sets nspid and
+# rootfs; in_ns runs a command in the container.
+hook_container() {
+        local id=$1 policy=$2 ready line
+        chmod 0755 "$TEST_TMPDIR"
+        rootfs=$TEST_TMPDIR/rootfs
+        oci_rootfs "$rootfs"
+        mkfifo "$TEST_TMPDIR/ready"
+        exec {ready}<>"$TEST_TMPDIR/ready"
+        unshare -m --propagation private sh -c 'mount --rbind /usr "$2/usr" && mount --rbind /etc "$2/etc" &&
+                mount -t proc proc "$2/proc" && echo ready >"$1"; exec sleep infinity' sh "$TEST_TMPDIR/ready" "$rootfs" &
+        nspid=$!
+        defer "kill $nspid 2>/dev/null; wait $nspid 2>/dev/null; true"
+        read -r -t 30 -u "$ready" line || fail "the namespaced process did not start in 30 s"
+        exec {ready}>&-
+        assert_eq ready "$line" "the namespaced process"
+
+        jq -n --argjson pid "$nspid" --arg id "$id" \
+                '{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: "/nowhere"}' >"$TEST_TMPDIR/state"
+        POSTSTOP_PENDING=1
+        defer 'if [[ -n $POSTSTOP_PENDING ]]; then
+                jq ".status = \"stopped\"" "$TEST_TMPDIR/state" | "$DEVSIEVE" --runtime-dir "$RT" oci-hook >/dev/null 2>&1; fi; true'
+        assert_exit 0 "$DEVSIEVE" --runtime-dir "$RT" oci-hook --policy "$policy" --rootfs "$rootfs" <"$TEST_TMPDIR/state"
+}
+in_ns() { nsenter -t "$nspid" -m chroot "$rootfs" "$@"; }
+
 # podman_rm NAME: what `podman rm -f` leaves must not be left by a test.
 podman_rm() {
         timeout 120 podman rm -f -t 0 "$1" >/dev/null 2>&1 || true

@@ -32,26 +32,7 @@ assert_eq "$(readlink "/proc/$DAEMON_PID/ns/mnt")" "$(readlink "/proc/$HOLDER/ns
         "the holder's mount namespace (devsieved's)"
 
 # --- A hook container: a process in a mount namespace of its own ----------
-chmod 0755 "$TEST_TMPDIR"
-rootfs=$TEST_TMPDIR/rootfs
-oci_rootfs "$rootfs"
-mkfifo "$TEST_TMPDIR/ready"
-exec {ready}<>"$TEST_TMPDIR/ready"
-unshare -m --propagation private sh -c 'mount --rbind /usr "$2/usr" && mount --rbind /etc "$2/etc" &&
-        mount -t proc proc "$2/proc" && echo ready >"$1"; exec sleep infinity' sh "$TEST_TMPDIR/ready" "$rootfs" &
-nspid=$!
-defer "kill $nspid 2>/dev/null; wait $nspid 2>/dev/null; true"
-read -r -t 30 -u "$ready" line || fail "the namespaced process did not start in 30 s"
-assert_eq ready "$line" "the namespaced process"
-in_ns() { nsenter -t "$nspid" -m chroot "$rootfs" "$@"; }
-
-jq -n --argjson pid "$nspid" '{ociVersion: "1.0.2", id: "held", status: "creating", pid: $pid, bundle: "/nowhere"}' \
-        >"$TEST_TMPDIR/state"
-# A safety net for a failing run: the poststop hook, unless the test ran it.
-POSTSTOP_PENDING=1
-defer 'if [[ -n $POSTSTOP_PENDING ]]; then
-        jq ".status = \"stopped\"" "$TEST_TMPDIR/state" | "$DEVSIEVE" --runtime-dir "$RT" oci-hook >/dev/null 2>&1; fi; true'
-assert_exit 0 ds oci-hook --policy hdtest --rootfs "$rootfs" <"$TEST_TMPDIR/state"
+hook_container held hdtest
 assert_eq true "$(ds show held --json | jq -r .container.detached)" "held's views detached"
 in_ns test -c /dev/null || fail "no /dev/null in the container's view"
 

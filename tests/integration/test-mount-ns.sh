@@ -29,26 +29,7 @@ assert_not_contains "$(readlink "/proc/$DAEMON_PID/ns/mnt")" "$(readlink /proc/s
 [[ -c $RT/containers/side/dev/null ]] || fail "the host does not see side's /dev view at $RT/containers/side/dev"
 
 # --- A hook container: a process in a mount namespace of its own ----------
-chmod 0755 "$TEST_TMPDIR"
-rootfs=$TEST_TMPDIR/rootfs
-oci_rootfs "$rootfs"
-mkfifo "$TEST_TMPDIR/ready"
-exec {ready}<>"$TEST_TMPDIR/ready"
-unshare -m --propagation private sh -c 'mount --rbind /usr "$2/usr" && mount --rbind /etc "$2/etc" &&
-        mount -t proc proc "$2/proc" && echo ready >"$1"; exec sleep infinity' sh "$TEST_TMPDIR/ready" "$rootfs" &
-nspid=$!
-defer "kill $nspid 2>/dev/null; wait $nspid 2>/dev/null; true"
-read -r -t 30 -u "$ready" line || fail "the namespaced process did not start in 30 s"
-assert_eq ready "$line" "the namespaced process"
-in_ns() { nsenter -t "$nspid" -m chroot "$rootfs" "$@"; }
-
-jq -n --argjson pid "$nspid" '{ociVersion: "1.0.2", id: "hooked", status: "creating", pid: $pid, bundle: "/nowhere"}' \
-        >"$TEST_TMPDIR/state"
-# A safety net for a failing run: the poststop hook, unless the test ran it.
-POSTSTOP_PENDING=1
-defer 'if [[ -n $POSTSTOP_PENDING ]]; then
-        jq ".status = \"stopped\"" "$TEST_TMPDIR/state" | "$DEVSIEVE" --runtime-dir "$RT" oci-hook >/dev/null 2>&1; fi; true'
-assert_exit 0 "$DEVSIEVE" --runtime-dir "$RT" oci-hook --policy mnstest --rootfs "$rootfs" <"$TEST_TMPDIR/state"
+hook_container hooked mnstest
 assert_eq true "$("$DEVSIEVE" --runtime-dir "$RT" show hooked --json | jq -r .container.detached)" \
         "hooked's views detached"
 assert_eq fuse.devsieve "$(awk -v mp="$rootfs/dev" '$5 == mp { for (i = 7; $i != "-"; i++); print $(i + 1) }' \
