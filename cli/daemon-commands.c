@@ -99,7 +99,7 @@ static int render_nothing(json_t *reply, const struct daemon_args *a) {
 }
 
 static int render_list(json_t *reply, const struct daemon_args *a) {
-        static const char *const headers[] = { "NAME", "STATE", "PID", "POLICY", "DEVICES", "OVERRIDES", "RELAY" };
+        static const char *const headers[] = { "NAME", "STATE", "PID", "POLICY", "DEVICES", "OVERRIDES", "RELAY", "VIEWS" };
         _cleanup_(table_freep) struct table *t = NULL;
         json_t *c;
         size_t i;
@@ -126,6 +126,7 @@ static int render_list(json_t *reply, const struct daemon_args *a) {
                 cells[4] = devices;
                 cells[5] = overrides;
                 cells[6] = get_string(c, "relay");
+                cells[7] = get_string(c, "views");
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;

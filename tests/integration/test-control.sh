@@ -104,7 +104,7 @@ assert_exit 0 "$DEVSIEVE" list --json
 assert_eq "c1 c2" "$(jq -r '[.containers[].name] | join(" ")' <<<"$OUT")" "containers"
 assert_eq "none" "$(jq -r '.containers[1].relay' <<<"$OUT")" "c2's relay"
 assert_exit 0 "$DEVSIEVE" list
-assert_match "$OUT" '^c1 +created +- +loops +[0-9]+ +0 +auto$'
+assert_match "$OUT" '^c1 +created +- +loops +[0-9]+ +0 +auto +live$'
 
 loop_add dev
 n=${dev#/dev/loop}

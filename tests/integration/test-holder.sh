@@ -193,6 +193,8 @@ assert_eq "$HOLDER" "$(status .holder_pid)" "the holder after the restart"
 assert_exit 0 ds list --json
 assert_eq "c attached $pid adopted" "$(jq -r '.containers[] | "\(.name) \(.state) \(.pid) \(.views)"' <<<"$OUT")" \
         "the container after the restart"
+assert_exit 0 ds list
+assert_match "$OUT" "^c +attached +$pid .* adopted$" "devsieve list after the restart"
 wait_until "the reader to go on" sh -c "[ \$(grep -c '^ok' '$READER_LOG') -gt $before ]"
 reader_clean
 # Handles of this daemon, used across the upgrade below.
