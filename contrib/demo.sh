@@ -9,7 +9,11 @@
 # shows what the container sees: the node, lsblk, udevadm info (initialized,
 # as udev would show it), that the device opens (devsieved allowed it in
 # the container's device cgroup), and the kernel and udev events that
-# `udevadm monitor` heard inside. Everything it made is removed at the end.
+# `udevadm monitor` heard inside. Last, devsieved is killed with -9, a
+# second allowed device is plugged while no daemon runs, and devsieved is
+# started again: the container goes on throughout (the holder kept its
+# views), gets the new device and hears its events. Everything it made is
+# removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,9 +46,13 @@ title() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 inside() { timeout 60 runc exec "$name" "$@"; }
 ds() { "$devsieve" --runtime-dir "$run" "$@"; }
 
-build/daemon/devsieved --foreground --runtime-dir "$run" --log-level notice 2>"$work/devsieved.log" &
-pids+=($!)
-for _ in {1..200}; do [[ -S $run/devsieved.sock ]] && break; sleep 0.05; done
+start_daemon() {
+        build/daemon/devsieved --foreground --runtime-dir "$run" --log-level notice 2>>"$work/devsieved.log" &
+        daemon=$!
+        pids+=("$daemon")
+        for _ in {1..200}; do ds status >/dev/null 2>&1 && break; sleep 0.05; done
+}
+start_daemon
 
 title "devsieve create demo --policy contrib/policies/demo.rules"
 ds create demo --policy "$PWD/contrib/policies/demo.rules"
@@ -121,3 +129,21 @@ title "devsieve explain demo /dev/$hidden"
 ds explain demo "/dev/$hidden" || true
 title "devsieve show demo"
 ds show demo
+
+title "kill -9 devsieved; a second allowed device plugged while no daemon runs; devsieved started again"
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+echo "  no daemon; the container goes on (the holder keeps its views):"
+inside ls -l "/dev/$visible" | sed 's/^/  /'
+mkdir "$work/second"
+truncate -s 8M "$work/second/devsieve-demo-visible.img"
+loops+=("$(losetup -f --show "$work/second/devsieve-demo-visible.img")")
+second=${loops[2]#/dev/}
+start_daemon
+for _ in {1..300}; do inside test -b "/dev/$second" && break; sleep 0.1; done
+for _ in {1..100}; do grep -q "^UDEV *\[.*add .*/$second " "$work/udev.events" && break; sleep 0.1; done
+echo "  the container after the restart:"
+inside sh -c 'ls -l /dev | grep loop' | sed 's/^/  /'
+echo "  what udevadm monitor heard about /dev/$second:"
+grep -hE "^(KERNEL|UDEV) *\[.*/$second " "$work/kernel.events" "$work/udev.events" | sed 's/^/  /' || true
+ds list
