@@ -7,6 +7,9 @@
  *              (the view's next stat is a LOOKUP round trip to devsieved)
  *   warm stat: the same name again (the view answers from the kernel's
  *              cache: attributes and entries are cached for a day)
+ *   lookups in a row: stat of names that do not exist, each new (a LOOKUP
+ *              round trip each, asked as soon as the last one is answered,
+ *              as a path walk or a stat of many names asks)
  *   readdir:   opendir + every entry + closedir (the view is asked each
  *              time), also per entry since the two hold different counts
  *   ls -l:     cold: readdir and an lstat of every entry right after
@@ -16,6 +19,7 @@
  *
  * Needs root (drop_caches). bench/bench-dev.sh starts devsieved for it. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #define COLD_ROUNDS 200
 #define WARM_ROUNDS 200000
 #define READDIR_ROUNDS 5000
+#define MISSING_ROUNDS 20000
 #define LS_ROUNDS 20
 
 /* what: "2" dentries and inodes, what a cold stat is about; "3" the page
@@ -49,6 +54,22 @@ static uint64_t time_stat(int dir_fd, const char *path) {
 
         if (fstatat(dir_fd, path, &st, 0) < 0) {
                 perror(path);
+                exit(EXIT_FAILURE);
+        }
+        return bench_now_ns() - t;
+}
+
+/* A name no one has asked for: the view must be asked (the kernel then
+ * caches its absence), devtmpfs looks in its own dentry cache. */
+static uint64_t time_missing(int dir_fd, size_t i) {
+        char name[64];
+        struct stat st;
+        uint64_t t;
+
+        snprintf(name, sizeof(name), "bench-missing-%ld-%zu", (long) getpid(), i);
+        t = bench_now_ns();
+        if (fstatat(dir_fd, name, &st, 0) == 0 || errno != ENOENT) {
+                perror(name);
                 exit(EXIT_FAILURE);
         }
         return bench_now_ns() - t;
@@ -137,6 +158,15 @@ int main(int argc, char **argv) {
         v = median_us(view_t, WARM_ROUNDS);
         h = median_us(host_t, WARM_ROUNDS);
         bench_print_row("view: warm stat null", v, "devtmpfs: warm stat /dev/null", h);
+
+        for (size_t i = 0; i < MISSING_ROUNDS; i += 1000) {
+                for (size_t j = i; j < i + 1000; j++)
+                        view_t[j] = time_missing(view_fd, j);
+                for (size_t j = i; j < i + 1000; j++)
+                        host_t[j] = time_missing(host_fd, j);
+        }
+        bench_print_row("view: lookups in a row (missing names)", median_us(view_t, MISSING_ROUNDS),
+                        "devtmpfs: the same names", median_us(host_t, MISSING_ROUNDS));
 
         for (size_t i = 0; i < READDIR_ROUNDS; i++) {
                 view_t[i] = time_readdir(argv[1], &view_entries);

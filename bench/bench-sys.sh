@@ -9,7 +9,8 @@
 NAME=bench-sys
 source "$(dirname "$0")/view-lib.sh"
 
-start_view ''
+# read_ahead_kb: an attribute the container may write, read live.
+start_view ', WRITABLE_ATTR+="queue/read_ahead_kb"'
 view=$dir/run/containers/bench/sys
 wait_view "$view/class/block/$n/size" "the view never showed $n"
 
@@ -20,6 +21,8 @@ wait_view "$view/class/block/$n/size" "the view never showed $n"
         "sysfs" "/sys/class/block/$n/size"
 "$BENCH_FS" read "sys view: uevent (synthetic, FUSE)" "$view/devices/virtual/block/$n/uevent" \
         "sysfs" "/sys/devices/virtual/block/$n/uevent"
+"$BENCH_FS" read "sys view: writable attribute (live)" "$view/class/block/$n/queue/read_ahead_kb" \
+        "sysfs" "/sys/class/block/$n/queue/read_ahead_kb"
 "$BENCH_FS" readdir "sys view: readdir class/block" "$view/class/block" "sysfs" "/sys/class/block"
 
 # libudev enumeration as udevadm does it, in a mount namespace whose /sys is

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -16,6 +17,10 @@
 #define WORKER_BUFFER_SIZE(page) (256 * (size_t) (page) + 0x1000)
 
 #define WORKERS_MAX 64
+
+/* Quick requests one worker answers in a row before it lets the others
+ * share the session again. */
+#define QUICK_RUN_MAX 64
 
 /* Workers find sessions by id, never by a pointer kept from epoll_wait():
  * a session removed meanwhile is simply not found. */
@@ -65,21 +70,64 @@ static void session_exited(struct fuse_pool *p, struct pool_session *s) {
         (void) write(p->exited_fd, &one, sizeof(one));
 }
 
-static void serve_one(struct fuse_pool *p, struct pool_session *s, struct fuse_buf *buf) {
-        int r = fuse_session_receive_buf(s->se, buf);
+/* Answered from the views' copies in memory, under a view's lock held
+ * for as long as a copy takes: never waiting for the host, a driver or
+ * another request. */
+static bool request_is_quick(const struct fuse_buf *buf) {
+        const struct fuse_in_header *h = buf->mem;
 
-        if (r > 0) {
-                rearm(p, s);
-                fuse_session_process_buf(s->se, buf);
-        } else if (r == 0 || fuse_session_exited(s->se))
-                session_exited(p, s); /* not re-armed: nothing more will come */
-        else {
-                /* EAGAIN: another worker took the request, or the kernel
-                 * dropped an interrupted one. */
-                if (r != -EAGAIN && r != -EINTR)
-                        log_warning_errno(r, "Failed to read a FUSE request: %m");
-                rearm(p, s);
+        if ((buf->flags & FUSE_BUF_IS_FD) || buf->size < sizeof(*h))
+                return false;
+        switch (h->opcode) {
+        case FUSE_LOOKUP:
+        case FUSE_FORGET:
+        case FUSE_BATCH_FORGET:
+        case FUSE_GETATTR:
+        case FUSE_READLINK:
+        case FUSE_OPENDIR:
+        case FUSE_READDIR:
+        case FUSE_READDIRPLUS:
+        case FUSE_RELEASEDIR:
+        case FUSE_RELEASE:
+        case FUSE_STATFS:
+        case FUSE_INTERRUPT:
+                return true;
+        default:
+                return false;
         }
+}
+
+/* The session's fd is disarmed (EPOLLONESHOT) while a worker is here.
+ * A request that may block (a READ of the host's attribute, a WRITE) is
+ * taken after re-arming, so that another worker can take the next one
+ * meanwhile. A quick one is answered with the fd still disarmed, and the
+ * worker then reads the next request itself: a process waiting for each
+ * answer before it asks again (a stat, a path walk) finds the worker that
+ * answered it still on its CPU, where waking another one (epoll wakes the
+ * longest waiting) would cost a second switch and often another CPU. */
+static void serve(struct fuse_pool *p, struct pool_session *s, struct fuse_buf *buf) {
+        for (unsigned i = 0; i < QUICK_RUN_MAX; i++) {
+                int r = fuse_session_receive_buf(s->se, buf);
+
+                if (r == 0 || (r < 0 && fuse_session_exited(s->se))) {
+                        session_exited(p, s); /* not re-armed: nothing more will come */
+                        return;
+                }
+                if (r < 0) {
+                        /* EAGAIN: nothing queued (another worker took it,
+                         * or the kernel dropped an interrupted one). */
+                        if (r != -EAGAIN && r != -EINTR)
+                                log_warning_errno(r, "Failed to read a FUSE request: %m");
+                        break;
+                }
+                if (!request_is_quick(buf)) {
+                        rearm(p, s);
+                        fuse_session_process_buf(s->se, buf);
+                        return;
+                }
+                fuse_session_process_buf(s->se, buf);
+        }
+        rearm(p, s);
 }
 
 static void *worker(void *userdata) {
@@ -115,7 +163,7 @@ static void *worker(void *userdata) {
                 if (!s)
                         continue;
 
-                serve_one(p, s, &buf);
+                serve(p, s, &buf);
 
                 pthread_mutex_lock(&p->lock);
                 if (--s->in_flight == 0)

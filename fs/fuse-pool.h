@@ -10,10 +10,13 @@
  * others and the main loop never waits on a request.
  *
  * Each session's /dev/fuse fd sits in one epoll set with EPOLLONESHOT: the
- * worker that wakes up reads exactly one request, re-arms the fd (so another
- * worker can take the session's next request at once) and then processes
- * it. Handlers therefore run concurrently, also for one session: views
- * protect their state with their own lock.
+ * worker that wakes up reads a request. One that may block (a read or write
+ * of the host's files, a change) it processes after re-arming the fd, so
+ * that another worker can take the session's next request at once; quick
+ * ones (lookups, attributes, listings, forgets) it answers with the fd
+ * still disarmed and then reads the next request itself, up to a few dozen
+ * in a row, before it re-arms. Handlers therefore run concurrently, also
+ * for one session: views protect their state with their own lock.
  *
  * Kernel cache invalidations (fuse_lowlevel_notify_*) must come from a
  * thread that is not needed to answer requests, i.e. the main loop: the

@@ -497,6 +497,15 @@ static const struct fs_view_tree *view_tree(fuse_req_t req, fuse_ino_t ino) {
         return fs_mux_data(req, ino);
 }
 
+/* How long the kernel may keep n's attributes (st, a copy of them, is
+ * what the reply carries). */
+static double attr_timeout(const struct fs_view_tree *v, const struct fs_node *n, struct stat *st) {
+        if (!v->live || !v->live(n))
+                return FS_CACHE_TIMEOUT;
+        st->st_mtim = now();
+        return 0;
+}
+
 void fs_view_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         const struct fs_view_tree *v = view_tree(req, parent);
         struct fuse_entry_param e = {};
@@ -511,9 +520,10 @@ void fs_view_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 return;
         }
         n = fs_node_child(dir, name);
-        if (n)
+        if (n) {
                 fs_node_entry(n, FS_CACHE_TIMEOUT, &e);
-        else
+                e.attr_timeout = attr_timeout(v, n, &e.attr);
+        } else
                 e.entry_timeout = FS_CACHE_TIMEOUT;
         /* Under the lock: the reference is the kernel's only if the reply
          * reached it, and a FORGET for it must not overtake the reply. */
@@ -526,14 +536,17 @@ void fs_view_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
         const struct fs_view_tree *v = view_tree(req, ino);
         struct fs_node *n;
         struct stat st;
+        double timeout = 0;
 
         pthread_mutex_lock(v->lock);
         n = fs_view_node(v, ino);
-        if (n)
+        if (n) {
                 st = n->st;
+                timeout = attr_timeout(v, n, &st);
+        }
         pthread_mutex_unlock(v->lock);
         if (n)
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+                fuse_reply_attr(req, &st, timeout);
         else
                 fuse_reply_err(req, ENOENT);
 }
@@ -542,18 +555,21 @@ void fs_view_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
         const struct fs_view_tree *v = view_tree(req, ino);
         struct fs_node *n;
         struct stat st;
+        double timeout = 0;
         int r;
 
         pthread_mutex_lock(v->lock);
         n = fs_view_node(v, ino);
         r = n ? v->set_attributes(n, attr, to_set) : -ENOENT;
-        if (r >= 0)
+        if (r >= 0) {
                 st = n->st;
+                timeout = attr_timeout(v, n, &st);
+        }
         pthread_mutex_unlock(v->lock);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
-                fuse_reply_attr(req, &st, FS_CACHE_TIMEOUT);
+                fuse_reply_attr(req, &st, timeout);
 }
 
 void fs_view_readlink(fuse_req_t req, fuse_ino_t ino) {

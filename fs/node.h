@@ -165,6 +165,12 @@ struct fs_view_tree {
         /* What open directories' listings may hold (fs_dir_read); usage
          * NULL: listings the container cannot grow. */
         struct fs_dir_budget budget;
+        /* Whether n's contents are read live, on a connection whose files
+         * the kernel keeps in its page cache (no OPEN, auto_inval_data):
+         * its attributes are never cached, and each reply gives it a new
+         * mtime, so the kernel drops the page it cached at the last read
+         * and asks again at the next. NULL: no node is. */
+        bool (*live)(const struct fs_node *n);
 };
 
 /* With the lock held: the node ino names, or NULL when the view no longer

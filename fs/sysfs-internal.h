@@ -82,3 +82,5 @@ extern const struct fs_mux_class sysfs_view_class;
 struct shown_device *sysfs_view_find_shown(struct sysfs_view *v, uint64_t id);
 /* fs_view_tree.set_attributes of the view. */
 int sysfs_view_set_attributes(struct fs_node *n, const struct stat *attr, int to_set);
+/* fs_view_tree.live of the view: the writable attributes. */
+bool sysfs_view_live(const struct fs_node *n);

@@ -32,11 +32,19 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * then costs no round trip. */
         if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
                 conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-        /* A uevent file is shorter than the page its size says (as in
-         * sysfs): after its first read the kernel would see the size
-         * change at the next attribute refresh and drop the cached page.
-         * Its cache is invalidated explicitly on every change instead. */
-        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+        /* Files are read through the kernel's page cache (op_open). A
+         * uevent file's attributes are kept (its size is its length, so a
+         * read does not drop its page) and invalidated explicitly when the
+         * device changes; a writable attribute's never are, and every
+         * GETATTR gives it a new mtime (sysfs_view_live): with this the
+         * kernel asks for them at every read and drops the cached page
+         * when the mtime moved, so the attribute is read live. */
+        if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+                conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+bool sysfs_view_live(const struct fs_node *n) {
+        return n->kind == SYSFS_NODE_ATTR;
 }
 
 /* The file behind ino, copied: the worker then works without the lock. */
@@ -65,27 +73,16 @@ static int file_of(struct sysfs_view *v, fuse_ino_t ino, enum sysfs_node_kind *r
         return r;
 }
 
+/* No OPEN (nor RELEASE) round trip for any file of the connection: at
+ * the first ENOSYS the kernel stops sending them (no_open) and keeps each
+ * file's pages across opens, as keep_cache did. Nothing here needs a
+ * handle: a READ or WRITE names the file by its inode, and the kernel
+ * checks permissions (default_permissions) before it would have asked.
+ * What per-open flags did is done through attributes instead (op_init):
+ * a uevent file's page is invalidated when its device changes, a
+ * writable attribute's at every read. */
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct sysfs_view *v = view_of(req, ino);
-        _cleanup_free_ char *path = NULL;
-        enum sysfs_node_kind kind;
-        uint64_t device;
-        int r;
-
-        r = file_of(v, ino, &kind, &device, &path);
-        if (r < 0) {
-                fuse_reply_err(req, -r);
-                return;
-        }
-        if (kind == SYSFS_NODE_UEVENT)
-                /* From the page cache: the view invalidates it whenever the
-                 * device changes (a host event, another node name). */
-                fi->keep_cache = 1;
-        else
-                /* Every read asks the host again: attributes are live. */
-                fi->direct_io = 1;
-        fi->nonseekable = 0;
-        fuse_reply_open(req, fi);
+        fuse_reply_err(req, ENOSYS);
 }
 
 /* The uevent file as the container sees it: DEVNAME follows its node. */
@@ -170,6 +167,20 @@ static int write_attribute(struct sysfs_view *v, const char *path, const char *b
         return (int) n;
 }
 
+/* The kernel wrote what the container wrote into the file's cached page
+ * too (a write without O_TRUNC over a page it had read) and dropped the
+ * file's attributes: a new mtime makes the next read drop that page and
+ * read the file again (auto_inval_data). */
+static void changed_by_write(struct sysfs_view *v, fuse_ino_t ino) {
+        struct fs_node *n;
+
+        pthread_mutex_lock(&v->lock);
+        n = fs_view_node(&v->nodes, ino);
+        if (n)
+                fs_node_touch(n, true);
+        pthread_mutex_unlock(&v->lock);
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t offset,
                      struct fuse_file_info *fi) {
         struct sysfs_view *v = view_of(req, ino);
@@ -184,6 +195,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         if (r >= 0)
                 r = kind == SYSFS_NODE_UEVENT ? write_uevent(v, device, path, buf, size)
                                               : write_attribute(v, path, buf, size);
+        if (r >= 0 && kind == SYSFS_NODE_UEVENT)
+                changed_by_write(v, ino);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else

@@ -916,6 +916,7 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
                 .lock = &v->lock,
                 .tree = &v->tree,
                 .set_attributes = sysfs_view_set_attributes,
+                .live = sysfs_view_live,
         };
         v->root_uid = root_uid;
         v->root_gid = root_gid;

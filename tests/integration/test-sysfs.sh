@@ -4,8 +4,9 @@
 # The /sys view inside a real user-namespaced container (root = host
 # 100000), checked with the tools people use: ls, cat, lsblk, udevadm.
 # Exactly the policy's devices, in every listing, live; nothing hidden by
-# any path; attributes read-only unless the policy says; uevent writes stay
-# in the container; the (page-cached) uevent file follows a rename. Other
+# any path; attributes read-only unless the policy says, and read live when
+# it lets the container write them; uevent writes stay in the container;
+# the (page-cached) uevent file follows a rename and a write. Other
 # test runs may hot-plug devices on this host meanwhile: the policy names
 # this test's devices, and the zram devices it allows are checked by this
 # test's own only.
@@ -123,6 +124,16 @@ defer "echo $old_ra > /sys/class/block/$vis/queue/read_ahead_kb"
 in_r sh -c "echo 64 > /sys/class/block/$vis/queue/read_ahead_kb" || fail "WRITABLE_ATTR write failed"
 assert_eq 64 "$(<"/sys/class/block/$vis/queue/read_ahead_kb")" "read_ahead_kb on the host"
 assert_eq 64 "$(in_c cat "/sys/class/block/$vis/queue/read_ahead_kb")" "read_ahead_kb in the container"
+# Read live, though the view's files are read through the kernel's page
+# cache: the host changes it without any event, and the next read shows
+# the new value, also a read of one byte at a time with nothing between
+# (cat's fstat() would make the kernel ask for the attributes anyway).
+for ra in 128 32 256; do
+        echo $ra >"/sys/class/block/$vis/queue/read_ahead_kb"
+        assert_eq $ra "$(in_c dd if="/sys/class/block/$vis/queue/read_ahead_kb" bs=1 count=${#ra} status=none)" \
+                "read_ahead_kb read byte by byte after the host wrote $ra"
+        assert_eq $ra "$(in_c cat "/sys/class/block/$vis/queue/read_ahead_kb")" "read_ahead_kb after the host wrote $ra"
+done
 in_r sh -c "echo 1 > /sys/class/block/$vis/queue/nomerges" 2>/dev/null && fail "queue/nomerges took a write"
 in_r sh -c "echo 1 > /sys/class/block/$vis/removable" 2>/dev/null && fail "the host's root in a container wrote an attribute"
 assert_eq "$before" "$(<"/sys/class/block/$vis/removable")" "host attribute after a denied write"
@@ -160,6 +171,12 @@ sleep 0.3
 in_r sh -c "echo change > /sys/class/block/$vis/uevent" || fail "echo change > uevent failed"
 in_r sh -c "echo 'add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 A=1' > /sys/class/block/$vis/uevent" ||
         fail "a write with UUID and arguments failed"
+# A write that does not truncate first lands in the kernel's cached page
+# of the file too: the next read must show the file, not what was written.
+uevent_text=$(in_c cat "/sys/class/block/$vis/uevent")
+in_r sh -c "printf online | dd of=/sys/class/block/$vis/uevent conv=notrunc status=none" ||
+        fail "a write of online without O_TRUNC failed"
+assert_eq "$uevent_text" "$(in_c cat "/sys/class/block/$vis/uevent")" "the uevent file after a write over it"
 for bad in bogus "change notauuid" "add 7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11 =x"; do
         in_r sh -c "echo '$bad' > /sys/class/block/$vis/uevent" 2>/dev/null && fail "'$bad' was accepted"
 done
@@ -168,6 +185,8 @@ wait_until "the synthetic events in the container" grep -q "^add /devices/virtua
 assert_match "$(cat "$TEST_TMPDIR/container-events")" "^change /devices/virtual/block/$vis .*SYNTH_UUID=0"
 assert_match "$(cat "$TEST_TMPDIR/container-events")" \
         "^add /devices/virtual/block/$vis .*SYNTH_UUID=7b3f1d1e-2a4c-4f4e-9a57-0d3c5f1c2b11"
+wait_until "the event of the write without O_TRUNC in the container" \
+        grep -q "^online /devices/virtual/block/$vis .*SYNTH_UUID=0" "$TEST_TMPDIR/container-events"
 sleep 0.3
 assert_not_contains "$(cat "$TEST_TMPDIR/host-monitor")" "/$vis " "the host's uevent monitor"
 
