@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <uthash.h>
+
+#include "policy-internal.h"
+
+/* Deciding one device for many policies. The rule index (index.c) splits
+ * each policy into runs: its unindexed rules, and per KERNEL or SUBSYSTEM
+ * value the rules filed under it. A device meets one policy's unindexed
+ * run and at most one run of each kind, merged in rule order; so two
+ * policies whose runs for the device are equal (the same rules, written
+ * in the same place, at the same positions) decide it alike.
+ *
+ * The set interns every run of every member as a string (each rule's
+ * position and identity line, as policy_seal() writes them) and keeps,
+ * per KERNEL and SUBSYSTEM value, one array of the members with a run for
+ * it. A pass for a device reads the two arrays of its values and decides
+ * once per distinct combination of runs; the members without a run for
+ * either value share the decision of their unindexed run, made once per
+ * distinct one, and are not visited unless it allows the device. With a
+ * thousand policies built from the same included files, a device costs a
+ * few evaluations and a walk over two contiguous arrays instead of a
+ * thousand evaluations, each chasing its own policy's pointers. */
+
+struct set_list {
+        char *key; /* "N\n" and per rule "INDEX " and its identity line */
+        size_t length;
+        unsigned n_refs;
+        UT_hash_handle hh;
+};
+
+/* A member with a run for one value; the member's unindexed run is copied
+ * here so that a pass reads this array and nothing of the member. */
+struct set_entry {
+        struct policy_set_member *member;
+        const struct set_list *list;
+        const struct set_list *unindexed;
+        const struct set_group *group; /* the member's */
+        size_t slot;
+};
+
+struct set_value {
+        char *value; /* key */
+        struct set_entry *entries;
+        size_t n_entries, allocated;
+        UT_hash_handle hh;
+};
+
+/* The members with one unindexed run. */
+struct set_group {
+        const struct set_list *unindexed; /* key: the interned run's address */
+        size_t index;                     /* in policy_set.group_slots */
+        struct policy_set_member **members;
+        size_t n_members, allocated;
+        UT_hash_handle hh;
+};
+
+struct member_value {
+        size_t kind;
+        struct set_value *value;
+        struct set_list *list;
+};
+
+struct policy_set_member {
+        const struct policy *policy;
+        void *userdata;
+        size_t slot; /* in policy_set.slots: a pass keeps per member state in an array */
+        struct set_list *unindexed;
+        struct set_group *group;
+        struct member_value *values;
+        size_t n_values, allocated_values;
+};
+
+struct policy_set {
+        struct set_list *lists;
+        struct set_value *values[_INDEX_MAX];
+        struct set_group *groups;
+        struct set_group **group_slots; /* a pass counts per group in an array */
+        size_t n_groups, allocated_groups;
+        struct policy_set_member **slots;
+        size_t n_slots, allocated_slots;
+        uint64_t generation; /* changes with the members: passes made before are stale */
+};
+
+/* One distinct combination of runs in a pass, and its decision. */
+struct pass_group {
+        const struct set_list *key[1 + _INDEX_MAX]; /* unindexed, then one per kind (NULL: none) */
+        struct policy_set_decision decision;
+        int error;
+        UT_hash_handle hh;
+};
+
+struct pass_slot {
+        const struct set_list *lists[_INDEX_MAX];
+        struct pass_group *group; /* set for the members with a run for the device's values */
+};
+
+struct policy_set_pass {
+        const struct policy_set *set;
+        uint64_t generation;
+        const struct policy_device *device;
+        struct set_value *values[_INDEX_MAX];
+        struct pass_slot *slots;
+        size_t *n_bucketed; /* per group (its index): members with a run for d's values */
+        struct pass_group *groups;
+        size_t n_evaluations;
+};
+
+static int grow(void **array, size_t *allocated, size_t n, size_t size) {
+        size_t more;
+        void *grown;
+
+        if (n < *allocated)
+                return 0;
+        more = *allocated * 2 + 4;
+        if (more > SIZE_MAX / size)
+                return -ENOMEM;
+        grown = realloc(*array, more * size);
+        if (!grown)
+                return -ENOMEM;
+        *array = grown;
+        *allocated = more;
+        return 0;
+}
+
+/* --- Interned runs ---------------------------------------------------- */
+
+static int list_key(const struct policy_index_run *run, char **ret, size_t *ret_length) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%zu\n", run->n_rules);
+        for (size_t i = 0; i < run->n_rules; i++) {
+                /* The position too: where runs interleave decides which
+                 * of their rules is the last to match. */
+                fprintf(f, "%zu ", run->rules[i]->index);
+                policy_rule_write_identity(f, run->rules[i]);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        *ret_length = size;
+        return 0;
+}
+
+static int list_intern(struct policy_set *s, const struct policy_index_run *run, struct set_list **ret) {
+        _cleanup_free_ char *key = NULL;
+        struct set_list *l;
+        size_t length;
+        int r;
+
+        r = list_key(run, &key, &length);
+        if (r < 0)
+                return r;
+        HASH_FIND(hh, s->lists, key, length, l);
+        if (!l) {
+                l = calloc(1, sizeof(*l));
+                if (!l)
+                        return -ENOMEM;
+                l->key = TAKE_PTR(key);
+                l->length = length;
+                HASH_ADD_KEYPTR(hh, s->lists, l->key, l->length, l);
+        }
+        l->n_refs++;
+        *ret = l;
+        return 0;
+}
+
+static void list_unref(struct policy_set *s, struct set_list *l) {
+        if (!l || --l->n_refs > 0)
+                return;
+        HASH_DEL(s->lists, l);
+        free(l->key);
+        free(l);
+}
+
+/* --- Members ---------------------------------------------------------- */
+
+static struct set_entry *value_find_entry(struct set_value *v, const struct policy_set_member *member) {
+        for (size_t i = 0; i < v->n_entries; i++)
+                if (v->entries[i].member == member)
+                        return &v->entries[i];
+        return NULL;
+}
+
+static int member_add_value(struct policy_set *s, struct policy_set_member *member,
+                            const struct policy_index_run *run) {
+        struct set_list *list = NULL;
+        struct set_value *v;
+        int r;
+
+        r = grow((void **) &member->values, &member->allocated_values, member->n_values, sizeof(*member->values));
+        if (r < 0)
+                return r;
+        r = list_intern(s, run, &list);
+        if (r < 0)
+                return r;
+        HASH_FIND_STR(s->values[run->kind], run->value, v);
+        if (!v) {
+                v = calloc(1, sizeof(*v));
+                if (!v || !(v->value = strdup(run->value))) {
+                        free(v);
+                        list_unref(s, list);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR(hh, s->values[run->kind], v->value, strlen(v->value), v);
+        }
+        /* Recorded before the entry, so that a failure below is undone by
+         * policy_set_remove() like any member. */
+        member->values[member->n_values++] = (struct member_value) {
+                .kind = run->kind,
+                .value = v,
+                .list = list,
+        };
+        r = grow((void **) &v->entries, &v->allocated, v->n_entries, sizeof(*v->entries));
+        if (r < 0)
+                return r;
+        v->entries[v->n_entries++] = (struct set_entry) {
+                .member = member,
+                .list = list,
+                .unindexed = member->unindexed,
+                .group = member->group,
+                .slot = member->slot,
+        };
+        return 0;
+}
+
+static void group_free(struct policy_set *s, struct set_group *g) {
+        struct set_group *last = s->group_slots[--s->n_groups];
+
+        last->index = g->index;
+        s->group_slots[g->index] = last;
+        HASH_DEL(s->groups, g);
+        free(g->members);
+        free(g);
+}
+
+static int member_join_group(struct policy_set *s, struct policy_set_member *member) {
+        struct set_group *g;
+        int r;
+
+        HASH_FIND(hh, s->groups, &member->unindexed, sizeof(member->unindexed), g);
+        if (!g) {
+                r = grow((void **) &s->group_slots, &s->allocated_groups, s->n_groups, sizeof(*s->group_slots));
+                if (r < 0)
+                        return r;
+                g = calloc(1, sizeof(*g));
+                if (!g)
+                        return -ENOMEM;
+                g->unindexed = member->unindexed;
+                g->index = s->n_groups;
+                s->group_slots[s->n_groups++] = g;
+                HASH_ADD(hh, s->groups, unindexed, sizeof(g->unindexed), g);
+        }
+        r = grow((void **) &g->members, &g->allocated, g->n_members, sizeof(*g->members));
+        if (r < 0) {
+                if (g->n_members == 0)
+                        group_free(s, g);
+                return r;
+        }
+        g->members[g->n_members++] = member;
+        member->group = g;
+        return 0;
+}
+
+static void member_leave_group(struct policy_set *s, struct policy_set_member *member) {
+        struct set_group *g = member->group;
+
+        if (!g)
+                return;
+        for (size_t i = 0; i < g->n_members; i++)
+                if (g->members[i] == member) {
+                        g->members[i] = g->members[--g->n_members];
+                        break;
+                }
+        if (g->n_members == 0)
+                group_free(s, g);
+        member->group = NULL;
+}
+
+static int member_add_run(const struct policy_index_run *run, void *userdata) {
+        struct policy_set_member *member = ((void **) userdata)[1];
+        struct policy_set *s = ((void **) userdata)[0];
+
+        int r;
+
+        /* The unindexed run comes first: entries copy it and its group. */
+        if (run->kind == _INDEX_MAX) {
+                r = list_intern(s, run, &member->unindexed);
+                return r < 0 ? r : member_join_group(s, member);
+        }
+        return member_add_value(s, member, run);
+}
+
+/* Moves member into slot (the hole another member left). */
+static void member_move_slot(struct policy_set *s, struct policy_set_member *member, size_t slot) {
+        s->slots[slot] = member;
+        member->slot = slot;
+        for (size_t i = 0; i < member->n_values; i++) {
+                struct set_entry *e = value_find_entry(member->values[i].value, member);
+
+                if (e)
+                        e->slot = slot;
+        }
+}
+
+void policy_set_remove(struct policy_set *s, struct policy_set_member *member) {
+        struct policy_set_member *last;
+
+        if (!member)
+                return;
+        for (size_t i = 0; i < member->n_values; i++) {
+                struct member_value *mv = &member->values[i];
+                struct set_entry *e = value_find_entry(mv->value, member);
+
+                if (e)
+                        *e = mv->value->entries[--mv->value->n_entries];
+                if (mv->value->n_entries == 0) {
+                        HASH_DEL(s->values[mv->kind], mv->value);
+                        free(mv->value->entries);
+                        free(mv->value->value);
+                        free(mv->value);
+                }
+                list_unref(s, mv->list);
+        }
+        free(member->values);
+        member_leave_group(s, member);
+        list_unref(s, member->unindexed);
+
+        last = s->slots[--s->n_slots];
+        if (last != member)
+                member_move_slot(s, last, member->slot);
+        s->generation++;
+        free(member);
+}
+
+int policy_set_add(struct policy_set *s, const struct policy *p, void *userdata, struct policy_set_member **ret) {
+        struct policy_set_member *member;
+        int r;
+
+        r = grow((void **) &s->slots, &s->allocated_slots, s->n_slots, sizeof(*s->slots));
+        if (r < 0)
+                return r;
+        member = calloc(1, sizeof(*member));
+        if (!member)
+                return -ENOMEM;
+        *member = (struct policy_set_member) {
+                .policy = p,
+                .userdata = userdata,
+                .slot = s->n_slots,
+        };
+        s->slots[s->n_slots++] = member;
+        s->generation++;
+
+        r = policy_index_foreach(p, member_add_run, (void *[]) { s, member });
+        if (r < 0) {
+                policy_set_remove(s, member);
+                return r;
+        }
+        *ret = member;
+        return 0;
+}
+
+void policy_set_member_update(struct policy_set_member *member, const struct policy *p) {
+        member->policy = p;
+}
+
+size_t policy_set_n_members(const struct policy_set *s) {
+        return s->n_slots;
+}
+
+int policy_set_new(struct policy_set **ret) {
+        struct policy_set *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+struct policy_set *policy_set_free(struct policy_set *s) {
+        if (!s)
+                return NULL;
+        while (s->n_slots > 0)
+                policy_set_remove(s, s->slots[s->n_slots - 1]);
+        free(s->slots);
+        free(s->group_slots);
+        free(s);
+        return NULL;
+}
+
+/* --- Passes ----------------------------------------------------------- */
+
+static void pass_group_free(struct pass_group *g) {
+        policy_result_done(&g->decision.result);
+        free(g->decision.decided_by);
+        free(g);
+}
+
+struct policy_set_pass *policy_set_pass_free(struct policy_set_pass *pass) {
+        struct pass_group *g, *tmp;
+
+        if (!pass)
+                return NULL;
+        HASH_ITER(hh, pass->groups, g, tmp) {
+                HASH_DEL(pass->groups, g);
+                pass_group_free(g);
+        }
+        free(pass->slots);
+        free(pass->n_bucketed);
+        free(pass);
+        return NULL;
+}
+
+/* The decision for the runs key, made with member's policy (whose runs
+ * they are: its unindexed one alone when lists is NULL) unless already
+ * made. */
+static int pass_group_get(struct policy_set_pass *pass, const struct policy_set_member *member,
+                          const struct set_list *unindexed, const struct set_list *const *lists,
+                          struct pass_group **ret) {
+        const struct set_list *key[1 + _INDEX_MAX] = { unindexed };
+        struct policy_rule_lists l;
+        struct pass_group *g;
+        int r;
+
+        for (size_t k = 0; lists && k < _INDEX_MAX; k++)
+                key[1 + k] = lists[k];
+        HASH_FIND(hh, pass->groups, key, sizeof(key), g);
+        if (g) {
+                *ret = g;
+                return 0;
+        }
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        memcpy(g->key, key, sizeof(key));
+        if (lists)
+                policy_rule_lists_for(member->policy, pass->device, &l);
+        else
+                policy_rule_lists_unindexed(member->policy, &l);
+        r = policy_evaluate_lists(member->policy, &l, pass->device, &g->decision.result);
+        if (r >= 0 && g->decision.result.allowed)
+                r = policy_rule_location(g->decision.result.decided_by, &g->decision.decided_by);
+        if (r < 0) {
+                policy_result_done(&g->decision.result);
+                g->decision = (struct policy_set_decision) {};
+                g->error = r;
+        }
+        pass->n_evaluations++;
+        HASH_ADD(hh, pass->groups, key, sizeof(g->key), g);
+        *ret = g;
+        return 0;
+}
+
+int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, struct policy_set_pass **ret) {
+        _cleanup_(policy_set_pass_freep) struct policy_set_pass *pass = calloc(1, sizeof(*pass));
+        struct set_group *g, *gtmp;
+        struct pass_group *unused;
+        int r;
+
+        if (!pass)
+                return -ENOMEM;
+        pass->set = s;
+        pass->generation = s->generation;
+        pass->device = d;
+        pass->slots = calloc(s->n_slots + 1, sizeof(*pass->slots));
+        pass->n_bucketed = calloc(s->n_groups + 1, sizeof(*pass->n_bucketed));
+        if (!pass->slots || !pass->n_bucketed)
+                return -ENOMEM;
+
+        for (size_t k = 0; k < _INDEX_MAX; k++) {
+                const char *value = policy_index_device_value(k, d);
+                struct set_value *v = NULL;
+
+                if (value)
+                        HASH_FIND_STR(s->values[k], value, v);
+                pass->values[k] = v;
+                for (size_t i = 0; v && i < v->n_entries; i++)
+                        pass->slots[v->entries[i].slot].lists[k] = v->entries[i].list;
+        }
+        for (size_t k = 0; k < _INDEX_MAX; k++)
+                for (size_t i = 0; pass->values[k] && i < pass->values[k]->n_entries; i++) {
+                        const struct set_entry *e = &pass->values[k]->entries[i];
+                        struct pass_slot *slot = &pass->slots[e->slot];
+
+                        if (slot->group)
+                                continue;
+                        r = pass_group_get(pass, e->member, e->unindexed, slot->lists, &slot->group);
+                        if (r < 0)
+                                return r;
+                        pass->n_bucketed[e->group->index]++;
+                }
+        /* The members without a run for d's values meet their unindexed
+         * run alone: decided once per group that has any. */
+        HASH_ITER(hh, s->groups, g, gtmp) {
+                if (pass->n_bucketed[g->index] == g->n_members)
+                        continue;
+                r = pass_group_get(pass, g->members[0], g->unindexed, NULL, &unused);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(pass);
+        return 0;
+}
+
+static const struct pass_group *pass_unindexed_group(const struct policy_set_pass *pass,
+                                                     const struct set_list *unindexed) {
+        const struct set_list *key[1 + _INDEX_MAX] = { unindexed };
+        struct pass_group *g;
+
+        HASH_FIND(hh, pass->groups, key, sizeof(key), g);
+        return g;
+}
+
+int policy_set_pass_decision(const struct policy_set_pass *pass, const struct policy_set_member *member,
+                             const struct policy_set_decision **ret) {
+        const struct pass_group *g;
+
+        if (pass->generation != pass->set->generation)
+                return -ESTALE;
+        g = pass->slots[member->slot].group ?: pass_unindexed_group(pass, member->unindexed);
+        if (!g)
+                return -ESTALE;
+        if (g->error < 0)
+                return g->error;
+        *ret = &g->decision;
+        return 0;
+}
+
+static bool group_allows(const struct pass_group *g) {
+        /* A failure is met again, and reported, by whoever asks for it. */
+        return !g || g->error < 0 || g->decision.result.allowed;
+}
+
+void policy_set_pass_foreach_allowed(const struct policy_set_pass *pass, void (*fn)(void *member_userdata, void *data),
+                                     void *data) {
+        struct set_group *g, *gtmp;
+
+        for (size_t k = 0; k < _INDEX_MAX; k++)
+                for (size_t i = 0; pass->values[k] && i < pass->values[k]->n_entries; i++) {
+                        const struct set_entry *e = &pass->values[k]->entries[i];
+                        const struct pass_slot *slot = &pass->slots[e->slot];
+                        bool earlier = false;
+
+                        /* A member with runs for both values: once. */
+                        for (size_t j = 0; j < k; j++)
+                                earlier = earlier || slot->lists[j];
+                        if (!earlier && group_allows(slot->group))
+                                fn(e->member->userdata, data);
+                }
+        HASH_ITER(hh, pass->set->groups, g, gtmp) {
+                if (pass->n_bucketed[g->index] == g->n_members ||
+                    !group_allows(pass_unindexed_group(pass, g->unindexed)))
+                        continue;
+                for (size_t i = 0; i < g->n_members; i++)
+                        if (!pass->slots[g->members[i]->slot].group)
+                                fn(g->members[i]->userdata, data);
+        }
+}
+
+size_t policy_set_pass_n_evaluations(const struct policy_set_pass *pass) {
+        return pass->n_evaluations;
+}
