@@ -264,9 +264,9 @@ int policy_evaluate(const struct policy *p, const struct policy_device *d, struc
         return evaluate(p, &l, d, ret, trace);
 }
 
-int policy_evaluate_lists(const struct policy *p, struct policy_rule_lists *l, const struct policy_device *d,
-                          struct policy_result *ret) {
-        return evaluate(p, l, d, ret, NULL);
+int policy_evaluate_lists(struct policy_rule_lists *l, const struct policy_device *d, struct policy_result *ret) {
+        /* The policy itself only matters to a trace. */
+        return evaluate(NULL, l, d, ret, NULL);
 }
 
 int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret) {

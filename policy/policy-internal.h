@@ -308,9 +308,9 @@ void policy_rule_lists_unindexed(const struct policy *p, struct policy_rule_list
 /* policy_evaluate() without a trace, over every rule instead of the
  * indexed ones: the reference the index is tested against. */
 int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret);
-/* Over the rules of l alone (rules of p): what policy sets evaluate. */
-int policy_evaluate_lists(const struct policy *p, struct policy_rule_lists *l, const struct policy_device *d,
-                          struct policy_result *ret);
+/* Without a trace, over the rules of l alone (up to three runs of one
+ * policy's index): what policy sets evaluate. */
+int policy_evaluate_lists(struct policy_rule_lists *l, const struct policy_device *d, struct policy_result *ret);
 
 /* Writes the line of p's identity for one rule (policy_seal()). */
 void policy_rule_write_identity(FILE *f, const struct policy_rule *rule);

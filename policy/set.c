@@ -28,12 +28,17 @@ struct set_list {
         UT_hash_handle hh;
 };
 
-/* A member with a run for one value; the member's unindexed run is copied
- * here so that a pass reads this array and nothing of the member. */
+/* A member with a run for one value: what a pass needs of the member is
+ * copied here (its unindexed run, the rules of both runs in its policy),
+ * so that a pass reads this array and nothing of the member. */
 struct set_entry {
         struct policy_set_member *member;
         const struct set_list *list;
+        const struct policy_rule *const *rules; /* the run in the member's policy */
+        size_t n_rules;
         const struct set_list *unindexed;
+        const struct policy_rule *const *unindexed_rules;
+        size_t n_unindexed_rules;
         const struct set_group *group; /* the member's */
         size_t slot;
 };
@@ -65,6 +70,8 @@ struct policy_set_member {
         void *userdata;
         size_t slot; /* in policy_set.slots: a pass keeps per member state in an array */
         struct set_list *unindexed;
+        const struct policy_rule *const *unindexed_rules; /* in policy */
+        size_t n_unindexed_rules;
         struct set_group *group;
         struct member_value *values;
         size_t n_values, allocated_values;
@@ -81,16 +88,27 @@ struct policy_set {
         uint64_t generation; /* changes with the members: passes made before are stale */
 };
 
-/* One distinct combination of runs in a pass, and its decision. */
+/* One distinct combination of runs in a pass, and its decision. A pass
+ * makes up to one per member; they come from chunks, in a table of the
+ * pass's own, so that a pass costs a few allocations, not a few per
+ * member. */
 struct pass_group {
         const struct set_list *key[1 + _INDEX_MAX]; /* unindexed, then one per kind (NULL: none) */
         struct policy_set_decision decision;
         int error;
-        UT_hash_handle hh;
+        struct pass_group *next; /* in its table chain */
+};
+
+#define PASS_CHUNK 64
+
+struct pass_chunk {
+        struct pass_chunk *next;
+        size_t n;
+        struct pass_group items[PASS_CHUNK];
 };
 
 struct pass_slot {
-        const struct set_list *lists[_INDEX_MAX];
+        const struct set_entry *entries[_INDEX_MAX]; /* the member's runs for d's values */
         struct pass_group *group; /* set for the members with a run for the device's values */
 };
 
@@ -101,7 +119,9 @@ struct policy_set_pass {
         struct set_value *values[_INDEX_MAX];
         struct pass_slot *slots;
         size_t *n_bucketed; /* per group (its index): members with a run for d's values */
-        struct pass_group *groups;
+        struct pass_group **table;
+        size_t table_mask;
+        struct pass_chunk *chunks;
         size_t n_evaluations;
 };
 
@@ -220,7 +240,11 @@ static int member_add_value(struct policy_set *s, struct policy_set_member *memb
         v->entries[v->n_entries++] = (struct set_entry) {
                 .member = member,
                 .list = list,
+                .rules = run->rules,
+                .n_rules = run->n_rules,
                 .unindexed = member->unindexed,
+                .unindexed_rules = member->unindexed_rules,
+                .n_unindexed_rules = member->n_unindexed_rules,
                 .group = member->group,
                 .slot = member->slot,
         };
@@ -288,6 +312,8 @@ static int member_add_run(const struct policy_index_run *run, void *userdata) {
 
         /* The unindexed run comes first: entries copy it and its group. */
         if (run->kind == _INDEX_MAX) {
+                member->unindexed_rules = run->rules;
+                member->n_unindexed_rules = run->n_rules;
                 r = list_intern(s, run, &member->unindexed);
                 return r < 0 ? r : member_join_group(s, member);
         }
@@ -363,8 +389,45 @@ int policy_set_add(struct policy_set *s, const struct policy *p, void *userdata,
         return 0;
 }
 
+/* The runs of the member's new policy: the same as its old one's, at other
+ * addresses. */
+static int member_update_run(const struct policy_index_run *run, void *userdata) {
+        struct policy_set_member *member = userdata;
+
+        if (run->kind == _INDEX_MAX) {
+                member->unindexed_rules = run->rules;
+                member->n_unindexed_rules = run->n_rules;
+                for (size_t i = 0; i < member->n_values; i++) {
+                        struct set_entry *e = value_find_entry(member->values[i].value, member);
+
+                        if (e) {
+                                e->unindexed_rules = run->rules;
+                                e->n_unindexed_rules = run->n_rules;
+                        }
+                }
+                return 0;
+        }
+        for (size_t i = 0; i < member->n_values; i++) {
+                const struct member_value *mv = &member->values[i];
+                struct set_entry *e;
+
+                if (mv->kind != run->kind || !streq(mv->value->value, run->value))
+                        continue;
+                e = value_find_entry(mv->value, member);
+                if (e) {
+                        e->rules = run->rules;
+                        e->n_rules = run->n_rules;
+                }
+        }
+        return 0;
+}
+
 void policy_set_member_update(struct policy_set_member *member, const struct policy *p) {
+        if (member->policy == p)
+                return;
         member->policy = p;
+        /* Cannot fail: member_update_run() allocates nothing. */
+        (void) policy_index_foreach(p, member_update_run, member);
 }
 
 size_t policy_set_n_members(const struct policy_set *s) {
@@ -393,54 +456,73 @@ struct policy_set *policy_set_free(struct policy_set *s) {
 
 /* --- Passes ----------------------------------------------------------- */
 
-static void pass_group_free(struct pass_group *g) {
-        policy_result_done(&g->decision.result);
-        free(g->decision.decided_by);
-        free(g);
-}
-
 struct policy_set_pass *policy_set_pass_free(struct policy_set_pass *pass) {
-        struct pass_group *g, *tmp;
-
         if (!pass)
                 return NULL;
-        HASH_ITER(hh, pass->groups, g, tmp) {
-                HASH_DEL(pass->groups, g);
-                pass_group_free(g);
+        while (pass->chunks) {
+                struct pass_chunk *c = pass->chunks;
+
+                pass->chunks = c->next;
+                for (size_t i = 0; i < c->n; i++) {
+                        policy_result_done(&c->items[i].decision.result);
+                        free(c->items[i].decision.decided_by);
+                }
+                free(c);
         }
+        free(pass->table);
         free(pass->slots);
         free(pass->n_bucketed);
         free(pass);
         return NULL;
 }
 
-/* The decision for the runs key, made with member's policy (whose runs
- * they are: its unindexed one alone when lists is NULL) unless already
- * made. */
-static int pass_group_get(struct policy_set_pass *pass, const struct policy_set_member *member,
-                          const struct set_list *unindexed, const struct set_list *const *lists,
-                          struct pass_group **ret) {
-        const struct set_list *key[1 + _INDEX_MAX] = { unindexed };
-        struct policy_rule_lists l;
-        struct pass_group *g;
+static size_t key_hash(const struct set_list *const key[static 1 + _INDEX_MAX]) {
+        uint64_t h = 0;
+
+        /* The keys are addresses of interned runs: mixing them is enough. */
+        for (size_t i = 0; i < 1 + _INDEX_MAX; i++)
+                h = (h ^ (uint64_t) (uintptr_t) key[i]) * 0x9E3779B97F4A7C15u;
+        return (size_t) (h ^ (h >> 29));
+}
+
+static struct pass_group *pass_find(const struct policy_set_pass *pass,
+                                    const struct set_list *const key[static 1 + _INDEX_MAX]) {
+        for (struct pass_group *g = pass->table[key_hash(key) & pass->table_mask]; g; g = g->next)
+                if (memcmp(g->key, key, sizeof(g->key)) == 0)
+                        return g;
+        return NULL;
+}
+
+static struct pass_group *pass_group_new(struct policy_set_pass *pass) {
+        if (!pass->chunks || pass->chunks->n == PASS_CHUNK) {
+                struct pass_chunk *c = malloc(sizeof(*c));
+
+                if (!c)
+                        return NULL;
+                c->next = pass->chunks;
+                c->n = 0;
+                pass->chunks = c;
+        }
+        return memset(&pass->chunks->items[pass->chunks->n++], 0, sizeof(struct pass_group));
+}
+
+/* The decision for the runs key, made over rules (the same runs in one
+ * member's policy) unless already made. */
+static int pass_group_get(struct policy_set_pass *pass, const struct set_list *const key[static 1 + _INDEX_MAX],
+                          struct policy_rule_lists *rules, struct pass_group **ret) {
+        struct pass_group *g = pass_find(pass, key);
+        size_t h;
         int r;
 
-        for (size_t k = 0; lists && k < _INDEX_MAX; k++)
-                key[1 + k] = lists[k];
-        HASH_FIND(hh, pass->groups, key, sizeof(key), g);
         if (g) {
                 *ret = g;
                 return 0;
         }
-        g = calloc(1, sizeof(*g));
+        g = pass_group_new(pass);
         if (!g)
                 return -ENOMEM;
-        memcpy(g->key, key, sizeof(key));
-        if (lists)
-                policy_rule_lists_for(member->policy, pass->device, &l);
-        else
-                policy_rule_lists_unindexed(member->policy, &l);
-        r = policy_evaluate_lists(member->policy, &l, pass->device, &g->decision.result);
+        memcpy(g->key, key, sizeof(g->key));
+        r = policy_evaluate_lists(rules, pass->device, &g->decision.result);
         if (r >= 0 && g->decision.result.allowed)
                 r = policy_rule_location(g->decision.result.decided_by, &g->decision.decided_by);
         if (r < 0) {
@@ -449,15 +531,61 @@ static int pass_group_get(struct policy_set_pass *pass, const struct policy_set_
                 g->error = r;
         }
         pass->n_evaluations++;
-        HASH_ADD(hh, pass->groups, key, sizeof(g->key), g);
+        h = key_hash(key) & pass->table_mask;
+        g->next = pass->table[h];
+        pass->table[h] = g;
         *ret = g;
         return 0;
+}
+
+static void add_rules(struct policy_rule_lists *l, const struct policy_rule *const *rules, size_t n) {
+        l->items[l->n_lists] = rules;
+        l->n[l->n_lists++] = n;
+}
+
+/* A member with a run for d's values: the first of its entries holds its
+ * unindexed run. */
+static int pass_decide_bucketed(struct policy_set_pass *pass, const struct set_entry *e, struct pass_slot *slot) {
+        const struct set_list *key[1 + _INDEX_MAX] = { e->unindexed };
+        struct policy_rule_lists l = {};
+
+        add_rules(&l, e->unindexed_rules, e->n_unindexed_rules);
+        for (size_t k = 0; k < _INDEX_MAX; k++)
+                if (slot->entries[k]) {
+                        key[1 + k] = slot->entries[k]->list;
+                        add_rules(&l, slot->entries[k]->rules, slot->entries[k]->n_rules);
+                }
+        return pass_group_get(pass, key, &l, &slot->group);
+}
+
+static int pass_decide_unindexed(struct policy_set_pass *pass, const struct set_group *g) {
+        const struct set_list *key[1 + _INDEX_MAX] = { g->unindexed };
+        struct policy_rule_lists l = {};
+        struct pass_group *unused;
+
+        add_rules(&l, g->members[0]->unindexed_rules, g->members[0]->n_unindexed_rules);
+        return pass_group_get(pass, key, &l, &unused);
+}
+
+static int pass_alloc(struct policy_set_pass *pass, size_t n_entries) {
+        const struct policy_set *s = pass->set;
+        size_t size = 16;
+
+        /* At most a group per member with a run and per unindexed run:
+         * chains of one or two. */
+        while (size < 2 * (n_entries + s->n_groups) && size < SIZE_MAX / 4)
+                size *= 2;
+        pass->table = calloc(size, sizeof(*pass->table));
+        pass->table_mask = size - 1;
+        pass->slots = calloc(s->n_slots + 1, sizeof(*pass->slots));
+        pass->n_bucketed = calloc(s->n_groups + 1, sizeof(*pass->n_bucketed));
+        return pass->table && pass->slots && pass->n_bucketed ? 0 : -ENOMEM;
 }
 
 int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, struct policy_set_pass **ret) {
         _cleanup_(policy_set_pass_freep) struct policy_set_pass *pass = calloc(1, sizeof(*pass));
         struct set_group *g, *gtmp;
-        struct pass_group *unused;
+        size_t n_entries = 0;
         int r;
 
         if (!pass)
@@ -465,21 +593,23 @@ int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, str
         pass->set = s;
         pass->generation = s->generation;
         pass->device = d;
-        pass->slots = calloc(s->n_slots + 1, sizeof(*pass->slots));
-        pass->n_bucketed = calloc(s->n_groups + 1, sizeof(*pass->n_bucketed));
-        if (!pass->slots || !pass->n_bucketed)
-                return -ENOMEM;
-
         for (size_t k = 0; k < _INDEX_MAX; k++) {
                 const char *value = policy_index_device_value(k, d);
-                struct set_value *v = NULL;
 
                 if (value)
-                        HASH_FIND_STR(s->values[k], value, v);
-                pass->values[k] = v;
-                for (size_t i = 0; v && i < v->n_entries; i++)
-                        pass->slots[v->entries[i].slot].lists[k] = v->entries[i].list;
+                        HASH_FIND_STR(s->values[k], value, pass->values[k]);
+                n_entries += pass->values[k] ? pass->values[k]->n_entries : 0;
         }
+        r = pass_alloc(pass, n_entries);
+        if (r < 0)
+                return r;
+
+        for (size_t k = 0; k < _INDEX_MAX; k++)
+                for (size_t i = 0; pass->values[k] && i < pass->values[k]->n_entries; i++) {
+                        const struct set_entry *e = &pass->values[k]->entries[i];
+
+                        pass->slots[e->slot].entries[k] = e;
+                }
         for (size_t k = 0; k < _INDEX_MAX; k++)
                 for (size_t i = 0; pass->values[k] && i < pass->values[k]->n_entries; i++) {
                         const struct set_entry *e = &pass->values[k]->entries[i];
@@ -487,7 +617,7 @@ int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, str
 
                         if (slot->group)
                                 continue;
-                        r = pass_group_get(pass, e->member, e->unindexed, slot->lists, &slot->group);
+                        r = pass_decide_bucketed(pass, e, slot);
                         if (r < 0)
                                 return r;
                         pass->n_bucketed[e->group->index]++;
@@ -497,7 +627,7 @@ int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, str
         HASH_ITER(hh, s->groups, g, gtmp) {
                 if (pass->n_bucketed[g->index] == g->n_members)
                         continue;
-                r = pass_group_get(pass, g->members[0], g->unindexed, NULL, &unused);
+                r = pass_decide_unindexed(pass, g);
                 if (r < 0)
                         return r;
         }
@@ -508,10 +638,8 @@ int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, str
 static const struct pass_group *pass_unindexed_group(const struct policy_set_pass *pass,
                                                      const struct set_list *unindexed) {
         const struct set_list *key[1 + _INDEX_MAX] = { unindexed };
-        struct pass_group *g;
 
-        HASH_FIND(hh, pass->groups, key, sizeof(key), g);
-        return g;
+        return pass_find(pass, key);
 }
 
 int policy_set_pass_decision(const struct policy_set_pass *pass, const struct policy_set_member *member,
@@ -546,7 +674,7 @@ void policy_set_pass_foreach_allowed(const struct policy_set_pass *pass, void (*
 
                         /* A member with runs for both values: once. */
                         for (size_t j = 0; j < k; j++)
-                                earlier = earlier || slot->lists[j];
+                                earlier = earlier || slot->entries[j];
                         if (!earlier && group_allows(slot->group))
                                 fn(e->member->userdata, data);
                 }
