@@ -482,6 +482,11 @@ struct policy_class {
 
         /* The change being evaluated (evaluate_for_all). */
         bool has_work;
+        /* The decision last looked up for this class: its containers ask
+         * for it one after another. */
+        uint64_t cached_change;
+        size_t cached_device;
+        const struct policy_set_decision *cached;
         bool touched; /* on the model's list, to be reset after the change */
         struct policy_class *next_touched;
 
@@ -674,9 +679,18 @@ static const struct policy_result *class_decision(struct model *m, struct policy
                                                   const char **ret_decided_by, int *ret_r) {
         const struct policy_set_decision *d = NULL;
 
-        *ret_r = m->passes && m->passes[i] ? policy_set_pass_decision(m->passes[i], k->member, &d) : -ESTALE;
-        if (*ret_r < 0)
-                return NULL;
+        if (k->cached && k->cached_change == m->change && k->cached_device == i)
+                d = k->cached;
+        else {
+                *ret_r = m->passes && m->passes[i] ? policy_set_pass_decision(m->passes[i], k->member, &d)
+                                                   : -ESTALE;
+                if (*ret_r < 0)
+                        return NULL;
+                k->cached = d;
+                k->cached_change = m->change;
+                k->cached_device = i;
+        }
+        *ret_r = 0;
         *ret_decided_by = d->decided_by;
         return &d->result;
 }
@@ -735,6 +749,7 @@ static void mark_allowing_class(void *class, void *data) {
  * with hide): every class's decision, made once per distinct set of rules
  * the device meets. -ENOMEM leaves none. */
 static int make_passes(struct model *m, struct device *const *devs, size_t n, bool hide) {
+        m->change++;
         m->passes = calloc(n, sizeof(*m->passes));
         if (!m->passes)
                 return -ENOMEM;

@@ -56,6 +56,7 @@ struct model {
         struct policy_set *policies;
         struct policy_set_pass **passes;
         size_t n_passes;
+        uint64_t change; /* counts the changes evaluated for all */
         size_t n_classes_unknown;
         struct {
                 model_deltas_fn fn;

@@ -99,12 +99,14 @@ struct pass_group {
         struct pass_group *next; /* in its table chain */
 };
 
+/* The first chunk is small: most passes make a decision or two. */
+#define PASS_CHUNK_FIRST 4
 #define PASS_CHUNK 64
 
 struct pass_chunk {
         struct pass_chunk *next;
-        size_t n;
-        struct pass_group items[PASS_CHUNK];
+        size_t n, capacity;
+        struct pass_group items[];
 };
 
 struct pass_slot {
@@ -456,6 +458,10 @@ struct policy_set *policy_set_free(struct policy_set *s) {
 
 /* --- Passes ----------------------------------------------------------- */
 
+static size_t align_to(size_t n, size_t alignment) {
+        return (n + alignment - 1) / alignment * alignment;
+}
+
 struct policy_set_pass *policy_set_pass_free(struct policy_set_pass *pass) {
         if (!pass)
                 return NULL;
@@ -469,10 +475,7 @@ struct policy_set_pass *policy_set_pass_free(struct policy_set_pass *pass) {
                 }
                 free(c);
         }
-        free(pass->table);
-        free(pass->slots);
-        free(pass->n_bucketed);
-        free(pass);
+        free(pass); /* with its arrays */
         return NULL;
 }
 
@@ -494,13 +497,15 @@ static struct pass_group *pass_find(const struct policy_set_pass *pass,
 }
 
 static struct pass_group *pass_group_new(struct policy_set_pass *pass) {
-        if (!pass->chunks || pass->chunks->n == PASS_CHUNK) {
-                struct pass_chunk *c = malloc(sizeof(*c));
+        if (!pass->chunks || pass->chunks->n == pass->chunks->capacity) {
+                size_t capacity = pass->chunks ? PASS_CHUNK : PASS_CHUNK_FIRST;
+                struct pass_chunk *c = malloc(sizeof(*c) + capacity * sizeof(c->items[0]));
 
                 if (!c)
                         return NULL;
                 c->next = pass->chunks;
                 c->n = 0;
+                c->capacity = capacity;
                 pass->chunks = c;
         }
         return memset(&pass->chunks->items[pass->chunks->n++], 0, sizeof(struct pass_group));
@@ -567,42 +572,55 @@ static int pass_decide_unindexed(struct policy_set_pass *pass, const struct set_
         return pass_group_get(pass, key, &l, &unused);
 }
 
-static int pass_alloc(struct policy_set_pass *pass, size_t n_entries) {
-        const struct policy_set *s = pass->set;
-        size_t size = 16;
+/* The pass and its arrays in one allocation. */
+static struct policy_set_pass *pass_alloc(const struct policy_set *s, size_t n_entries) {
+        size_t table_size = 16, size = sizeof(struct policy_set_pass);
+        size_t slots_at, bucketed_at, table_at;
+        struct policy_set_pass *pass;
 
         /* At most a group per member with a run and per unindexed run:
          * chains of one or two. */
-        while (size < 2 * (n_entries + s->n_groups) && size < SIZE_MAX / 4)
-                size *= 2;
-        pass->table = calloc(size, sizeof(*pass->table));
-        pass->table_mask = size - 1;
-        pass->slots = calloc(s->n_slots + 1, sizeof(*pass->slots));
-        pass->n_bucketed = calloc(s->n_groups + 1, sizeof(*pass->n_bucketed));
-        return pass->table && pass->slots && pass->n_bucketed ? 0 : -ENOMEM;
+        while (table_size < 2 * (n_entries + s->n_groups)) {
+                if (table_size > SIZE_MAX / 4)
+                        return NULL;
+                table_size *= 2;
+        }
+        slots_at = align_to(size, _Alignof(struct pass_slot));
+        bucketed_at = align_to(slots_at + s->n_slots * sizeof(struct pass_slot), _Alignof(size_t));
+        table_at = align_to(bucketed_at + s->n_groups * sizeof(size_t), _Alignof(struct pass_group *));
+        if (table_size > (SIZE_MAX - table_at) / sizeof(struct pass_group *))
+                return NULL;
+        pass = calloc(1, table_at + table_size * sizeof(struct pass_group *));
+        if (!pass)
+                return NULL;
+        pass->slots = (struct pass_slot *) ((char *) pass + slots_at);
+        pass->n_bucketed = (size_t *) ((char *) pass + bucketed_at);
+        pass->table = (struct pass_group **) ((char *) pass + table_at);
+        pass->table_mask = table_size - 1;
+        return pass;
 }
 
 int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, struct policy_set_pass **ret) {
-        _cleanup_(policy_set_pass_freep) struct policy_set_pass *pass = calloc(1, sizeof(*pass));
+        _cleanup_(policy_set_pass_freep) struct policy_set_pass *pass = NULL;
+        struct set_value *values[_INDEX_MAX] = {};
         struct set_group *g, *gtmp;
         size_t n_entries = 0;
         int r;
 
+        for (size_t k = 0; k < _INDEX_MAX; k++) {
+                const char *value = policy_index_device_value(k, d);
+
+                if (value)
+                        HASH_FIND_STR(s->values[k], value, values[k]);
+                n_entries += values[k] ? values[k]->n_entries : 0;
+        }
+        pass = pass_alloc(s, n_entries);
         if (!pass)
                 return -ENOMEM;
         pass->set = s;
         pass->generation = s->generation;
         pass->device = d;
-        for (size_t k = 0; k < _INDEX_MAX; k++) {
-                const char *value = policy_index_device_value(k, d);
-
-                if (value)
-                        HASH_FIND_STR(s->values[k], value, pass->values[k]);
-                n_entries += pass->values[k] ? pass->values[k]->n_entries : 0;
-        }
-        r = pass_alloc(pass, n_entries);
-        if (r < 0)
-                return r;
+        memcpy(pass->values, values, sizeof(values));
 
         for (size_t k = 0; k < _INDEX_MAX; k++)
                 for (size_t i = 0; pass->values[k] && i < pass->values[k]->n_entries; i++) {
