@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Out of memory in a table is an error returned, not exit(): an element
+ * uthash could not add has hh.tbl == NULL. */
+#define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
 #include "policy-internal.h"
@@ -150,6 +153,7 @@ static int list_key(const struct policy_index_run *run, char **ret, size_t *ret_
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&text, &size);
+        bool failed;
 
         if (!f)
                 return -ENOMEM;
@@ -160,7 +164,10 @@ static int list_key(const struct policy_index_run *run, char **ret, size_t *ret_
                 fprintf(f, "%zu ", run->rules[i]->index);
                 policy_rule_write_identity(f, run->rules[i]);
         }
-        if (fclose(f) != 0)
+        /* A write that could not grow the buffer shows only here: a key
+         * cut short would make two runs one. */
+        failed = ferror(f);
+        if (fclose(f) != 0 || failed)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
         *ret_length = size;
@@ -184,6 +191,11 @@ static int list_intern(struct policy_set *s, const struct policy_index_run *run,
                 l->key = TAKE_PTR(key);
                 l->length = length;
                 HASH_ADD_KEYPTR(hh, s->lists, l->key, l->length, l);
+                if (!l->hh.tbl) {
+                        free(l->key);
+                        free(l);
+                        return -ENOMEM;
+                }
         }
         l->n_refs++;
         *ret = l;
@@ -228,6 +240,12 @@ static int member_add_value(struct policy_set *s, struct policy_set_member *memb
                         return -ENOMEM;
                 }
                 HASH_ADD_KEYPTR(hh, s->values[run->kind], v->value, strlen(v->value), v);
+                if (!v->hh.tbl) {
+                        free(v->value);
+                        free(v);
+                        list_unref(s, list);
+                        return -ENOMEM;
+                }
         }
         /* Recorded before the entry, so that a failure below is undone by
          * policy_set_remove() like any member. */
@@ -276,9 +294,13 @@ static int member_join_group(struct policy_set *s, struct policy_set_member *mem
                 if (!g)
                         return -ENOMEM;
                 g->unindexed = member->unindexed;
+                HASH_ADD(hh, s->groups, unindexed, sizeof(g->unindexed), g);
+                if (!g->hh.tbl) {
+                        free(g);
+                        return -ENOMEM;
+                }
                 g->index = s->n_groups;
                 s->group_slots[s->n_groups++] = g;
-                HASH_ADD(hh, s->groups, unindexed, sizeof(g->unindexed), g);
         }
         r = grow((void **) &g->members, &g->allocated, g->n_members, sizeof(*g->members));
         if (r < 0) {
