@@ -218,16 +218,28 @@ void policy_rule_lists_for(const struct policy *p, const struct policy_device *d
                 add_bucket(ret, x->buckets[k], policy_index_device_value(k, d));
 }
 
+/* The position of the i-th rule of list k: from the refs when there are,
+ * without reading the rule. */
+static size_t position(const struct policy_rule_lists *l, size_t k, size_t i) {
+        return l->refs[k] ? l->refs[k][i].index : l->items[k][i]->index;
+}
+
+static const struct policy_rule *take(struct policy_rule_lists *l, size_t k, size_t i) {
+        if (l->refs[k])
+                l->last_id = l->refs[k][i].id;
+        return l->items[k][i];
+}
+
 const struct policy_rule *policy_rule_lists_prev(struct policy_rule_lists *l) {
         size_t best = SIZE_MAX;
 
         for (size_t k = 0; k < l->n_lists; k++)
-                if (l->pos[k] > 0 && (best == SIZE_MAX || l->items[k][l->pos[k] - 1]->index >
-                                                                  l->items[best][l->pos[best] - 1]->index))
+                if (l->pos[k] > 0 &&
+                    (best == SIZE_MAX || position(l, k, l->pos[k] - 1) > position(l, best, l->pos[best] - 1)))
                         best = k;
         if (best == SIZE_MAX)
                 return NULL;
-        return l->items[best][--l->pos[best]];
+        return take(l, best, --l->pos[best]);
 }
 
 const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l) {
@@ -235,11 +247,11 @@ const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l) {
 
         for (size_t k = 0; k < l->n_lists; k++)
                 if (l->pos[k] < l->n[k] &&
-                    (best == SIZE_MAX || l->items[k][l->pos[k]]->index < l->items[best][l->pos[best]]->index))
+                    (best == SIZE_MAX || position(l, k, l->pos[k]) < position(l, best, l->pos[best])))
                         best = k;
         if (best == SIZE_MAX)
                 return NULL;
-        return l->items[best][l->pos[best]++];
+        return take(l, best, l->pos[best]++);
 }
 
 void policy_rule_lists_to_end(struct policy_rule_lists *l) {

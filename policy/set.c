@@ -22,12 +22,29 @@
  * distinct one, and are not visited unless it allows the device. With a
  * thousand policies built from the same included files, a device costs a
  * few evaluations and a walk over two contiguous arrays instead of a
- * thousand evaluations, each chasing its own policy's pointers. */
+ * thousand evaluations, each chasing its own policy's pointers.
+ *
+ * Where the combinations differ, they still share rules: every rule text
+ * has an id, each run a position and id per rule (policy_rule_ref), and a
+ * pass remembers per id whether the rule matched, so that a rule written
+ * alike in many policies is tested once per pass and, after that, not
+ * even read. */
+
+/* A rule text, wherever it is written: texts match alike. */
+struct set_rule {
+        char *text; /* key */
+        uint32_t id;
+        unsigned n_refs;
+        UT_hash_handle hh;
+};
 
 struct set_list {
         char *key; /* "N\n" and per rule "INDEX " and its identity line */
         size_t length;
         unsigned n_refs;
+        struct set_rule **rules;      /* the interned texts, in run order */
+        struct policy_rule_ref *refs; /* position and text id of each */
+        size_t n_rules;
         UT_hash_handle hh;
 };
 
@@ -38,9 +55,11 @@ struct set_entry {
         struct policy_set_member *member;
         const struct set_list *list;
         const struct policy_rule *const *rules; /* the run in the member's policy */
+        const struct policy_rule_ref *refs;     /* the list's */
         size_t n_rules;
         const struct set_list *unindexed;
         const struct policy_rule *const *unindexed_rules;
+        const struct policy_rule_ref *unindexed_refs;
         size_t n_unindexed_rules;
         const struct set_group *group; /* the member's */
         size_t slot;
@@ -81,6 +100,10 @@ struct policy_set_member {
 };
 
 struct policy_set {
+        struct set_rule *rules;
+        uint32_t *free_ids; /* ids of texts gone, for the next ones */
+        size_t n_free_ids, allocated_free_ids;
+        uint32_t n_ids;     /* ids handed out: a pass's memo has a byte each */
         struct set_list *lists;
         struct set_value *values[_INDEX_MAX];
         struct set_group *groups;
@@ -127,6 +150,7 @@ struct policy_set_pass {
         struct pass_group **table;
         size_t table_mask;
         struct pass_chunk *chunks;
+        uint8_t *memo; /* per rule id: policy_evaluate_lists() */
         size_t n_evaluations;
 };
 
@@ -174,6 +198,87 @@ static int list_key(const struct policy_index_run *run, char **ret, size_t *ret_
         return 0;
 }
 
+static void rule_unref(struct policy_set *s, struct set_rule *r) {
+        if (!r || --r->n_refs > 0)
+                return;
+        /* Room was made when the id was handed out. */
+        s->free_ids[s->n_free_ids++] = r->id;
+        HASH_DEL(s->rules, r);
+        free(r->text);
+        free(r);
+}
+
+static int rule_intern(struct policy_set *s, const char *text, struct set_rule **ret) {
+        struct set_rule *r;
+        int k;
+
+        HASH_FIND_STR(s->rules, text, r);
+        if (!r) {
+                if (s->n_free_ids == 0) {
+                        if (s->n_ids == UINT32_MAX)
+                                return -ENOMEM;
+                        /* Room for every id handed out, so that giving
+                         * one back cannot fail. */
+                        k = grow((void **) &s->free_ids, &s->allocated_free_ids, s->n_ids, sizeof(*s->free_ids));
+                        if (k < 0)
+                                return k;
+                }
+                r = calloc(1, sizeof(*r));
+                if (!r || !(r->text = strdup(text))) {
+                        free(r);
+                        return -ENOMEM;
+                }
+                HASH_ADD_KEYPTR(hh, s->rules, r->text, strlen(r->text), r);
+                if (!r->hh.tbl) {
+                        free(r->text);
+                        free(r);
+                        return -ENOMEM;
+                }
+                r->id = s->n_free_ids > 0 ? s->free_ids[--s->n_free_ids] : s->n_ids++;
+        }
+        r->n_refs++;
+        *ret = r;
+        return 0;
+}
+
+static void list_free(struct policy_set *s, struct set_list *l) {
+        for (size_t i = 0; i < l->n_rules; i++)
+                rule_unref(s, l->rules[i]);
+        free(l->rules);
+        free(l->refs);
+        free(l->key);
+        free(l);
+}
+
+static void list_unref(struct policy_set *s, struct set_list *l) {
+        if (!l || --l->n_refs > 0)
+                return;
+        HASH_DEL(s->lists, l);
+        list_free(s, l);
+}
+
+/* The ids and positions of a new list's rules. */
+static int list_make_refs(struct policy_set *s, struct set_list *l, const struct policy_index_run *run) {
+        l->rules = calloc(run->n_rules + 1, sizeof(*l->rules));
+        l->refs = calloc(run->n_rules + 1, sizeof(*l->refs));
+        if (!l->rules || !l->refs)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_rules; i++) {
+                int r = rule_intern(s, run->rules[i]->text, &l->rules[i]);
+
+                if (r < 0)
+                        return r;
+                l->n_rules++;
+                if (run->rules[i]->index > UINT32_MAX)
+                        return -E2BIG;
+                l->refs[i] = (struct policy_rule_ref) {
+                        .index = (uint32_t) run->rules[i]->index,
+                        .id = l->rules[i]->id,
+                };
+        }
+        return 0;
+}
+
 static int list_intern(struct policy_set *s, const struct policy_index_run *run, struct set_list **ret) {
         _cleanup_free_ char *key = NULL;
         struct set_list *l;
@@ -190,24 +295,20 @@ static int list_intern(struct policy_set *s, const struct policy_index_run *run,
                         return -ENOMEM;
                 l->key = TAKE_PTR(key);
                 l->length = length;
+                r = list_make_refs(s, l, run);
+                if (r < 0) {
+                        list_free(s, l);
+                        return r;
+                }
                 HASH_ADD_KEYPTR(hh, s->lists, l->key, l->length, l);
                 if (!l->hh.tbl) {
-                        free(l->key);
-                        free(l);
+                        list_free(s, l);
                         return -ENOMEM;
                 }
         }
         l->n_refs++;
         *ret = l;
         return 0;
-}
-
-static void list_unref(struct policy_set *s, struct set_list *l) {
-        if (!l || --l->n_refs > 0)
-                return;
-        HASH_DEL(s->lists, l);
-        free(l->key);
-        free(l);
 }
 
 /* --- Members ---------------------------------------------------------- */
@@ -261,9 +362,11 @@ static int member_add_value(struct policy_set *s, struct policy_set_member *memb
                 .member = member,
                 .list = list,
                 .rules = run->rules,
+                .refs = list->refs,
                 .n_rules = run->n_rules,
                 .unindexed = member->unindexed,
                 .unindexed_rules = member->unindexed_rules,
+                .unindexed_refs = member->unindexed->refs,
                 .n_unindexed_rules = member->n_unindexed_rules,
                 .group = member->group,
                 .slot = member->slot,
@@ -474,6 +577,7 @@ struct policy_set *policy_set_free(struct policy_set *s) {
                 policy_set_remove(s, s->slots[s->n_slots - 1]);
         free(s->slots);
         free(s->group_slots);
+        free(s->free_ids);
         free(s);
         return NULL;
 }
@@ -549,7 +653,7 @@ static int pass_group_get(struct policy_set_pass *pass, const struct set_list *c
         if (!g)
                 return -ENOMEM;
         memcpy(g->key, key, sizeof(g->key));
-        r = policy_evaluate_lists(rules, pass->device, &g->decision.result);
+        r = policy_evaluate_lists(rules, pass->device, &g->decision.result, pass->memo);
         if (r >= 0 && g->decision.result.allowed)
                 r = policy_rule_location(g->decision.result.decided_by, &g->decision.decided_by);
         if (r < 0) {
@@ -565,8 +669,10 @@ static int pass_group_get(struct policy_set_pass *pass, const struct set_list *c
         return 0;
 }
 
-static void add_rules(struct policy_rule_lists *l, const struct policy_rule *const *rules, size_t n) {
+static void add_rules(struct policy_rule_lists *l, const struct policy_rule *const *rules,
+                      const struct policy_rule_ref *refs, size_t n) {
         l->items[l->n_lists] = rules;
+        l->refs[l->n_lists] = refs;
         l->n[l->n_lists++] = n;
 }
 
@@ -576,11 +682,11 @@ static int pass_decide_bucketed(struct policy_set_pass *pass, const struct set_e
         const struct set_list *key[1 + _INDEX_MAX] = { e->unindexed };
         struct policy_rule_lists l = {};
 
-        add_rules(&l, e->unindexed_rules, e->n_unindexed_rules);
+        add_rules(&l, e->unindexed_rules, e->unindexed_refs, e->n_unindexed_rules);
         for (size_t k = 0; k < _INDEX_MAX; k++)
                 if (slot->entries[k]) {
                         key[1 + k] = slot->entries[k]->list;
-                        add_rules(&l, slot->entries[k]->rules, slot->entries[k]->n_rules);
+                        add_rules(&l, slot->entries[k]->rules, slot->entries[k]->refs, slot->entries[k]->n_rules);
                 }
         return pass_group_get(pass, key, &l, &slot->group);
 }
@@ -590,14 +696,14 @@ static int pass_decide_unindexed(struct policy_set_pass *pass, const struct set_
         struct policy_rule_lists l = {};
         struct pass_group *unused;
 
-        add_rules(&l, g->members[0]->unindexed_rules, g->members[0]->n_unindexed_rules);
+        add_rules(&l, g->members[0]->unindexed_rules, g->unindexed->refs, g->members[0]->n_unindexed_rules);
         return pass_group_get(pass, key, &l, &unused);
 }
 
 /* The pass and its arrays in one allocation. */
 static struct policy_set_pass *pass_alloc(const struct policy_set *s, size_t n_entries) {
         size_t table_size = 16, size = sizeof(struct policy_set_pass);
-        size_t slots_at, bucketed_at, table_at;
+        size_t slots_at, bucketed_at, table_at, memo_at;
         struct policy_set_pass *pass;
 
         /* At most a group per member with a run and per unindexed run:
@@ -612,9 +718,13 @@ static struct policy_set_pass *pass_alloc(const struct policy_set *s, size_t n_e
         table_at = align_to(bucketed_at + s->n_groups * sizeof(size_t), _Alignof(struct pass_group *));
         if (table_size > (SIZE_MAX - table_at) / sizeof(struct pass_group *))
                 return NULL;
-        pass = calloc(1, table_at + table_size * sizeof(struct pass_group *));
+        memo_at = table_at + table_size * sizeof(struct pass_group *);
+        if (s->n_ids > SIZE_MAX - memo_at)
+                return NULL;
+        pass = calloc(1, memo_at + s->n_ids);
         if (!pass)
                 return NULL;
+        pass->memo = (uint8_t *) pass + memo_at;
         pass->slots = (struct pass_slot *) ((char *) pass + slots_at);
         pass->n_bucketed = (size_t *) ((char *) pass + bucketed_at);
         pass->table = (struct pass_group **) ((char *) pass + table_at);

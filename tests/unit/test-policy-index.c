@@ -534,6 +534,44 @@ static void test_set_shares(void **state) {
         set_members_done(set, &sm);
 }
 
+/* A rule written alike in many policies whose runs differ is tested once
+ * per pass: the property it reads is asked for once, not once per policy. */
+static unsigned n_fs_type_lookups;
+
+static const char *counting_property(const struct policy_device *d, const char *key) {
+        if (streq(key, "ID_FS_TYPE"))
+                n_fs_type_lookups++;
+        return fake_property(d, key);
+}
+
+static void test_set_tests_shared_rules_once(void **state) {
+        _cleanup_(policy_set_freep) struct policy_set *set = NULL;
+        struct fake_device counted = loop0;
+        struct set_members sm = {};
+        unsigned n_allowed = 0;
+
+        counted.pd.property = counting_property;
+        assert_int_equal(policy_set_new(&set), 0);
+        for (unsigned i = 0; i < 50; i++) {
+                _cleanup_free_ char *text = NULL;
+
+                /* Each its own size rule for block devices, then the
+                 * shared one (tested first: the last rule decides). */
+                assert_true(asprintf(&text,
+                                     "allow SUBSYSTEM==\"block\", ATTR{size}==\"%u\"\n"
+                                     "deny SUBSYSTEM==\"block\", ENV{ID_FS_TYPE}==\"swap\"\n",
+                                     i + 1) > 0);
+                set_members_add(set, &sm, load_ok(text));
+        }
+        n_fs_type_lookups = 0;
+        assert_int_equal(check_set_pass(set, &sm, &counted, &n_allowed), 50);
+        /* check_set_pass() evaluates each policy on its own too: 50 of
+         * them are its, one the set's. */
+        assert_int_equal(n_fs_type_lookups, 50 + 1);
+        assert_int_equal(n_allowed, 0);
+        set_members_done(set, &sm);
+}
+
 /* A pass made before the members changed is refused, not misread. */
 static void test_set_stale_pass(void **state) {
         _cleanup_(policy_set_freep) struct policy_set *set = NULL;
@@ -562,6 +600,7 @@ int main(void) {
                 cmocka_unit_test(test_set_generated),
                 cmocka_unit_test(test_set_include_order),
                 cmocka_unit_test(test_set_shares),
+                cmocka_unit_test(test_set_tests_shared_rules_once),
                 cmocka_unit_test(test_set_stale_pass),
         };
 
