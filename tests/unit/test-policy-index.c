@@ -404,7 +404,7 @@ static struct policy *load_in(const char *dir, const char *text) {
  * decision through the set equals its own evaluation, after members come
  * and go and take other copies of their policies too. */
 static void test_set_generated(void **state) {
-        _cleanup_tree_ char *dir = make_tempdir();
+        const char *dir = *state;
         unsigned n_allowed = 0, n_checks = 0;
         size_t n_evaluations = 0;
 
@@ -487,7 +487,7 @@ static void test_set_generated(void **state) {
 /* The same runs at other positions are other runs: where they interleave
  * decides which rule is the last to match. */
 static void test_set_include_order(void **state) {
-        _cleanup_tree_ char *dir = make_tempdir();
+        const char *dir = *state;
         _cleanup_(policy_set_freep) struct policy_set *set = NULL;
         struct set_members sm = {};
         unsigned n_allowed = 0;
@@ -591,14 +591,26 @@ static void test_set_stale_pass(void **state) {
         assert_int_equal(policy_set_pass_decision(pass, mq, &d), -ESTALE);
 }
 
+/* A failed assertion leaves the test by longjmp(), past its cleanup
+ * attributes: the scratch directory goes in the teardown. */
+static int setup_dir(void **state) {
+        *state = make_tempdir();
+        return 0;
+}
+
+static int teardown_dir(void **state) {
+        remove_tree(*state);
+        return 0;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_generated_rule_sets),
                 cmocka_unit_test(test_builtin_policies),
                 cmocka_unit_test(test_index_leaves_rules_out),
                 cmocka_unit_test(test_index_order_with_shadowing),
-                cmocka_unit_test(test_set_generated),
-                cmocka_unit_test(test_set_include_order),
+                cmocka_unit_test_setup_teardown(test_set_generated, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_set_include_order, setup_dir, teardown_dir),
                 cmocka_unit_test(test_set_shares),
                 cmocka_unit_test(test_set_tests_shared_rules_once),
                 cmocka_unit_test(test_set_stale_pass),
