@@ -6,8 +6,8 @@
  * 2. one hot-plug event through the model with 1, 10, 100, 500 and 1000
  *    containers on one policy, and with 1000 containers on 10 or on 1000
  *    distinct policies (the device seen by the containers of every tenth
- *    policy, or by all), against libudev building the event's device from
- *    sysfs.
+ *    policy, or by all; policy_for() says how they differ), against libudev
+ *    building the event's device from sysfs.
  *
  * All of it runs in this one thread, so both sides are timed in the
  * thread's CPU time: on a shared machine wall-clock time would add
@@ -91,35 +91,47 @@ static const char *const POLICY = "include \"oci-default\"\n"
                                   "allow SUBSYSTEM==\"input\", KERNEL==\"event*\"\n"
                                   "allow SUBSYSTEM==\"block\", KERNEL==\"zram*\", NAME=\"xvdb\"\n";
 
-/* Container i of a run with n_policies distinct policies: the same rules
- * with one input device of its own (so that the policies differ), and the
- * event's device (loop*) allowed by every policy, or by every tenth. */
-static char *policy_for(unsigned i, unsigned n_policies, bool visible_in_all) {
+/* Container i of a run with n_policies distinct policies: the rules all
+ * share (the OCI defaults, block rules as an included file would give
+ * them), and devices of its own that make the policies differ in what
+ * they allow: an input device, a loop device and a misc device by minor.
+ * The event's device (loop4000) is allowed by every policy, or by every
+ * tenth. With own_block, each policy also has a rule of its own that every
+ * block device meets (a filesystem UUID of its own): then no two policies
+ * decide the event's device through the same rules. */
+static char *policy_for(unsigned i, unsigned n_policies, bool visible_in_all, bool own_block) {
         unsigned k = i % n_policies;
+        char own[96] = "";
         char *text;
 
         if (n_policies == 1 && visible_in_all)
                 return strdup(POLICY);
+        if (own_block)
+                snprintf(own, sizeof(own), "allow SUBSYSTEM==\"block\", ENV{ID_FS_UUID}==\"0000-%04X\"\n", k);
         if (asprintf(&text,
                      "include \"oci-default\"\n"
                      "%s"
                      "deny KERNEL==\"loop0\"\n"
                      "allow SUBSYSTEM==\"input\", KERNEL==\"event%u\"\n"
-                     "allow SUBSYSTEM==\"block\", KERNEL==\"zram*\", NAME=\"xvdb\"\n",
+                     "allow SUBSYSTEM==\"block\", KERNEL==\"loop%u\", MODE=\"0600\"\n"
+                     "allow SUBSYSTEM==\"misc\", MAJOR==\"10\", MINOR==\"%u\"\n"
+                     "allow SUBSYSTEM==\"block\", KERNEL==\"zram*\", NAME=\"xvdb\"\n"
+                     "%s",
                      visible_in_all || k % 10 == 0 ? "allow SUBSYSTEM==\"block\", KERNEL==\"loop*\", MODE=\"0660\"\n" : "",
-                     k) < 0)
+                     k, 10000 + k, 200 + k, own) < 0)
                 return NULL;
         return text;
 }
 
-static void set_containers(struct model *m, unsigned n_containers, unsigned n_policies, bool visible_in_all) {
+static void set_containers(struct model *m, unsigned n_containers, unsigned n_policies, bool visible_in_all,
+                           bool own_block) {
         struct container *c, *tmp;
 
         HASH_ITER(hh, m->containers, c, tmp)
                 model_remove_container(m, c);
         for (unsigned i = 0; i < n_containers; i++) {
                 struct policy *p = NULL;
-                char name[32], *text = policy_for(i, n_policies, visible_in_all);
+                char name[32], *text = policy_for(i, n_policies, visible_in_all, own_block);
 
                 snprintf(name, sizeof(name), "c%u", i);
                 if (!text || policy_load_string("bench.rules", text, &(struct policy_load_options){}, &p, NULL) < 0 ||
@@ -131,13 +143,13 @@ static void set_containers(struct model *m, unsigned n_containers, unsigned n_po
 }
 
 static void bench_events(struct model *m, unsigned n_containers, unsigned n_policies, bool visible_in_all,
-                         struct udev *udev) {
+                         bool own_block, struct udev *udev) {
         struct uevent *add = loop_event("add"), *change = loop_event("change"), *remove = loop_event("remove");
         uint64_t samples[ROUNDS * 3], baseline[ROUNDS];
         char title[96];
         size_t n = 0;
 
-        set_containers(m, n_containers, n_policies, visible_in_all);
+        set_containers(m, n_containers, n_policies, visible_in_all, own_block);
         for (unsigned i = 0; i < ROUNDS; i++) {
                 struct uevent *events[] = { add, change, remove };
                 for (size_t k = 0; k < 3; k++) {
@@ -159,8 +171,9 @@ static void bench_events(struct model *m, unsigned n_containers, unsigned n_poli
                 snprintf(title, sizeof(title), "model: one event, %u container%s", n_containers,
                          n_containers == 1 ? "" : "s");
         else
-                snprintf(title, sizeof(title), "model: one event, %u containers, %u policies, seen by %s",
-                         n_containers, n_policies, visible_in_all ? "all" : "10%");
+                snprintf(title, sizeof(title), "model: one event, %u containers, %u policies%s, seen by %s",
+                         n_containers, n_policies, own_block ? " with own block rules" : "",
+                         visible_in_all ? "all" : "10%");
         bench_print_row(title, bench_percentile(samples, n, 50) / 1000.0, "libudev: device from sysfs",
                         bench_percentile(baseline, ROUNDS, 50) / 1000.0);
         uevent_free(add);
@@ -196,14 +209,18 @@ int main(void) {
                 udev_source_free(s);
         }
         for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
-                bench_events(m, containers[i], 1, true, udev);
-        /* Containers with equal policies share the decision: 10 policies
-         * cost 10 evaluations, 1000 distinct ones 1000; the containers of
-         * a policy that hides the device are not visited. */
-        bench_events(m, 1000, 10, false, udev);
-        bench_events(m, 1000, 10, true, udev);
-        bench_events(m, 1000, 1000, false, udev);
-        bench_events(m, 1000, 1000, true, udev);
+                bench_events(m, containers[i], 1, true, false, udev);
+        /* Containers with equal policies share the decision, and policies
+         * whose rules for the device are the same share it too (two
+         * evaluations for these thousand: with and without loop*); the
+         * containers of a policy that hides the device are not visited.
+         * With a block rule of each policy's own, nothing is shared: a
+         * thousand evaluations. */
+        bench_events(m, 1000, 10, false, false, udev);
+        bench_events(m, 1000, 10, true, false, udev);
+        bench_events(m, 1000, 1000, false, false, udev);
+        bench_events(m, 1000, 1000, true, false, udev);
+        bench_events(m, 1000, 1000, false, true, udev);
         model_free(m);
         udev_unref(udev);
         return deltas > 0 ? 0 : 1;

@@ -203,10 +203,8 @@ int visible_device_compute(const struct container *c, struct device *d, struct v
 
 int policy_result_decided_by(const struct policy_result *result, char **ret) {
         *ret = NULL;
-        if (result->allowed && asprintf(ret, "%s:%u", policy_rule_file(result->decided_by),
-                                        policy_rule_line(result->decided_by)) < 0)
-                return -ENOMEM;
-        return 0;
+        /* The same words as decisions shared through a policy set. */
+        return result->allowed ? policy_rule_location(result->decided_by, ret) : 0;
 }
 
 int visible_device_compute_from(const struct container *c, struct device *d, const struct policy_result *decision,

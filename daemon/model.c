@@ -468,20 +468,6 @@ struct device_seen {
         UT_hash_handle hh;
 };
 
-/* For one change: the class policy's decision for each changed device,
- * made once for all its containers. One allocation per class and change:
- * with a thousand classes, a change makes a thousand. */
-struct class_decision {
-        struct policy_result result; /* decided_by cleared: the rule is some policy's */
-        char *decided_by;
-        bool made;
-};
-
-struct class_decisions {
-        size_t n_devices;
-        struct class_decision items[];
-};
-
 /* The containers whose policies have one identity (policy_identity()):
  * they share every decision. */
 struct policy_class {
@@ -489,11 +475,18 @@ struct policy_class {
         struct container **members; /* in no order */
         size_t n_members, allocated;
         const struct policy *policy; /* a member's, for the shared decisions */
+        /* In the model's policy set, which decides a change once per
+         * distinct set of rules a device meets, not once per class. */
+        struct policy_set_member *member;
         bool uses_unknown; /* counting failed (out of memory): never skipped */
 
         /* The change being evaluated (evaluate_for_all). */
-        struct class_decisions *decisions;
         bool has_work;
+        /* The decision last looked up for this class: its containers ask
+         * for it one after another. */
+        uint64_t cached_change;
+        size_t cached_device;
+        const struct policy_set_decision *cached;
         bool touched; /* on the model's list, to be reset after the change */
         struct policy_class *next_touched;
 
@@ -506,27 +499,6 @@ struct container_model {
         uint64_t order; /* containers hear of a change in the order they were added */
         struct container_names names;
 };
-
-static void class_decisions_free(struct class_decisions *d) {
-        if (!d)
-                return;
-        for (size_t i = 0; i < d->n_devices; i++) {
-                policy_result_done(&d->items[i].result);
-                free(d->items[i].decided_by);
-        }
-        free(d);
-}
-
-static struct class_decisions *class_decisions_new(size_t n_devices) {
-        struct class_decisions *d;
-
-        if (n_devices > (SIZE_MAX - sizeof(*d)) / sizeof(d->items[0]))
-                return NULL;
-        d = calloc(1, sizeof(*d) + n_devices * sizeof(d->items[0]));
-        if (d)
-                d->n_devices = n_devices;
-        return d;
-}
 
 static void class_mark_unknown(struct model *m, struct policy_class *k) {
         if (k->uses_unknown)
@@ -558,7 +530,7 @@ static void class_free(struct model *m, struct policy_class *k) {
                 }
                 m->n_classes_unknown--;
         }
-        class_decisions_free(k->decisions);
+        policy_set_remove(m->policies, k->member);
         free(k->members);
         free(k->identity);
         free(k);
@@ -626,11 +598,20 @@ static int class_reserve(struct model *m, const struct policy *policy, struct po
 
         HASH_FIND_BYHASHVALUE(hh, m->classes, identity, length, hash, k);
         if (!k) {
+                int r;
+
                 k = calloc(1, sizeof(*k));
                 if (!k || !(k->identity = strndup(identity, length))) {
                         free(k);
                         return -ENOMEM;
                 }
+                r = policy_set_add(m->policies, policy, k, &k->member);
+                if (r < 0) {
+                        free(k->identity);
+                        free(k);
+                        return r;
+                }
+                k->policy = policy;
                 HASH_ADD_KEYPTR_BYHASHVALUE(hh, m->classes, k->identity, length, hash, k);
         }
         if (k->n_members == k->allocated) {
@@ -653,8 +634,10 @@ static int class_reserve(struct model *m, const struct policy *policy, struct po
 
 /* Cannot fail: class_reserve() made the room. */
 static void class_join(struct model *m, struct container *c, struct policy_class *k) {
-        if (k->n_members == 0)
+        if (k->n_members == 0) {
                 k->policy = c->policy;
+                policy_set_member_update(k->member, k->policy);
+        }
         k->members[k->n_members++] = c;
         c->model->class = k;
         class_count_container(m, k, c, +1);
@@ -679,6 +662,7 @@ static void class_leave(struct model *m, struct container *c, struct policy_clas
         }
         /* c's policy may be on its way out. */
         k->policy = k->members[0]->policy;
+        policy_set_member_update(k->member, k->policy);
 }
 
 static void class_touch(struct model *m, struct policy_class *k) {
@@ -689,40 +673,30 @@ static void class_touch(struct model *m, struct policy_class *k) {
         m->touched = k;
 }
 
-/* The decision of k's policy (policy, one of its members') for devs[i] and
- * its "FILE:LINE", made once per change; NULL with *ret_r set on failure. */
-static const struct policy_result *class_decision(struct model *m, struct policy_class *k, const struct policy *policy,
-                                                  struct device *const *devs, size_t n, size_t i,
+/* The decision of k's policy for devs[i] and its "FILE:LINE", from the
+ * change's pass over the policy set; NULL with *ret_r set on failure. */
+static const struct policy_result *class_decision(struct model *m, struct policy_class *k, size_t i,
                                                   const char **ret_decided_by, int *ret_r) {
-        struct class_decision *d;
+        const struct policy_set_decision *d = NULL;
 
+        if (k->cached && k->cached_change == m->change && k->cached_device == i)
+                d = k->cached;
+        else {
+                *ret_r = m->passes && m->passes[i] ? policy_set_pass_decision(m->passes[i], k->member, &d)
+                                                   : -ESTALE;
+                if (*ret_r < 0)
+                        return NULL;
+                k->cached = d;
+                k->cached_change = m->change;
+                k->cached_device = i;
+        }
         *ret_r = 0;
-        if (!k->decisions) {
-                k->decisions = class_decisions_new(n);
-                if (!k->decisions) {
-                        *ret_r = -ENOMEM;
-                        return NULL;
-                }
-                class_touch(m, k);
-        }
-        d = &k->decisions->items[i];
-        if (!d->made) {
-                *ret_r = policy_evaluate(policy, &devs[i]->pd, &d->result, NULL);
-                if (*ret_r >= 0)
-                        *ret_r = policy_result_decided_by(&d->result, &d->decided_by);
-                if (*ret_r < 0) {
-                        policy_result_done(&d->result);
-                        return NULL;
-                }
-                d->result.decided_by = NULL;
-                d->made = true;
-        }
         *ret_decided_by = d->decided_by;
         return &d->result;
 }
 
-/* After a change: the decisions go, the policies may change before the
- * next one. */
+/* After a change: the marks go, and the passes (the policies may change
+ * before the next one). */
 static void classes_forget_decisions(struct model *m) {
         while (m->touched) {
                 struct policy_class *k = m->touched;
@@ -730,10 +704,13 @@ static void classes_forget_decisions(struct model *m) {
                 m->touched = k->next_touched;
                 k->next_touched = NULL;
                 k->touched = false;
-                class_decisions_free(k->decisions);
-                k->decisions = NULL;
                 k->has_work = false;
         }
+        for (size_t i = 0; m->passes && i < m->n_passes; i++)
+                policy_set_pass_free(m->passes[i]);
+        free(m->passes);
+        m->passes = NULL;
+        m->n_passes = 0;
 }
 
 static void class_mark_work(struct model *m, struct policy_class *k, size_t *n_work) {
@@ -757,22 +734,50 @@ static void mark_seeing_classes(struct model *m, struct device *const *devs, siz
         }
 }
 
-/* Whether k's policy lets a container see one of devs (the first of them
- * not, with hide). */
-static bool class_allows_any(struct model *m, struct policy_class *k, struct device *const *devs, size_t n,
-                             bool hide) {
-        if (k->uses_unknown)
-                return true;
-        for (size_t i = hide ? 1 : 0; i < n; i++) {
-                const struct policy_result *decision;
-                const char *decided_by;
-                int r;
+struct mark_context {
+        struct model *model;
+        size_t *n_work;
+};
 
-                decision = class_decision(m, k, k->policy, devs, n, i, &decided_by, &r);
-                if (!decision || decision->allowed)
-                        return true; /* a failure is met again, and reported, per container */
+static void mark_allowing_class(void *class, void *data) {
+        struct mark_context *ctx = data;
+
+        class_mark_work(ctx->model, class, ctx->n_work);
+}
+
+/* One pass over the policy set per device of the change (not for devs[0]
+ * with hide): every class's decision, made once per distinct set of rules
+ * the device meets. -ENOMEM leaves none. */
+static int make_passes(struct model *m, struct device *const *devs, size_t n, bool hide) {
+        m->change++;
+        m->passes = calloc(n, sizeof(*m->passes));
+        if (!m->passes)
+                return -ENOMEM;
+        m->n_passes = n;
+        for (size_t i = hide ? 1 : 0; i < n; i++) {
+                int r = policy_set_pass_new(m->policies, &devs[i]->pd, &m->passes[i]);
+
+                if (r < 0) {
+                        classes_forget_decisions(m);
+                        return r;
+                }
         }
-        return false;
+        return 0;
+}
+
+/* The classes whose policy shows one of devs (the first of them not, with
+ * hide), or whose decision failed: it is met again, and reported, per
+ * container. Without passes, every class. */
+static void mark_allowing_classes(struct model *m, size_t n, bool hide, size_t *n_work) {
+        struct mark_context ctx = { .model = m, .n_work = n_work };
+        struct policy_class *k, *ktmp;
+
+        for (size_t i = hide ? 1 : 0; m->passes && i < n; i++)
+                policy_set_pass_foreach_allowed(m->passes[i], mark_allowing_class, &ctx);
+        if (!m->passes || m->n_classes_unknown > 0)
+                HASH_ITER(hh, m->classes, k, ktmp)
+                        if (!m->passes || k->uses_unknown)
+                                class_mark_work(m, k, n_work);
 }
 
 /* Evaluates devs for c and delivers the resulting deltas. event belongs to
@@ -793,7 +798,7 @@ static int evaluate_for_container(struct model *m, struct container *c, struct d
                         const struct policy_result *decision = NULL;
 
                         if (share) {
-                                decision = class_decision(m, c->model->class, c->policy, devs, n, i, &decided_by, &r);
+                                decision = class_decision(m, c->model->class, i, &decided_by, &r);
                                 if (!decision)
                                         break;
                         }
@@ -847,27 +852,28 @@ static int evaluate_for_all(struct model *m, struct device *const *devs, size_t 
                             bool hide) {
         _cleanup_(pending_done) struct pending pending = {};
         _cleanup_free_ struct container **few = NULL;
-        struct policy_class *k, *ktmp;
         struct container *c, *tmp;
         size_t n_work = 0;
+        bool share;
         int r, ret = 0;
 
         /* Which classes the change concerns: those with a container that
          * sees a changed device, and those whose policy shows one. The
          * others have their decision made, and no container visited. A
-         * device that leaves concerns only the classes that see it. */
+         * device that leaves concerns only the classes that see it. When
+         * the decisions cannot be made for all (out of memory), every
+         * container decides for itself. */
+        share = make_passes(m, devs, n, hide) >= 0;
         mark_seeing_classes(m, devs, n, &n_work);
-        if (!(hide && n == 1) || m->n_classes_unknown > 0)
-                HASH_ITER(hh, m->classes, k, ktmp)
-                        if (!k->has_work && class_allows_any(m, k, devs, n, hide))
-                                class_mark_work(m, k, &n_work);
+        if (!(hide && n == 1) || m->n_classes_unknown > 0 || !share)
+                mark_allowing_classes(m, n, hide, &n_work);
 
         /* One container's failure (out of memory) must not keep the others
          * from hearing of the change. When few containers are concerned,
          * they are picked out; else all are walked. */
         if (n_work * 4 < HASH_COUNT(m->containers) && containers_with_work(m, n_work, &few) >= 0) {
                 for (struct container **p = few; *p; p++) {
-                        r = evaluate_for_container(m, *p, devs, n, event, hide, true, &pending);
+                        r = evaluate_for_container(m, *p, devs, n, event, hide, share, &pending);
                         if (r < 0 && ret == 0)
                                 ret = r;
                 }
@@ -875,7 +881,7 @@ static int evaluate_for_all(struct model *m, struct device *const *devs, size_t 
                 HASH_ITER(hh, m->containers, c, tmp) {
                         if (!c->model->class->has_work)
                                 continue;
-                        r = evaluate_for_container(m, c, devs, n, event, hide, true, &pending);
+                        r = evaluate_for_container(m, c, devs, n, event, hide, share, &pending);
                         if (r < 0 && ret == 0)
                                 ret = r;
                 }
@@ -1292,6 +1298,10 @@ int model_new(int sysfs_fd, struct model **ret) {
                 return -ENOMEM;
         }
         m->sysfs_fd = sysfs_fd;
+        if (policy_set_new(&m->policies) < 0) {
+                model_free(m);
+                return -ENOMEM;
+        }
         *ret = m;
         return 0;
 }
@@ -1351,6 +1361,8 @@ struct model *model_free(struct model *m) {
                 HASH_DELETE(hh_devpath, m->by_devpath, d);
                 device_free(d);
         }
+        /* Empty too: each class left it as it went. */
+        policy_set_free(m->policies);
         safe_close(m->sysfs_fd);
         free(m);
         return NULL;

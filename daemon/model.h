@@ -51,6 +51,12 @@ struct model {
          * (model.c). */
         struct policy_class *classes, *touched;
         struct device_seen *seen;
+        /* Every class's policy, and during a change one pass over them per
+         * changed device (model.c). */
+        struct policy_set *policies;
+        struct policy_set_pass **passes;
+        size_t n_passes;
+        uint64_t change; /* counts the changes evaluated for all */
         size_t n_classes_unknown;
         struct {
                 model_deltas_fn fn;

@@ -119,6 +119,20 @@ static int rule_matches(const struct policy_rule *rule, const struct policy_devi
         return 1;
 }
 
+/* rule_matches() without a trace, through memo when there is one (the
+ * rule l returned last). */
+static int rule_matches_fast(const struct policy_rule *rule, const struct policy_rule_lists *l,
+                             const struct policy_device *d, uint8_t *memo) {
+        uint8_t *m;
+
+        if (!memo)
+                return rule_matches(rule, d, NULL);
+        m = &memo[l->last_id];
+        if (*m == 0)
+                *m = (uint8_t) (1 + rule_matches(rule, d, NULL));
+        return *m - 1;
+}
+
 /* Appends the items not already in *l: two rules adding the same symlink
  * mean one symlink. */
 static int append_unique(char ***l, char *const *items) {
@@ -176,7 +190,7 @@ static int apply(const struct policy_rule *rule, struct policy_result *res, cons
  * every rule) or those the index left for d (policy_rule_lists_for). A
  * rule left out cannot match, so both give one result. */
 static int evaluate(const struct policy *p, struct policy_rule_lists *l, const struct policy_device *d,
-                    struct policy_result *ret, struct policy_trace *trace) {
+                    struct policy_result *ret, struct policy_trace *trace, uint8_t *memo) {
         _cleanup_(policy_result_done) struct policy_result res = {
                 .mode = 0600,
                 .access = POLICY_ACCESS_READ | POLICY_ACCESS_WRITE,
@@ -198,7 +212,7 @@ static int evaluate(const struct policy *p, struct policy_rule_lists *l, const s
          * test the rules after it. */
         policy_rule_lists_to_end(l);
         while ((rule = policy_rule_lists_prev(l))) {
-                r = rule_matches(rule, d, trace ? &t.entries[rule->index] : NULL);
+                r = trace ? rule_matches(rule, d, &t.entries[rule->index]) : rule_matches_fast(rule, l, d, memo);
                 if (r < 0)
                         return r;
                 if (r > 0) {
@@ -213,9 +227,12 @@ static int evaluate(const struct policy *p, struct policy_rule_lists *l, const s
         if (decider && (allowed || trace)) {
                 policy_rule_lists_to_start(l);
                 while ((rule = policy_rule_lists_next(l)) != decider) {
-                        if (!trace && rule->verb != POLICY_ALLOW)
+                        /* Through memo a rule is tested before its verb is
+                         * read: a known miss costs no look at the rule. */
+                        if (!trace && !memo && rule->verb != POLICY_ALLOW)
                                 continue;
-                        r = rule_matches(rule, d, trace ? &t.entries[rule->index] : NULL);
+                        r = trace ? rule_matches(rule, d, &t.entries[rule->index])
+                                  : rule_matches_fast(rule, l, d, memo);
                         if (r < 0)
                                 return r;
                         if (r > 0 && allowed && rule->verb == POLICY_ALLOW) {
@@ -261,12 +278,18 @@ int policy_evaluate(const struct policy *p, const struct policy_device *d, struc
                 policy_rule_lists_all(p, &l);
         else
                 policy_rule_lists_for(p, d, &l);
-        return evaluate(p, &l, d, ret, trace);
+        return evaluate(p, &l, d, ret, trace, NULL);
+}
+
+int policy_evaluate_lists(struct policy_rule_lists *l, const struct policy_device *d, struct policy_result *ret,
+                          uint8_t *memo) {
+        /* The policy itself only matters to a trace. */
+        return evaluate(NULL, l, d, ret, NULL, memo);
 }
 
 int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret) {
         struct policy_rule_lists l;
 
         policy_rule_lists_all(p, &l);
-        return evaluate(p, &l, d, ret, NULL);
+        return evaluate(p, &l, d, ret, NULL, NULL);
 }

@@ -20,12 +20,6 @@ struct policy_bucket {
         UT_hash_handle hh;
 };
 
-enum {
-        INDEX_KERNEL,
-        INDEX_SUBSYSTEM,
-        _INDEX_MAX,
-};
-
 struct policy_index {
         struct policy_bucket *buckets[_INDEX_MAX];
         const struct policy_rule **all; /* every rule, by index: the linear walk */
@@ -155,6 +149,49 @@ void policy_rule_lists_all(const struct policy *p, struct policy_rule_lists *ret
         };
 }
 
+void policy_rule_lists_unindexed(const struct policy *p, struct policy_rule_lists *ret) {
+        *ret = (struct policy_rule_lists) {
+                .items = { p->index->unindexed },
+                .n = { p->index->n_unindexed },
+                .n_lists = 1,
+        };
+}
+
+const char *policy_index_device_value(size_t kind, const struct policy_device *d) {
+        return kind == INDEX_KERNEL ? d->sysname : kind == INDEX_SUBSYSTEM ? d->subsystem : NULL;
+}
+
+int policy_index_foreach(const struct policy *p, int (*fn)(const struct policy_index_run *run, void *userdata),
+                         void *userdata) {
+        const struct policy_index *x = p->index;
+        struct policy_index_run run = {
+                .kind = _INDEX_MAX,
+                .rules = x->unindexed,
+                .n_rules = x->n_unindexed,
+        };
+        int r;
+
+        r = fn(&run, userdata);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < _INDEX_MAX; k++) {
+                struct policy_bucket *b, *tmp;
+
+                HASH_ITER(hh, x->buckets[k], b, tmp) {
+                        run = (struct policy_index_run) {
+                                .kind = k,
+                                .value = b->value,
+                                .rules = b->rules,
+                                .n_rules = b->n_rules,
+                        };
+                        r = fn(&run, userdata);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 static void add_bucket(struct policy_rule_lists *l, struct policy_bucket *table, const char *value) {
         struct policy_bucket *b;
 
@@ -177,20 +214,32 @@ void policy_rule_lists_for(const struct policy *p, const struct policy_device *d
         };
         /* A rule sits in one bucket per value and a device has one value
          * per key: the lists are disjoint. */
-        add_bucket(ret, x->buckets[INDEX_KERNEL], d->sysname);
-        add_bucket(ret, x->buckets[INDEX_SUBSYSTEM], d->subsystem);
+        for (size_t k = 0; k < _INDEX_MAX; k++)
+                add_bucket(ret, x->buckets[k], policy_index_device_value(k, d));
+}
+
+/* The position of the i-th rule of list k: from the refs when there are,
+ * without reading the rule. */
+static size_t position(const struct policy_rule_lists *l, size_t k, size_t i) {
+        return l->refs[k] ? l->refs[k][i].index : l->items[k][i]->index;
+}
+
+static const struct policy_rule *take(struct policy_rule_lists *l, size_t k, size_t i) {
+        if (l->refs[k])
+                l->last_id = l->refs[k][i].id;
+        return l->items[k][i];
 }
 
 const struct policy_rule *policy_rule_lists_prev(struct policy_rule_lists *l) {
         size_t best = SIZE_MAX;
 
         for (size_t k = 0; k < l->n_lists; k++)
-                if (l->pos[k] > 0 && (best == SIZE_MAX || l->items[k][l->pos[k] - 1]->index >
-                                                                  l->items[best][l->pos[best] - 1]->index))
+                if (l->pos[k] > 0 &&
+                    (best == SIZE_MAX || position(l, k, l->pos[k] - 1) > position(l, best, l->pos[best] - 1)))
                         best = k;
         if (best == SIZE_MAX)
                 return NULL;
-        return l->items[best][--l->pos[best]];
+        return take(l, best, --l->pos[best]);
 }
 
 const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l) {
@@ -198,11 +247,11 @@ const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l) {
 
         for (size_t k = 0; k < l->n_lists; k++)
                 if (l->pos[k] < l->n[k] &&
-                    (best == SIZE_MAX || l->items[k][l->pos[k]]->index < l->items[best][l->pos[best]]->index))
+                    (best == SIZE_MAX || position(l, k, l->pos[k]) < position(l, best, l->pos[best])))
                         best = k;
         if (best == SIZE_MAX)
                 return NULL;
-        return l->items[best][l->pos[best]++];
+        return take(l, best, l->pos[best]++);
 }
 
 void policy_rule_lists_to_end(struct policy_rule_lists *l) {

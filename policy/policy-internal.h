@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -253,16 +254,50 @@ int policy_seal(struct policy *p);
 
 /* --- The rule index (index.c) ----------------------------------------- */
 
+/* The keys rules are filed under, and which of a device's values each
+ * looks up. */
+enum {
+        INDEX_KERNEL,
+        INDEX_SUBSYSTEM,
+        _INDEX_MAX,
+};
+
+const char *policy_index_device_value(size_t kind, const struct policy_device *d);
+
+/* One run of rules of the index, in rule order: the unindexed ones (kind
+ * _INDEX_MAX, value NULL) or those filed under one value of one kind. */
+struct policy_index_run {
+        size_t kind;
+        const char *value;
+        const struct policy_rule *const *rules;
+        size_t n_rules;
+};
+
+/* Calls fn for the unindexed run (always, first) and for every bucket;
+ * stops at and returns fn's first negative return. */
+int policy_index_foreach(const struct policy *p, int (*fn)(const struct policy_index_run *run, void *userdata),
+                         void *userdata);
+
 int policy_index_build(const struct policy *p, struct policy_index **ret);
 struct policy_index *policy_index_free(struct policy_index *x);
 DEFINE_POINTER_CLEANUP(struct policy_index, policy_index_free);
+
+/* What a policy set (set.c) knows of a rule of its runs without reading
+ * the rule: its position in its policy, and the id of its text among the
+ * rules of the set (rules written alike match alike). */
+struct policy_rule_ref {
+        uint32_t index;
+        uint32_t id;
+};
 
 /* Up to three lists of rules, each in rule order and no rule in two: walked
  * together they give rules in the order of the policy. */
 struct policy_rule_lists {
         const struct policy_rule *const *items[3];
+        const struct policy_rule_ref *refs[3]; /* all NULL, or each list's, parallel to items */
         size_t n[3], pos[3];
         size_t n_lists;
+        uint32_t last_id; /* with refs: the id of the rule last returned */
 };
 
 /* Every rule of p. */
@@ -277,9 +312,21 @@ void policy_rule_lists_to_start(struct policy_rule_lists *l);
 const struct policy_rule *policy_rule_lists_prev(struct policy_rule_lists *l);
 const struct policy_rule *policy_rule_lists_next(struct policy_rule_lists *l);
 
+/* Only the unindexed rules of p. */
+void policy_rule_lists_unindexed(const struct policy *p, struct policy_rule_lists *ret);
+
 /* policy_evaluate() without a trace, over every rule instead of the
  * indexed ones: the reference the index is tested against. */
 int policy_evaluate_linear(const struct policy *p, const struct policy_device *d, struct policy_result *ret);
+/* Without a trace, over the rules of l alone (up to three runs of one
+ * policy's index): what policy sets evaluate. With memo (l has refs), a
+ * byte per rule id remembers whether the rule matched d (0: not tested, 1:
+ * no, 2: yes), so that a rule many policies share is tested once. */
+int policy_evaluate_lists(struct policy_rule_lists *l, const struct policy_device *d, struct policy_result *ret,
+                          uint8_t *memo);
+
+/* Writes the line of p's identity for one rule (policy_seal()). */
+void policy_rule_write_identity(FILE *f, const struct policy_rule *rule);
 
 int policy_new(struct policy **ret);
 /* Returns a copy of name that lives as long as p. */

@@ -115,6 +115,10 @@ const char *policy_rule_text(const struct policy_rule *r) {
         return r->text;
 }
 
+int policy_rule_location(const struct policy_rule *r, char **ret) {
+        return asprintf(ret, "%s:%u", r->file, r->line) < 0 ? -ENOMEM : 0;
+}
+
 void policy_result_done(struct policy_result *r) {
         if (!r)
                 return;
@@ -137,6 +141,14 @@ void policy_trace_done(struct policy_trace *t) {
         *t = (struct policy_trace) {};
 }
 
+void policy_rule_write_identity(FILE *f, const struct policy_rule *rule) {
+        fprintf(f, "%d %s:%u %s", (int) rule->verb, rule->file, rule->line, rule->text);
+        for (size_t i = 0; i < rule->n_assignments; i++)
+                if (rule->assignments[i].key == KEY_OWNER || rule->assignments[i].key == KEY_GROUP)
+                        fprintf(f, " =%" PRIu32, rule->assignments[i].number);
+        fputc('\n', f);
+}
+
 /* The identity is everything a decision depends on: each rule as written,
  * where it is (decisions name it) and the ids its OWNER and GROUP names
  * resolved to (they depend on the root the policy was loaded for). */
@@ -149,13 +161,8 @@ int policy_seal(struct policy *p) {
         f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
-        DL_FOREACH(p->rules, rule) {
-                fprintf(f, "%d %s:%u %s", (int) rule->verb, rule->file, rule->line, rule->text);
-                for (size_t i = 0; i < rule->n_assignments; i++)
-                        if (rule->assignments[i].key == KEY_OWNER || rule->assignments[i].key == KEY_GROUP)
-                                fprintf(f, " =%" PRIu32, rule->assignments[i].number);
-                fputc('\n', f);
-        }
+        DL_FOREACH(p->rules, rule)
+                policy_rule_write_identity(f, rule);
         if (fclose(f) != 0)
                 return -ENOMEM;
 

@@ -144,3 +144,56 @@ unsigned policy_rule_line(const struct policy_rule *r);
 /* The rule as written, continuation lines joined with single spaces and the
  * comment-free text trimmed: "allow SUBSYSTEM==\"block\", MODE=\"0660\"". */
 const char *policy_rule_text(const struct policy_rule *r);
+/* "FILE:LINE" of r, as decisions name their rule. */
+int policy_rule_location(const struct policy_rule *r, char **ret);
+
+/* --- Many policies at once ------------------------------------------ */
+
+/* A set of policies (a caller's "members", each a policy and a pointer of
+ * the caller's) that decides one device for all of them, evaluating it
+ * once per distinct set of rules the device can meet instead of once per
+ * member: policies built from the same files share most rules, and those
+ * that have only shared rules for the device share its decision. A member
+ * with no rule for the device at all costs no evaluation. The decisions
+ * are those of policy_evaluate() for each member's own policy.
+ *
+ * Not thread-safe: one thread owns the set and its passes. */
+struct policy_set;
+struct policy_set_member;
+struct policy_set_pass;
+
+struct policy_set_decision {
+        struct policy_result result; /* decided_by: a rule of one member's policy, valid while it is */
+        char *decided_by;            /* policy_rule_location() of it when allowed, else NULL */
+};
+
+int policy_set_new(struct policy_set **ret);
+/* Frees the set and any members left. */
+struct policy_set *policy_set_free(struct policy_set *s);
+DEFINE_POINTER_CLEANUP(struct policy_set, policy_set_free);
+
+/* p must stay alive while it is the member's (see policy_set_member_update). */
+int policy_set_add(struct policy_set *s, const struct policy *p, void *userdata, struct policy_set_member **ret);
+void policy_set_remove(struct policy_set *s, struct policy_set_member *member);
+/* Hands the member another policy with the same identity (the one it had
+ * may go away). */
+void policy_set_member_update(struct policy_set_member *member, const struct policy *p);
+size_t policy_set_n_members(const struct policy_set *s);
+
+/* Decides d for every member. The pass keeps d and the members' policies
+ * as they are: free it before any of them changes (policy_set_pass_decision()
+ * then fails with -ESTALE). Returns 0 or -ENOMEM; a failed evaluation is
+ * kept as the decision's error. */
+int policy_set_pass_new(struct policy_set *s, const struct policy_device *d, struct policy_set_pass **ret);
+struct policy_set_pass *policy_set_pass_free(struct policy_set_pass *pass);
+DEFINE_POINTER_CLEANUP(struct policy_set_pass, policy_set_pass_free);
+
+/* The decision for member (0), or the error of its evaluation. */
+int policy_set_pass_decision(const struct policy_set_pass *pass, const struct policy_set_member *member,
+                             const struct policy_set_decision **ret);
+/* Calls fn with the userdata of each member whose policy allows the device,
+ * or whose evaluation failed, once each, in no order. */
+void policy_set_pass_foreach_allowed(const struct policy_set_pass *pass, void (*fn)(void *member_userdata, void *data),
+                                     void *data);
+/* How many evaluations the pass made. */
+size_t policy_set_pass_n_evaluations(const struct policy_set_pass *pass);

@@ -545,14 +545,27 @@ static uint32_t next_step(uint32_t *seed) {
         return *seed >> 16;
 }
 
-static void test_classes_skip_only_unaffected(void **state) {
-        struct fixture *f = *state;
+/* Policies whose rules the index files under KERNEL and SUBSYSTEM values,
+ * sharing runs (the model decides once per distinct set of rules a device
+ * meets, policy/set.c) and differing in others. */
+static const char *const indexed_policies[] = {
+        "allow SUBSYSTEM==\"block\", KERNEL==\"loop*\", ENV{ID_FS_TYPE}!=\"swap\"\n",
+        "allow SUBSYSTEM==\"block\", KERNEL==\"loop*\", ENV{ID_FS_TYPE}!=\"swap\"\nallow KERNEL==\"loop1|loop3\", "
+        "MODE=\"0640\"\n",
+        "include \"oci-default\"\nallow KERNEL==\"loop2|loop7\"\ndeny KERNEL==\"loop*\", ENV{ID_FS_TYPE}==\"swap\"\n",
+        "include \"oci-default\"\nallow KERNEL==\"loop2|loop8\"\ndeny KERNEL==\"loop*\", ENV{ID_FS_TYPE}==\"swap\"\n",
+        "allow KERNEL==\"loop[0-4]\"\nallow SUBSYSTEM==\"block\", KERNEL==\"loop[5-9]\", MODE=\"0600\"\n"
+        "deny KERNEL==\"loop5\"\n",
+        "allow KERNEL==\"zram*\"\n",
+};
+
+static void run_classes_skip_only_unaffected(struct fixture *f, const char *const *policies, size_t n_policies) {
         static const char *const names[] = { "a1", "b1", "a2", "c1", "b2", "c2", "c3", "c4", "c5", "c6", "c7", "c8" };
         bool present[10] = {}, swap[10] = {};
         uint32_t seed = 4242;
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                add_container(f, names[i], class_policies[i < 5 ? (i == 1 || i == 4) : 2]);
+                add_container(f, names[i], policies[n_policies == 3 ? (i < 5 ? (i == 1 || i == 4) : 2) : i % n_policies]);
 
         for (unsigned step = 0; step < 400; step++) {
                 unsigned op = next_step(&seed) % 10, k = next_step(&seed) % 10;
@@ -581,18 +594,26 @@ static void test_classes_skip_only_unaffected(void **state) {
                                          0);
                 } else if (op == 8) {
                         assert_int_equal(model_set_policy(f->model, c,
-                                                          load(class_policies[next_step(&seed) % 3]), "reloaded"),
+                                                          load(policies[next_step(&seed) % n_policies]), "reloaded"),
                                          0);
                 } else if (op == 9) {
                         char *name = strdup(c->name);
 
                         assert_non_null(name);
                         model_remove_container(f->model, c);
-                        add_container(f, name, class_policies[next_step(&seed) % 3]);
+                        add_container(f, name, policies[next_step(&seed) % n_policies]);
                         free(name);
                 }
                 assert_settled(f);
         }
+}
+
+static void test_classes_skip_only_unaffected(void **state) {
+        run_classes_skip_only_unaffected(*state, class_policies, ELEMENTSOF(class_policies));
+}
+
+static void test_classes_skip_only_unaffected_indexed(void **state) {
+        run_classes_skip_only_unaffected(*state, indexed_policies, ELEMENTSOF(indexed_policies));
 }
 
 /* The containers a change concerns hear of it in the order they were
@@ -711,6 +732,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_move_renames_subtree, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names_one_device_matches_full_assignment, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_classes_skip_only_unaffected, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_classes_skip_only_unaffected_indexed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_classes_keep_container_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bind_reevaluates_descendants, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_adds_and_hides, setup, teardown),
