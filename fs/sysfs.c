@@ -11,6 +11,7 @@
 #include "mount-tree.h"
 #include "strv.h"
 #include "fileio.h"
+#include "sysfs-children.h"
 #include "sysfs-internal.h"
 #include "uevent-file.h"
 
@@ -28,11 +29,6 @@ static const char *const default_exposed[] = {
         "devices/system/node",
         "kernel/mm/transparent_hugepage",
 };
-
-/* Deep enough for block/<disk>/<partition> and a bus's glue directories;
- * a device directory deeper than this below a visible one is not a child
- * any kernel makes. */
-#define CHILD_SCAN_DEPTH 6
 
 /* --- The tree (under the lock) --------------------------------------- */
 
@@ -481,51 +477,52 @@ static int cover(struct sysfs_view *v, const char *path) {
         return record_mount(v, path, VIEW_MOUNT_COVER);
 }
 
-/* Child devices that the container does not see, below the directory
- * open at dir_fd: sub is where that is in the device directory dir
- * (relative to /sys), and the names collected are relative to dir.
- * Visible ones get mounts of their own, on top. getdents64 on directories
- * opened relative to their parent: opendir's stat and fcntl calls and a
- * path walk from /sys for each directory were a good part of the time a
- * hot-plugged device took to reach the container (bench-hotplug). */
-static int collect_hidden_children(struct sysfs_view *v, const char *dir, int dir_fd, const char *sub,
-                                   unsigned depth, char ***hidden) {
-        _Alignas(struct dirent64) char buf[4096];
-        ssize_t n;
+/* The child devices of the device directory path that the container does
+ * not see (relative to path): the cache's scan, less those the view shows
+ * (they get mounts of their own, on top). */
+static int hidden_children(struct sysfs_view *v, const char *path, char ***ret) {
+        _cleanup_strv_free_ char **hidden = NULL;
+        char *const *children;
         int r;
 
-        while ((n = getdents64(dir_fd, buf, sizeof(buf))) > 0)
-                for (ssize_t offset = 0; offset < n;) {
-                        const struct dirent64 *de = (const struct dirent64 *) (buf + offset);
-                        _cleanup_free_ char *child = NULL, *devpath = NULL, *uevent = NULL;
-                        _cleanup_close_ int child_fd = -EBADF;
+        r = sysfs_children_get(v->children, v->sysfs_fd, path, &children);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(c, (char **) children) {
+                _cleanup_free_ char *devpath = NULL;
 
-                        offset += de->d_reclen;
-                        if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                                continue;
-                        if (asprintf(&child, "%s%s%s", strempty(sub), sub ? "/" : "", de->d_name) < 0 ||
-                            asprintf(&uevent, "%s/uevent", de->d_name) < 0 ||
-                            asprintf(&devpath, "/%s/%s", dir, child) < 0)
-                                return -ENOMEM;
-                        if (faccessat(dir_fd, uevent, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                                if (!find_shown_path(v, devpath) && strv_consume(hidden, TAKE_PTR(child)) < 0)
-                                        return -ENOMEM;
-                                continue;
-                        }
-                        if (depth + 1 >= CHILD_SCAN_DEPTH)
-                                continue;
-                        child_fd = openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (child_fd < 0) {
-                                /* Gone meanwhile, with whatever was below it. */
-                                if (errno == ENOENT)
-                                        continue;
-                                return negative_errno();
-                        }
-                        r = collect_hidden_children(v, dir, child_fd, child, depth + 1, hidden);
-                        if (r < 0)
-                                return r;
+                if (asprintf(&devpath, "/%s/%s", path, *c) < 0)
+                        return -ENOMEM;
+                if (!find_shown_path(v, devpath) && strv_extend(&hidden, *c) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(hidden);
+        return 0;
+}
+
+/* Covers the hidden children on the detached tree; a child that went
+ * meanwhile (the cache learns it from the host's event, which may not have
+ * been read yet) leaves the list: it needs no cover. */
+static int cover_hidden(struct sysfs_view *v, int tree, char **hidden) {
+        size_t kept = 0;
+        int fd, r;
+
+        STRV_FOREACH(h, hidden) {
+                r = clone_empty(v, &fd);
+                if (r < 0)
+                        return r;
+                r = mount_tree_attach(fd, tree, *h);
+                if (r == -ENOENT) {
+                        free(*h);
+                        continue;
                 }
-        return n < 0 ? negative_errno() : 0;
+                if (r < 0)
+                        return r;
+                hidden[kept++] = *h;
+        }
+        if (hidden)
+                hidden[kept] = NULL;
+        return 0;
 }
 
 static int attach_clone_file(struct sysfs_view *v, int tree, const char *dir, const char *name) {
@@ -573,10 +570,10 @@ static int mount_shown_below(struct sysfs_view *v, const char *path) {
 static int mount_device(struct sysfs_view *v, struct shown_device *s) {
         _cleanup_strv_free_ char **hidden = NULL;
         _cleanup_free_ char *target = NULL;
-        _cleanup_close_ int tree = -EBADF, dir_fd = -EBADF;
+        _cleanup_close_ int tree = -EBADF;
         const char *path = s->devpath + 1;
         struct view_mount *above;
-        int r, fd;
+        int r;
 
         unmount_below(v, path);
         /* Below a hidden device's cover there is nowhere to show it. */
@@ -587,20 +584,12 @@ static int mount_device(struct sysfs_view *v, struct shown_device *s) {
         r = mount_tree_clone(v->sysfs_fd, path, false, &tree);
         if (r < 0)
                 return r;
-        dir_fd = openat(v->sysfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (dir_fd < 0)
-                return negative_errno();
-        r = collect_hidden_children(v, path, dir_fd, NULL, 0, &hidden);
+        r = hidden_children(v, path, &hidden);
         if (r < 0)
                 return r;
-        STRV_FOREACH(h, hidden) {
-                r = clone_empty(v, &fd);
-                if (r < 0)
-                        return r;
-                r = mount_tree_attach(fd, tree, *h);
-                if (r < 0)
-                        return r;
-        }
+        r = cover_hidden(v, tree, hidden);
+        if (r < 0)
+                return r;
         r = attach_clone_file(v, tree, path, "uevent");
         if (r < 0)
                 return r;
@@ -901,8 +890,9 @@ int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd,
         return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, ret);
 }
 
-int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
-                   gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
+int sysfs_view_new(struct fs_mux *mux, struct sysfs_children *children, const char *mountpoint,
+                   const char *container_name, uid_t root_uid, gid_t root_gid, sysfs_event_fn on_event,
+                   void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
         fuse_ino_t first;
         int r;
@@ -921,6 +911,7 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
         v->root_gid = root_gid;
         v->on_event = on_event;
         v->userdata = userdata;
+        v->children = children;
         if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
         v->mux = mux;
