@@ -16,7 +16,9 @@
 # device's /sys directory in every seeing view (the daemon mounts it after
 # every container's /dev) is printed against the same with one container.
 # A round ends once the device's /sys directories are gone again, so that
-# no round pays for the unmounts of the one before.
+# no round pays for the unmounts of the one before. devsieved's CPU time
+# per round (its main thread's, and all its threads', from schedstat) says
+# what the daemon did, with much less of the machine's other load in it.
 #
 #   DEVSIEVED=build/daemon/devsieved bench/bench-fanout.sh [ROUNDS]
 #
@@ -52,11 +54,28 @@ for _ in {1..200}; do
         sleep 0.05
 done
 
-python3 - "$dir/run" "$ROUNDS" "$SCENARIOS" <<'PY'
+python3 - "$dir/run" "$ROUNDS" "$SCENARIOS" "$daemon" <<'PY'
 import errno, fcntl, os, socket, sys, time
 
 run, rounds = sys.argv[1], int(sys.argv[2])
 scenarios = [tuple(int(x) for x in s.split(":")) for s in sys.argv[3].split()]
+daemon = int(sys.argv[4])
+
+def cpu_ns():
+    """Time devsieved's main thread and all its threads ran (schedstat):
+    what the daemon did, much less blurred than a wall clock by the
+    machine's other load."""
+    main = total = 0
+    for tid in os.listdir("/proc/%d/task" % daemon):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (daemon, tid)) as f:
+                ns = int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += ns
+        if int(tid) == daemon:
+            main = ns
+    return main, total
 LOOP_CTL_ADD, LOOP_CTL_REMOVE = 0x4C80, 0x4C81
 TIMEOUT = 30.0
 
@@ -116,6 +135,7 @@ def median(xs):
 def scenario(n, k):
     seeing = set_containers(n, k)
     firsts, alls, syss = [], [], []
+    cpu_start = cpu_ns()
     for _ in range(rounds):
         start = time.perf_counter()
         idx = add_loop()
@@ -132,7 +152,9 @@ def scenario(n, k):
         firsts.append(first)
         alls.append(last)
         syss.append(sys_last)
-    return median(firsts) * 1000, median(alls) * 1000, median(syss) * 1000
+    cpu_end = cpu_ns()
+    cpu_round = [(b - a) / rounds / 1e6 for a, b in zip(cpu_start, cpu_end)]
+    return median(firsts) * 1000, median(alls) * 1000, median(syss) * 1000, cpu_round
 
 fresh = 0
 def sweep_cost(n, k):
@@ -154,19 +176,28 @@ def sweep_cost(n, k):
         cold.append(time.perf_counter() - start)
     return median(cached) * 1000, median(cold) * 1000
 
-base_first, base_all, base_sys = scenario(1, 1)
+base_first, base_all, base_sys, base_cpu = scenario(1, 1)
 print("%-44s %12s %12s %8s" % ("LOOP_CTL_ADD to the node in /dev views", "median ms", "1 container", "ratio"))
 print("%-44s %12.3f %12s %8s" % ("seen by 1 of 1", base_all, "-", "-"))
 print("%-44s %12.3f %12s %8s" % ("seen by 1 of 1: its /sys directory", base_sys, "-", "-"))
-sweeps = []
+sweeps, cpus = [], []
 for n, k in scenarios:
-    first, last, sys_last = scenario(n, k)
+    first, last, sys_last, cpu = scenario(n, k)
+    cpus.append((n, k, cpu))
     print("%-44s %12.3f %12.3f %7.2fx" % ("seen by %d of %d: in the first" % (k, n), first, base_all, first / base_all))
     print("%-44s %12.3f %12.3f %7.2fx" % ("seen by %d of %d: in all" % (k, n), last, base_all, last / base_all))
     print("%-44s %12.3f %12.3f %7.2fx" % ("seen by %d of %d: /sys directory in all" % (k, n), sys_last, base_sys,
                                          sys_last / base_sys))
     sweeps.append((n, k) + sweep_cost(n, k))
 print("(%d rounds each; baseline: the same with one container, median)" % rounds)
+print("%-44s %12s %12s %8s" % ("devsieved's CPU per round (add and remove)", "main ms", "1 container", "ratio"))
+print("%-44s %12.3f %12s %8s" % ("seen by 1 of 1: main thread", base_cpu[0], "-", "-"))
+print("%-44s %12.3f %12s %8s" % ("seen by 1 of 1: every thread", base_cpu[1], "-", "-"))
+for n, k, cpu in cpus:
+    print("%-44s %12.3f %12.3f %7.2fx" % ("seen by %d of %d: main thread" % (k, n), cpu[0], base_cpu[0],
+                                         cpu[0] / base_cpu[0]))
+    print("%-44s %12.3f %12.3f %7.2fx" % ("seen by %d of %d: every thread" % (k, n), cpu[1], base_cpu[1],
+                                         cpu[1] / base_cpu[1]))
 print("%-44s %12s %12s" % ("the poller's own sweep of the seeing views", "cached ms", "LOOKUP ms"))
 for n, k, cached, cold in sweeps:
     print("%-44s %12.3f %12.3f" % ("%d views (%d containers)" % (k, n), cached, cold))
