@@ -77,6 +77,9 @@ struct sysfs_view {
         int fuse_root_fd; /* a clone of the bare FUSE mount: reaches nodes under what covers them */
         int empty_fd;     /* the empty directory cloned over hidden children */
         struct sysfs_children *children; /* every view's, the caller's */
+        /* The tree's nlookup counts are all the kernel holds: false for a
+         * view on a slot of an adopted connection. */
+        bool references_known;
 };
 
 extern const struct fs_mux_class sysfs_view_class;

@@ -32,6 +32,18 @@ static const char *const default_exposed[] = {
 
 /* --- The tree (under the lock) --------------------------------------- */
 
+/* Whether the kernel may hold something of dir's (its attributes, its
+ * listing, a name below it, present or absent): not when it holds no
+ * reference to dir, taken under the lock by every reply that gives it
+ * one. Then a notification about dir costs a write the kernel answers
+ * with ENOENT, and a new view's first devices made a hundred of them.
+ * A view on a connection a previous devsieved served cannot tell (the
+ * kernel's references are the old process's), nor can one for its root
+ * (the mount's own). */
+static bool kernel_may_cache(const struct sysfs_view *v, const struct fs_node *dir) {
+        return !v->references_known || dir == v->tree.root || dir->nlookup > 0;
+}
+
 static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
                     const char *target, enum sysfs_node_kind kind, struct fs_node **ret) {
         struct fs_node *n;
@@ -45,8 +57,8 @@ static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name,
                 n->st.st_size = 4096; /* as sysfs says of every attribute */
         /* The kernel may have cached that the name did not exist, and the
          * directory's listing without it. */
-        r = fs_notify_add_entry(&v->notify, dir->ino, name);
-        if (r >= 0)
+        r = kernel_may_cache(v, dir) ? fs_notify_add_entry(&v->notify, dir->ino, name) : 0;
+        if (r >= 0 && kernel_may_cache(v, dir))
                 r = fs_notify_add_dir_changed(&v->notify, dir->ino);
         if (r < 0)
                 return r;
@@ -81,6 +93,8 @@ static int tree_mkpath(struct sysfs_view *v, const char *path, enum sysfs_node_k
 
 /* name (n) leaves dir: the kernel forgets the name and dir's listing. */
 static void queue_delete(struct sysfs_view *v, struct fs_node *dir, struct fs_node *n) {
+        if (!kernel_may_cache(v, dir))
+                return;
         (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
         (void) fs_notify_add_dir_changed(&v->notify, dir->ino);
 }
@@ -915,6 +929,7 @@ int sysfs_view_new(struct fs_mux *mux, struct sysfs_children *children, const ch
         if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
         v->mux = mux;
+        v->references_known = !fs_mux_adopting_slot(mux);
         r = fs_mux_add(mux, &v->nodes, &v->slot, &first);
         if (r < 0) {
                 v->slot = 0;
