@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "strv.h"
 #include "sysfs-children.h"
@@ -21,9 +22,17 @@
  * cache starts over rather than grow without bound. */
 #define CHILDREN_MAX 4096
 
+/* How long a scan is used: a child device made after it stays uncovered
+ * in a view mounted meanwhile until the daemon reads the child's event.
+ * Kernel events come within a millisecond; a udevd's only once its rules
+ * ran, so the scan is not trusted for long. What sharing is for (one
+ * change seen by many containers, containers created in a row) fits. */
+#define CHILDREN_MAX_AGE_USEC (1000 * 1000)
+
 struct children_entry {
         char *path;      /* the device's directory below /sys */
         char **children; /* relative to path; NULL when none */
+        uint64_t scanned_usec;
         UT_hash_handle hh;
 };
 
@@ -121,11 +130,13 @@ int sysfs_children_get(struct sysfs_children *c, int sysfs_fd, const char *path,
         int r;
 
         HASH_FIND_STR(c->entries, path, e);
-        if (e) {
+        if (e && now_usec() - e->scanned_usec < CHILDREN_MAX_AGE_USEC) {
                 c->hits++;
                 *ret = e->children;
                 return 0;
         }
+        if (e)
+                entry_drop(c, e);
         dir_fd = openat(sysfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dir_fd < 0)
                 return negative_errno();
@@ -141,6 +152,7 @@ int sysfs_children_get(struct sysfs_children *c, int sysfs_fd, const char *path,
                 return -ENOMEM;
         }
         e->children = TAKE_PTR(children);
+        e->scanned_usec = now_usec();
         HASH_ADD_KEYPTR(hh, c->entries, e->path, strlen(e->path), e);
         *ret = e->children;
         return 0;

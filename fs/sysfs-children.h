@@ -12,8 +12,9 @@
  * container created with the same devices as the others). An entry stays
  * until a device is added, removed or moved at or below its directory (the
  * daemon calls sysfs_children_forget() for every such host event), so it
- * is as current as the daemon's picture of the host's devices. Main loop
- * only: nothing here is locked. */
+ * is as current as the daemon's picture of the host's devices, and for a
+ * second at most (a udevd's events come late). Main loop only: nothing
+ * here is locked. */
 
 struct sysfs_children;
 
