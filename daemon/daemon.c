@@ -695,7 +695,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = loop_watch(d->loop, &d->fuse_exited, EPOLLIN);
         if (r < 0)
                 return r;
-        r = sysfs_children_new(&d->sys_children);
+        r = sysfs_children_new(SYSFS_CHILDREN_MAX_AGE_USEC, &d->sys_children);
         if (r < 0)
                 return r;
         r = setup_views(d);

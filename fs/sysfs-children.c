@@ -22,12 +22,6 @@
  * cache starts over rather than grow without bound. */
 #define CHILDREN_MAX 4096
 
-/* How long a scan is used: a child device made after it stays uncovered
- * in a view mounted meanwhile until the daemon reads the child's event.
- * Kernel events come within a millisecond; a udevd's only once its rules
- * ran, so the scan is not trusted for long. What sharing is for (one
- * change seen by many containers, containers created in a row) fits. */
-#define CHILDREN_MAX_AGE_USEC (1000 * 1000)
 
 struct children_entry {
         char *path;      /* the device's directory below /sys */
@@ -38,6 +32,7 @@ struct children_entry {
 
 struct sysfs_children {
         struct children_entry *entries;
+        uint64_t max_age_usec;
         uint64_t scans, hits;
 };
 
@@ -61,11 +56,12 @@ static void drop_all(struct sysfs_children *c) {
                 entry_drop(c, e);
 }
 
-int sysfs_children_new(struct sysfs_children **ret) {
+int sysfs_children_new(uint64_t max_age_usec, struct sysfs_children **ret) {
         struct sysfs_children *c = calloc(1, sizeof(*c));
 
         if (!c)
                 return -ENOMEM;
+        c->max_age_usec = max_age_usec;
         *ret = c;
         return 0;
 }
@@ -130,7 +126,7 @@ int sysfs_children_get(struct sysfs_children *c, int sysfs_fd, const char *path,
         int r;
 
         HASH_FIND_STR(c->entries, path, e);
-        if (e && now_usec() - e->scanned_usec < CHILDREN_MAX_AGE_USEC) {
+        if (e && now_usec() - e->scanned_usec < c->max_age_usec) {
                 c->hits++;
                 *ret = e->children;
                 return 0;

@@ -13,12 +13,21 @@
  * until a device is added, removed or moved at or below its directory (the
  * daemon calls sysfs_children_forget() for every such host event), so it
  * is as current as the daemon's picture of the host's devices, and for a
- * second at most (a udevd's events come late). Main loop only: nothing
- * here is locked. */
+ * limited time (a udevd's events come late). Main loop only: nothing here
+ * is locked. */
 
 struct sysfs_children;
 
-int sysfs_children_new(struct sysfs_children **ret);
+/* How long the daemon uses a scan: a child device made after it stays
+ * uncovered in a view mounted meanwhile until the daemon reads the
+ * child's event. Kernel events come within a millisecond; a udevd's only
+ * once its rules ran, so a scan is not trusted for long. What sharing is
+ * for (one change seen by many containers, containers created in a row)
+ * fits in it. */
+#define SYSFS_CHILDREN_MAX_AGE_USEC (1000 * 1000)
+
+/* A scan is used for max_age_usec at most (0: never reused). */
+int sysfs_children_new(uint64_t max_age_usec, struct sysfs_children **ret);
 struct sysfs_children *sysfs_children_free(struct sysfs_children *c);
 DEFINE_POINTER_CLEANUP(struct sysfs_children, sysfs_children_free);
 
