@@ -140,7 +140,10 @@ def scenario(n, k):
         start = time.perf_counter()
         idx = add_loop()
         paths = ["%s/containers/c%d/dev/loop%d" % (run, i, idx) for i in seeing]
-        sys_paths = ["%s/containers/c%d/sys/devices/virtual/block/loop%d/uevent" % (run, i, idx) for i in seeing]
+        # size: an attribute of the real directory, there once it is mounted
+        # (the view's own uevent file is made just before).
+        sys_paths = ["%s/containers/c%d/sys/devices/virtual/block/loop%d/size" % (run, i, idx) for i in seeing]
+        sys_dirs = ["%s/containers/c%d/sys/devices/virtual/block/loop%d" % (run, i, idx) for i in seeing]
         try:
             first, last = wait_all(paths, True, start)
             _, sys_last = wait_all(sys_paths, True, start)
@@ -148,7 +151,7 @@ def scenario(n, k):
             fcntl.ioctl(ctl, LOOP_CTL_REMOVE, idx)
         # The next round starts once the daemon is done with this one: the
         # /sys directories go last.
-        wait_all(paths + sys_paths, False, time.perf_counter())
+        wait_all(paths + sys_dirs, False, time.perf_counter())
         firsts.append(first)
         alls.append(last)
         syss.append(sys_last)
