@@ -79,6 +79,10 @@ create() { # FROM TO [DETACHED]
         done | requests
 }
 
+# The daemon, not its holder: a child forked with the same command line
+# (the newest match), which stays a zombie of the daemon once killed.
+daemon_pid() { pgrep -o -f "devsieved --runtime-dir $RUNTIME"; }
+
 # --- start: median of 5 ---------------------------------------------------
 starts=()
 for _ in 1 2 3 4 5; do
@@ -86,7 +90,7 @@ for _ in 1 2 3 4 5; do
         "$DEVSIEVED" --runtime-dir "$RUNTIME" --policy-dir "$RUNTIME/policies" --log-level warning
         t1=$(now_ns)
         starts+=($(( (t1 - t0) / 1000 )))
-        PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME") || { echo "devsieved did not stay up" >&2; exit 1; }
+        PID=$(daemon_pid) || { echo "devsieved did not stay up" >&2; exit 1; }
         kill "$PID"
         while kill -0 "$PID" 2>/dev/null; do sleep 0.02; done
         PID=
@@ -94,7 +98,7 @@ done
 start_us=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 3p)
 
 "$DEVSIEVED" --runtime-dir "$RUNTIME" --policy-dir "$RUNTIME/policies" --log-level warning
-PID=$(pgrep -n -f "devsieved --runtime-dir $RUNTIME")
+PID=$(daemon_pid)
 read -r status_ms _ < <(for _ in $(seq 50); do echo '{"command":"status"}'; done | requests)
 rss0=$(rss_kib)
 mounts0=$(mounts)

@@ -16,6 +16,7 @@
 #include "fs/devfs.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
+#include "fs/sysfs-children.h"
 #include "policy/adapters/policy-json.h"
 #include "log.h"
 #include "registry.h"
@@ -496,6 +497,16 @@ static json_t *status_container(const struct daemon_container *dc) {
         return TAKE_PTR(o);
 }
 
+/* How often a /sys view scanned a device directory for child devices, and
+ * how often it used another view's scan. */
+static json_t *status_sys_scans(const struct daemon *d) {
+        uint64_t scans = 0, reused = 0;
+
+        if (d->sys_children)
+                sysfs_children_get_stats(d->sys_children, &scans, &reused);
+        return json_pack("{s:I, s:I}", "scans", (json_int_t) scans, "reused", (json_int_t) reused);
+}
+
 static json_t *run_status(struct daemon *d, struct control_client *cl) {
         _cleanup_(json_decrefp) json_t *containers = json_array(), *by_action = json_object();
         const struct model_stats *s = &d->model->stats;
@@ -526,6 +537,7 @@ static json_t *run_status(struct daemon *d, struct control_client *cl) {
         reply = with(reply, "events", json_integer((json_int_t) s->events));
         reply = with(reply, "events_by_action", TAKE_PTR(by_action));
         reply = with(reply, "deltas", json_integer((json_int_t) s->deltas));
+        reply = with(reply, "sys_scans", status_sys_scans(d));
         reply = with(reply, "rss_bytes", json_integer(rss_bytes()));
         reply = with(reply, "clients", json_integer(cl->control->n_clients));
         reply = with(reply, "monitors", json_integer(cl->control->n_monitors));

@@ -18,6 +18,7 @@
 #include "fs/handles.h"
 #include "fs/procfs.h"
 #include "fs/sysfs.h"
+#include "fs/sysfs-children.h"
 #include "log.h"
 #include "holder.h"
 #include "mount-ns.h"
@@ -243,13 +244,17 @@ static void dispatch_deltas(struct container *c, const struct delta *deltas, siz
 }
 
 /* Host devices no container sees still matter to the /sys views: one
- * appearing inside a visible device's directory must be covered. */
+ * appearing inside a visible device's directory must be covered, and the
+ * directories above it scanned again by the next view that mounts one. */
 static void observe_host_event(const struct uevent *ev, void *userdata) {
         struct daemon *d = userdata;
         struct container *c, *tmp;
 
         if (ev->action != UEVENT_ADD && ev->action != UEVENT_REMOVE && ev->action != UEVENT_MOVE)
                 return;
+        if (ev->action == UEVENT_MOVE && ev->devpath_old)
+                sysfs_children_forget(d->sys_children, ev->devpath_old);
+        sysfs_children_forget(d->sys_children, ev->devpath);
         HASH_ITER(hh, d->model->containers, c, tmp) {
                 struct daemon_container *dc = daemon_container_of(c);
 
@@ -700,6 +705,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = loop_watch(d->loop, &d->fuse_exited, EPOLLIN);
         if (r < 0)
                 return r;
+        r = sysfs_children_new(SYSFS_CHILDREN_MAX_AGE_USEC, &d->sys_children);
+        if (r < 0)
+                return r;
         r = setup_views(d);
         if (r < 0)
                 return r;
@@ -763,6 +771,7 @@ struct daemon *daemon_free(struct daemon *d) {
                         daemon_stop_container(d, daemon_container_of(c));
         }
         free_views(d);
+        d->sys_children = sysfs_children_free(d->sys_children);
         procfs_free(d->procfs);
         fuse_pool_free(d->fuse);
         /* A stop ends the connections with the holder; a failed re-exec

@@ -32,6 +32,7 @@ struct udev_db;
 struct udev_source;
 struct fuse_pool;
 struct fs_mux;
+struct sysfs_children;
 struct control;
 struct holder;
 struct mount_table;
@@ -109,6 +110,7 @@ struct daemon {
         bool views_mounted;
         struct fs_mux *dev_mux;
         struct fs_mux *sys_mux;
+        struct sysfs_children *sys_children; /* every /sys view's scans of device directories */
         /* "MAJ:MIN" of each connection, as mountinfo names it: the saved
          * state says which mounts were this run's views (restore.h). */
         char dev_connection[32], sys_connection[32], proc_connection[32];

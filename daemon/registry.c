@@ -485,7 +485,7 @@ int daemon_make_sys_view(struct daemon *d, struct daemon_container *dc, uid_t ro
         r = adopted ? adopted_mountpoint(dc, "sys", &sys) : view_mountpoint(dc, "sys", &sys);
         if (r < 0)
                 return r;
-        r = sysfs_view_new(d->sys_mux, sys, dc->container->name, root_uid, root_gid, on_synthetic_event, dc,
+        r = sysfs_view_new(d->sys_mux, d->sys_children, sys, dc->container->name, root_uid, root_gid, on_synthetic_event, dc,
                            &dc->sys);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to mount its /sys view at %s: %m", dc->container->name, sys);

@@ -10,6 +10,7 @@
 #include "notify.h"
 #include "mux.h"
 #include "sysfs.h"
+#include "sysfs-children.h"
 
 enum sysfs_node_kind {
         SYSFS_NODE_DIR,      /* on the path to something shown; goes when empty */
@@ -75,6 +76,10 @@ struct sysfs_view {
         int sysfs_fd;     /* the host's /sys */
         int fuse_root_fd; /* a clone of the bare FUSE mount: reaches nodes under what covers them */
         int empty_fd;     /* the empty directory cloned over hidden children */
+        struct sysfs_children *children; /* every view's, the caller's */
+        /* The tree's nlookup counts are all the kernel holds: false for a
+         * view on a slot of an adopted connection. */
+        bool references_known;
 };
 
 extern const struct fs_mux_class sysfs_view_class;

@@ -11,6 +11,7 @@
 #include "mount-tree.h"
 #include "strv.h"
 #include "fileio.h"
+#include "sysfs-children.h"
 #include "sysfs-internal.h"
 #include "uevent-file.h"
 
@@ -29,12 +30,19 @@ static const char *const default_exposed[] = {
         "kernel/mm/transparent_hugepage",
 };
 
-/* Deep enough for block/<disk>/<partition> and a bus's glue directories;
- * a device directory deeper than this below a visible one is not a child
- * any kernel makes. */
-#define CHILD_SCAN_DEPTH 6
-
 /* --- The tree (under the lock) --------------------------------------- */
+
+/* Whether the kernel may hold something of dir's (its attributes, its
+ * listing, a name below it, present or absent): not when it holds no
+ * reference to dir, taken under the lock by every reply that gives it
+ * one. Then a notification about dir costs a write the kernel answers
+ * with ENOENT, and a new view's first devices made a hundred of them.
+ * A view on a connection a previous devsieved served cannot tell (the
+ * kernel's references are the old process's), nor can one for its root
+ * (the mount's own). */
+static bool kernel_may_cache(const struct sysfs_view *v, const struct fs_node *dir) {
+        return !v->references_known || dir == v->tree.root || dir->nlookup > 0;
+}
 
 static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
                     const char *target, enum sysfs_node_kind kind, struct fs_node **ret) {
@@ -49,8 +57,8 @@ static int tree_new(struct sysfs_view *v, struct fs_node *dir, const char *name,
                 n->st.st_size = 4096; /* as sysfs says of every attribute */
         /* The kernel may have cached that the name did not exist, and the
          * directory's listing without it. */
-        r = fs_notify_add_entry(&v->notify, dir->ino, name);
-        if (r >= 0)
+        r = kernel_may_cache(v, dir) ? fs_notify_add_entry(&v->notify, dir->ino, name) : 0;
+        if (r >= 0 && kernel_may_cache(v, dir))
                 r = fs_notify_add_dir_changed(&v->notify, dir->ino);
         if (r < 0)
                 return r;
@@ -85,6 +93,8 @@ static int tree_mkpath(struct sysfs_view *v, const char *path, enum sysfs_node_k
 
 /* name (n) leaves dir: the kernel forgets the name and dir's listing. */
 static void queue_delete(struct sysfs_view *v, struct fs_node *dir, struct fs_node *n) {
+        if (!kernel_may_cache(v, dir))
+                return;
         (void) fs_notify_add_delete(&v->notify, dir->ino, n->ino, n->name);
         (void) fs_notify_add_dir_changed(&v->notify, dir->ino);
 }
@@ -481,51 +491,52 @@ static int cover(struct sysfs_view *v, const char *path) {
         return record_mount(v, path, VIEW_MOUNT_COVER);
 }
 
-/* Child devices that the container does not see, below the directory
- * open at dir_fd: sub is where that is in the device directory dir
- * (relative to /sys), and the names collected are relative to dir.
- * Visible ones get mounts of their own, on top. getdents64 on directories
- * opened relative to their parent: opendir's stat and fcntl calls and a
- * path walk from /sys for each directory were a good part of the time a
- * hot-plugged device took to reach the container (bench-hotplug). */
-static int collect_hidden_children(struct sysfs_view *v, const char *dir, int dir_fd, const char *sub,
-                                   unsigned depth, char ***hidden) {
-        _Alignas(struct dirent64) char buf[4096];
-        ssize_t n;
+/* The child devices of the device directory path that the container does
+ * not see (relative to path): the cache's scan, less those the view shows
+ * (they get mounts of their own, on top). */
+static int hidden_children(struct sysfs_view *v, const char *path, char ***ret) {
+        _cleanup_strv_free_ char **hidden = NULL;
+        char *const *children;
         int r;
 
-        while ((n = getdents64(dir_fd, buf, sizeof(buf))) > 0)
-                for (ssize_t offset = 0; offset < n;) {
-                        const struct dirent64 *de = (const struct dirent64 *) (buf + offset);
-                        _cleanup_free_ char *child = NULL, *devpath = NULL, *uevent = NULL;
-                        _cleanup_close_ int child_fd = -EBADF;
+        r = sysfs_children_get(v->children, v->sysfs_fd, path, &children);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(c, (char **) children) {
+                _cleanup_free_ char *devpath = NULL;
 
-                        offset += de->d_reclen;
-                        if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                                continue;
-                        if (asprintf(&child, "%s%s%s", strempty(sub), sub ? "/" : "", de->d_name) < 0 ||
-                            asprintf(&uevent, "%s/uevent", de->d_name) < 0 ||
-                            asprintf(&devpath, "/%s/%s", dir, child) < 0)
-                                return -ENOMEM;
-                        if (faccessat(dir_fd, uevent, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                                if (!find_shown_path(v, devpath) && strv_consume(hidden, TAKE_PTR(child)) < 0)
-                                        return -ENOMEM;
-                                continue;
-                        }
-                        if (depth + 1 >= CHILD_SCAN_DEPTH)
-                                continue;
-                        child_fd = openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (child_fd < 0) {
-                                /* Gone meanwhile, with whatever was below it. */
-                                if (errno == ENOENT)
-                                        continue;
-                                return negative_errno();
-                        }
-                        r = collect_hidden_children(v, dir, child_fd, child, depth + 1, hidden);
-                        if (r < 0)
-                                return r;
+                if (asprintf(&devpath, "/%s/%s", path, *c) < 0)
+                        return -ENOMEM;
+                if (!find_shown_path(v, devpath) && strv_extend(&hidden, *c) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(hidden);
+        return 0;
+}
+
+/* Covers the hidden children on the detached tree; a child that went
+ * meanwhile (the cache learns it from the host's event, which may not have
+ * been read yet) leaves the list: it needs no cover. */
+static int cover_hidden(struct sysfs_view *v, int tree, char **hidden) {
+        size_t kept = 0;
+        int fd, r;
+
+        STRV_FOREACH(h, hidden) {
+                r = clone_empty(v, &fd);
+                if (r < 0)
+                        return r;
+                r = mount_tree_attach(fd, tree, *h);
+                if (r == -ENOENT) {
+                        free(*h);
+                        continue;
                 }
-        return n < 0 ? negative_errno() : 0;
+                if (r < 0)
+                        return r;
+                hidden[kept++] = *h;
+        }
+        if (hidden)
+                hidden[kept] = NULL;
+        return 0;
 }
 
 static int attach_clone_file(struct sysfs_view *v, int tree, const char *dir, const char *name) {
@@ -573,10 +584,10 @@ static int mount_shown_below(struct sysfs_view *v, const char *path) {
 static int mount_device(struct sysfs_view *v, struct shown_device *s) {
         _cleanup_strv_free_ char **hidden = NULL;
         _cleanup_free_ char *target = NULL;
-        _cleanup_close_ int tree = -EBADF, dir_fd = -EBADF;
+        _cleanup_close_ int tree = -EBADF;
         const char *path = s->devpath + 1;
         struct view_mount *above;
-        int r, fd;
+        int r;
 
         unmount_below(v, path);
         /* Below a hidden device's cover there is nowhere to show it. */
@@ -587,20 +598,12 @@ static int mount_device(struct sysfs_view *v, struct shown_device *s) {
         r = mount_tree_clone(v->sysfs_fd, path, false, &tree);
         if (r < 0)
                 return r;
-        dir_fd = openat(v->sysfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (dir_fd < 0)
-                return negative_errno();
-        r = collect_hidden_children(v, path, dir_fd, NULL, 0, &hidden);
+        r = hidden_children(v, path, &hidden);
         if (r < 0)
                 return r;
-        STRV_FOREACH(h, hidden) {
-                r = clone_empty(v, &fd);
-                if (r < 0)
-                        return r;
-                r = mount_tree_attach(fd, tree, *h);
-                if (r < 0)
-                        return r;
-        }
+        r = cover_hidden(v, tree, hidden);
+        if (r < 0)
+                return r;
         r = attach_clone_file(v, tree, path, "uevent");
         if (r < 0)
                 return r;
@@ -901,8 +904,9 @@ int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd,
         return fs_mux_adopt(pool, &sysfs_view_class, mountpoint, fd, next_slot, generation, ret);
 }
 
-int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
-                   gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret) {
+int sysfs_view_new(struct fs_mux *mux, struct sysfs_children *children, const char *mountpoint,
+                   const char *container_name, uid_t root_uid, gid_t root_gid, sysfs_event_fn on_event,
+                   void *userdata, struct sysfs_view **ret) {
         _cleanup_(sysfs_view_freep) struct sysfs_view *v = NULL;
         fuse_ino_t first;
         int r;
@@ -922,9 +926,11 @@ int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *conta
         v->root_gid = root_gid;
         v->on_event = on_event;
         v->userdata = userdata;
+        v->children = children;
         if (!(v->name = strdup(container_name)))
                 return -ENOMEM;
         v->mux = mux;
+        v->references_known = !fs_mux_adopting_slot(mux);
         r = fs_mux_add(mux, &v->nodes, &v->slot, &first);
         if (r < 0) {
                 v->slot = 0;

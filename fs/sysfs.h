@@ -22,6 +22,7 @@
  * docs/sysfs-view.md has the design and its trade-offs. */
 
 struct sysfs_view;
+struct sysfs_children;
 
 /* A container wrote an event into one of its uevent files: the event's
  * properties (KEY=VALUE, ACTION first) as its own kernel would send them.
@@ -50,9 +51,11 @@ int sysfs_view_mux_adopt(struct fuse_pool *pool, const char *mountpoint, int fd,
 /* A new view in mux, bound at mountpoint (an existing empty directory) as a
  * shared mount, so that what is later mounted below it reaches the copies
  * containers hold. root_uid/root_gid: host ids of the container's root,
- * owner of the uevent files. */
-int sysfs_view_new(struct fs_mux *mux, const char *mountpoint, const char *container_name, uid_t root_uid,
-                   gid_t root_gid, sysfs_event_fn on_event, void *userdata, struct sysfs_view **ret);
+ * owner of the uevent files. children: the scans of device directories
+ * every view shares (sysfs-children.h); it must outlive the view. */
+int sysfs_view_new(struct fs_mux *mux, struct sysfs_children *children, const char *mountpoint,
+                   const char *container_name, uid_t root_uid, gid_t root_gid, sysfs_event_fn on_event,
+                   void *userdata, struct sysfs_view **ret);
 struct sysfs_view *sysfs_view_free(struct sysfs_view *v);
 DEFINE_POINTER_CLEANUP(struct sysfs_view, sysfs_view_free);
 
