@@ -5,9 +5,11 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "clock.h"
@@ -116,6 +118,34 @@ static void destroy_exited_view(uint64_t id, void *userdata) {
                 daemon_reconnect(d, VIEW_SYS);
         else if (d->procfs && procfs_pool_id(d->procfs) == id)
                 report_dead_procfs(d);
+}
+
+/* Without a holder the views live as long as this process: say so, and
+ * reap the holder when this process forked it. */
+static void on_holder_exit(struct io_watch *w, uint32_t events) {
+        struct daemon *d = container_of(w, struct daemon, holder_exit);
+        pid_t pid = holder_pid(d->holder);
+
+        loop_unwatch(d->loop, w);
+        w->fd = safe_close(w->fd);
+        (void) waitpid(pid, NULL, WNOHANG); /* ECHILD when a previous devsieved forked it */
+        d->holder = holder_free(d->holder);
+        log_warning("The holder of the views' connections (pid %d) ended: a crash of devsieved will now cost the "
+                    "containers their views until the next devsieved repairs them; a restart starts a new holder.",
+                    (int) pid);
+}
+
+static int watch_holder(struct daemon *d) {
+        int fd;
+
+        if (!d->holder)
+                return 0;
+        fd = pidfd_open(holder_pid(d->holder), 0);
+        if (fd < 0)
+                return log_warning_errno(negative_errno(), "Failed to watch the holder (pid %d): %m",
+                                         (int) holder_pid(d->holder)), 0;
+        d->holder_exit = (struct io_watch){ .fd = fd, .fn = on_holder_exit };
+        return loop_watch(d->loop, &d->holder_exit, EPOLLIN);
 }
 
 static void on_fuse_exited(struct io_watch *w, uint32_t events) {
@@ -661,7 +691,7 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         if (!d)
                 return -ENOMEM;
         d->signals.fd = d->visible_timer.fd = -EBADF;
-        d->udev_watch.fd = d->fuse_exited.fd = d->host_mnt_ns_fd = -EBADF;
+        d->udev_watch.fd = d->fuse_exited.fd = d->holder_exit.fd = d->host_mnt_ns_fd = -EBADF;
         d->started_usec = now_usec();
         /* Now: once an upgrade has replaced the file, /proc/self/exe names
          * the old, deleted one. */
@@ -697,6 +727,9 @@ int daemon_new(const struct daemon_options *o, struct daemon **ret) {
         r = setup_visible_timer(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up a timer: %m");
+        r = watch_holder(d);
+        if (r < 0)
+                return r;
 
         r = fuse_pool_new(o->fuse_workers, &d->fuse);
         if (r < 0)
@@ -787,6 +820,7 @@ struct daemon *daemon_free(struct daemon *d) {
         if (!d->holder || (d->exiting && !d->reexec))
                 release_mount_ns(d);
         d->holder = holder_free(d->holder);
+        safe_close(d->holder_exit.fd);
         safe_close(d->host_mnt_ns_fd);
         udev_source_free(d->udev);
         model_free(d->model);

@@ -118,6 +118,7 @@ struct daemon {
         /* Keeps the connections' descriptors for the next devsieved
          * (holder.h); NULL when none could be started. */
         struct holder *holder;
+        struct io_watch holder_exit; /* the holder's pidfd: readable once it ended */
         /* The connections are a previous devsieved's, taken from the
          * holder: restore adopts each container's views where they are. */
         bool views_adopted;

@@ -224,3 +224,16 @@ ds create c1 --policy oci-default >/dev/null || fail "create c1 again failed"
 assert_eq 1 "$(mounts_at "$RT/containers/c1/dev" "$DAEMON_PID")" "mounts at c1/dev after create (devsieved's namespace)"
 assert_eq 1 "$(mounts_at "$RT/containers/c1/dev")" "mounts at c1/dev after create (the host's namespace)"
 ds destroy c1 >/dev/null || fail "destroy c1 failed"
+
+# --- the holder alone killed: devsieved notices, reaps it, serves on ------
+HOLDER=$(holder_pid)
+[[ $HOLDER =~ ^[0-9]+$ ]] || fail "status names no holder: $HOLDER"
+log "kill -9 the holder (pid $HOLDER) alone"
+kill -9 "$HOLDER"
+wait_until "devsieved to say the holder ended" grep -q "The holder of the views' connections (pid $HOLDER) ended" "$RT.log"
+assert_eq null "$(holder_pid)" "the holder in status once it ended"
+# Reaped by devsieved, its parent: no zombie left behind.
+wait_until "the holder to be reaped" sh -c "! kill -0 $HOLDER 2>/dev/null"
+ds create c2 --policy oci-default >/dev/null || fail "create c2 without a holder failed"
+[[ -c $RT/containers/c2/dev/null ]] || fail "c2's /dev/null is missing without a holder"
+ds destroy c2 >/dev/null || fail "destroy c2 failed"
