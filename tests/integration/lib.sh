@@ -274,6 +274,28 @@ daemon_start() {
         fail "devsieved did not start in 30 s:"$'\n'"$(cat "$dir.log")"
 }
 
+# restart_daemon_start RUNTIME_DIR [DEVSIEVED ARGS...]: daemon_start for a
+# test that kills and starts devsieved again: DEVSIEVED becomes a copy
+# that `devsieve upgrade` can replace with a "rebuilt" one, and a failing
+# run shows what the last devsieved said ($rc: the status the cleanup is
+# about to return; daemon_stop shows only the first daemon's log).
+restart_daemon_start() {
+        install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved"
+        DEVSIEVED=$TEST_TMPDIR/devsieved
+        defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$1.log' >&2"
+        daemon_start "$@"
+}
+
+# own_loops_policy FILE: the OCI defaults and the loop devices backed by
+# files named $TEST_TMPDIR/backing*: only this test's, whatever other loop
+# devices come and go meanwhile.
+own_loops_policy() {
+        cat >"$1" <<RULES
+include "oci-default"
+allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
+RULES
+}
+
 # daemon_stop PID LOG: SIGTERM; a daemon that does not exit cleanly (a
 # crash, a sanitizer report) fails the test and shows its log.
 daemon_stop() {

@@ -19,10 +19,9 @@ policies=$TEST_TMPDIR/policies
 mkdir -p "$policies"
 oci_policy "$policies/hdtest.rules"
 RT=$TEST_TMPDIR/run
-defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
 # The device cgroup is not under test: the namespaced process below shares
 # this test's cgroup.
-daemon_start "$RT" --policy-dir "$policies" --device-cgroup off
+restart_daemon_start "$RT" --policy-dir "$policies" --device-cgroup off
 ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
 status() { ds status --json | jq -r "$1"; }
 HOLDER=$(status .holder_pid)

@@ -24,17 +24,9 @@ for __v in DEVSIEVED LOOPCTL UEVENT_LISTEN; do
         [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
 done
 
-# Only this test's loop devices: others attach theirs meanwhile.
-cat >"$TEST_TMPDIR/c.rules" <<RULES
-include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
-RULES
+own_loops_policy "$TEST_TMPDIR/c.rules"
 RT=$TEST_TMPDIR/run
-# A copy that `devsieve upgrade` can replace with a "rebuilt" one.
-install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved"
-DEVSIEVED=$TEST_TMPDIR/devsieved
-defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
-daemon_start "$RT"
+restart_daemon_start "$RT"
 ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
 status() { ds status --json | jq -r "$1"; }
 

@@ -20,19 +20,9 @@ for __v in DEVSIEVED NS_RUN; do
         [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
 done
 
-# Only this test's loop devices: others attach theirs meanwhile.
-cat >"$TEST_TMPDIR/c.rules" <<RULES
-include "oci-default"
-allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDIR/backing*", MODE="0640"
-RULES
+own_loops_policy "$TEST_TMPDIR/c.rules"
 RT=$TEST_TMPDIR/run
-# A copy that `devsieve upgrade` can replace with a "rebuilt" one.
-install -m 0755 "$DEVSIEVED" "$TEST_TMPDIR/devsieved"
-DEVSIEVED=$TEST_TMPDIR/devsieved
-# On failure, what the last devsieved said ($rc: the status lib.sh's
-# cleanup is about to return).
-defer "[[ \${rc:-0} -eq 0 ]] || tail -n 60 '$RT.log' >&2"
-daemon_start "$RT"
+restart_daemon_start "$RT"
 ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
 
 ds create c1 --policy "$TEST_TMPDIR/c.rules" >/dev/null || fail "create c1 failed"
