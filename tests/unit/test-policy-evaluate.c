@@ -1,25 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fake-simple-devices.h"
 #include "fake-usb-stick.h"
 #include "policy-test-util.h"
 
 /* The semantics: default deny, the last match decides, assignments layer,
  * missing values compare as "", ancestor keys share one device. */
-
-static struct fake_device loop0 = {
-        .pd = {
-                .devpath = "/devices/virtual/block/loop0",
-                .subsystem = "block",
-                .sysname = "loop0",
-                .devtype = "disk",
-                .devname = "/dev/loop0",
-                .type = 'b',
-                .major = 7,
-                .minor = 0,
-                FAKE_CALLBACKS,
-        },
-        .attributes = { { "size", "0" }, { "queue/rotational", "1" } },
-        .properties = { { "DEVNAME", "/dev/loop0" }, { "ID_FS_TYPE", "" } },
-};
 
 static struct fake_device loop1 = {
         .pd = {
@@ -32,27 +17,6 @@ static struct fake_device loop1 = {
                 .major = 7,
                 .minor = 1,
                 FAKE_CALLBACKS,
-        },
-};
-
-static struct fake_device null_dev = {
-        .pd = {
-                .devpath = "/devices/virtual/mem/null",
-                .subsystem = "mem",
-                .sysname = "null",
-                .devname = "/dev/null",
-                .type = 'c',
-                .major = 1,
-                .minor = 3,
-                FAKE_CALLBACKS,
-        },
-};
-
-/* A device without a node, subsystem, driver or callbacks. */
-static struct fake_device bare = {
-        .pd = {
-                .devpath = "/devices/virtual/bare",
-                .sysname = "bare",
         },
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "fake-simple-devices.h"
 #include "fake-usb-stick.h"
 #include "policy-internal.h"
 #include "policy-test-util.h"
@@ -9,43 +10,6 @@
  * result through the index equals the one of a walk over every rule, for
  * generated rule sets over the fake devices. And it must actually leave
  * rules out, or it is no index. */
-
-static struct fake_device loop0 = {
-        .pd = {
-                .devpath = "/devices/virtual/block/loop0",
-                .subsystem = "block",
-                .sysname = "loop0",
-                .devtype = "disk",
-                .devname = "/dev/loop0",
-                .type = 'b',
-                .major = 7,
-                .minor = 0,
-                FAKE_CALLBACKS,
-        },
-        .attributes = { { "size", "0" } },
-        .properties = { { "DEVNAME", "/dev/loop0" }, { "ID_FS_TYPE", "" } },
-};
-
-static struct fake_device null_dev = {
-        .pd = {
-                .devpath = "/devices/virtual/mem/null",
-                .subsystem = "mem",
-                .sysname = "null",
-                .devname = "/dev/null",
-                .type = 'c',
-                .major = 1,
-                .minor = 3,
-                FAKE_CALLBACKS,
-        },
-};
-
-/* No subsystem, node or callbacks: missing values compare as "". */
-static struct fake_device bare = {
-        .pd = {
-                .devpath = "/devices/virtual/bare",
-                .sysname = "bare",
-        },
-};
 
 /* A subsystem that is present but empty. */
 static struct fake_device empty_subsystem = {
