@@ -263,12 +263,20 @@ _Noreturn static void become_holder(int listen_fd) {
 
 /* --- The daemon's side -------------------------------------------------- */
 
-static int socket_path(const char *runtime_dir, struct sockaddr_un *sa, socklen_t *len) {
+/* A socket for the holder's address in runtime_dir, not yet bound or
+ * connected; *sa and *len are that address. */
+static int holder_socket(const char *runtime_dir, struct sockaddr_un *sa, socklen_t *len, int *ret_fd) {
+        int fd;
+
         *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
         if ((size_t) snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/" HOLDER_SOCKET, runtime_dir) >=
             sizeof(sa->sun_path))
                 return -ENAMETOOLONG;
         *len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(sa->sun_path) + 1);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        *ret_fd = fd;
         return 0;
 }
 
@@ -280,12 +288,9 @@ static int spawn(const char *runtime_dir) {
         pid_t pid;
         int r;
 
-        r = socket_path(runtime_dir, &sa, &len);
+        r = holder_socket(runtime_dir, &sa, &len, &fd);
         if (r < 0)
                 return r;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
         /* A socket nobody listens on (a holder that ended). */
         (void) unlink(sa.sun_path);
         old = umask(0077);
@@ -310,12 +315,9 @@ static int connect_to(const char *runtime_dir, int *ret) {
         socklen_t len;
         int r;
 
-        r = socket_path(runtime_dir, &sa, &len);
+        r = holder_socket(runtime_dir, &sa, &len, &fd);
         if (r < 0)
                 return r;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
         if (connect(fd, (struct sockaddr *) &sa, len) < 0)
                 return negative_errno();
         *ret = TAKE_FD(fd);
