@@ -24,6 +24,19 @@ own_loops_policy "$TEST_TMPDIR/c.rules"
 RT=$TEST_TMPDIR/run
 restart_daemon_start "$RT"
 ds() { "$DEVSIEVE" --runtime-dir "$RT" "$@"; }
+# assert_unstacked WHEN [PATH...]: one mount at c1's /dev and /sys in
+# devsieved's namespace and in the host's (nothing stacked on a dead one),
+# and at each PATH in devsieved's; WHEN goes into the messages.
+assert_unstacked() {
+        local when=$1 p
+        shift
+        for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$@"; do
+                assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p$when (devsieved's namespace)"
+        done
+        for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
+                assert_eq 1 "$(mounts_at "$p")" "mounts at $p$when (the host's namespace)"
+        done
+}
 
 ds create c1 --policy "$TEST_TMPDIR/c.rules" >/dev/null || fail "create c1 failed"
 ds create gone --policy oci-default >/dev/null || fail "create gone failed"
@@ -118,12 +131,7 @@ assert_contains "$top_sys" " master:" "the repaired /sys in the container"
 assert_not_contains "$top_sys" " shared:" "the repaired /sys in the container"
 
 # Nothing stacked on the host: one mount at each place.
-for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
-        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p (devsieved's namespace)"
-done
-for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
-        assert_eq 1 "$(mounts_at "$p")" "mounts at $p (the host's namespace)"
-done
+assert_unstacked "" "$RT/views"
 
 # --- again: the repaired views are repaired -----------------------------
 log "kill -9 devsieved and its holder again"
@@ -137,10 +145,7 @@ assert_exit 0 ds show c1 --json
 assert_eq "attached repaired" "$(jq -r '.container | "\(.state) \(.views)"' <<<"$OUT")" "c1 after the second restart"
 listing=$(in_container "$C1" ls /dev) || fail "ls /dev in the container failed after the second restart"
 assert_contains "$listing" "$late" "the container's /dev after the second restart"
-for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
-        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p after the second restart (devsieved's namespace)"
-        assert_eq 1 "$(mounts_at "$p")" "mounts at $p after the second restart (the host's namespace)"
-done
+assert_unstacked " after the second restart"
 # The host's copy is the live view, not the previous namespace's dead one.
 listing=$(ls "$RT/containers/c1/dev" 2>&1) || fail "ls of c1's /dev view in the host failed after the second restart: $listing"
 assert_contains "$listing" "$late" "c1's /dev view in the host after the second restart"
@@ -195,12 +200,7 @@ assert_contains "$listing" "$after_abort" "the container's /dev after the upgrad
 loop_attach AFTER_UPGRADE
 after_upgrade=${AFTER_UPGRADE#/dev/}
 wait_until "$after_upgrade in the container after the upgrade" in_container "$C1" test -b "/dev/$after_upgrade"
-for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys" "$RT/views"; do
-        assert_eq 1 "$(mounts_at "$p" "$DAEMON_PID")" "mounts at $p after the upgrade (devsieved's namespace)"
-done
-for p in "$RT/containers/c1/dev" "$RT/containers/c1/sys"; do
-        assert_eq 1 "$(mounts_at "$p")" "mounts at $p after the upgrade (the host's namespace)"
-done
+assert_unstacked " after the upgrade" "$RT/views"
 
 # --- destroy and create of the name leave exactly one mount -------------
 group_kill "$READER"
