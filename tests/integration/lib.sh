@@ -166,14 +166,15 @@ loop_add() {
         __loop_add_ret=$__loop_add_dev
 }
 
-# loop_attach VAR [SIZE]: like loop_add, with a SIZE (default 1M) backing
-# file attached by losetup.
+# loop_attach VAR [SIZE [NAME]]: like loop_add, with a SIZE (default 1M)
+# backing file attached by losetup, $TEST_TMPDIR/NAME.XXXXXX (NAME default
+# "backing": own_loops_policy shows those; oci_policy shows "visible").
 loop_attach() {
         local -n __loop_attach_ret=$1
         local __loop_attach_size=${2:-1M} __loop_attach_dev __loop_attach_file
 
         loop_add __loop_attach_dev
-        __loop_attach_file=$(mktemp "$TEST_TMPDIR/backing.XXXXXX")
+        __loop_attach_file=$(mktemp "$TEST_TMPDIR/${3:-backing}.XXXXXX")
         truncate -s "$__loop_attach_size" "$__loop_attach_file"
         losetup "$__loop_attach_dev" "$__loop_attach_file" ||
                 fail "losetup $__loop_attach_dev $__loop_attach_file failed"

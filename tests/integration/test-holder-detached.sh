@@ -35,10 +35,7 @@ hook_container held hdtest
 assert_eq true "$(ds show held --json | jq -r .container.detached)" "held's views detached"
 in_ns test -c /dev/null || fail "no /dev/null in the container's view"
 
-loop_add EARLY
-truncate -s 1M "$TEST_TMPDIR/visible-early.img"
-losetup "$EARLY" "$TEST_TMPDIR/visible-early.img" || fail "losetup $EARLY failed"
-defer "losetup -d '$EARLY'"
+loop_attach EARLY 1M visible
 early=${EARLY#/dev/}
 wait_until "$early in the container's /dev and /sys" in_ns sh -c "$LISTED_SH" sh "$early"
 
@@ -71,10 +68,7 @@ assert_eq null "$(jq -r .container.dev <<<"$OUT")" "held's host-side /dev path a
 wait_until "the reader to go on after the restart" sh -c "[ \$(grep -c '^ok' '$TEST_TMPDIR/reader.log') -gt $before ]"
 grep -q '^err' "$TEST_TMPDIR/reader.log" && fail "the reader saw an error:"$'\n'"$(grep -v '^ok' "$TEST_TMPDIR/reader.log" | head)"
 
-loop_add LATE
-truncate -s 1M "$TEST_TMPDIR/visible-late.img"
-losetup "$LATE" "$TEST_TMPDIR/visible-late.img" || fail "losetup $LATE failed"
-defer "losetup -d '$LATE'"
+loop_attach LATE 1M visible
 late=${LATE#/dev/}
 wait_until "$late in the container's /dev and /sys after the restart" in_ns sh -c "$LISTED_SH" sh "$late"
 assert_eq sysfs "$(in_ns stat -f -c %T "/sys/class/block/$late/")" "/sys/class/block/$late/ in the container"
