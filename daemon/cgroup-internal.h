@@ -54,6 +54,13 @@ int cgroup_rule_parse(const char *line, struct cgroup_rule *ret);
 /* The access rules (as in devices.list: the union of every match) give a
  * device. */
 unsigned cgroup_rules_access(const struct cgroup_rule *rules, size_t n, const struct device_devnum_key *k);
+/* The same for many devices against one long list (a container's
+ * devices.list holds a line per granted device): cgroup_rules_sort() puts
+ * the rules naming one device first, in order, and returns their count;
+ * cgroup_sorted_rules_access() then finds a device's by binary search. */
+size_t cgroup_rules_sort(struct cgroup_rule *rules, size_t n);
+unsigned cgroup_sorted_rules_access(const struct cgroup_rule *rules, size_t n_exact, size_t n,
+                                    const struct device_devnum_key *k);
 
 /* Both: open g->path in their hierarchy (mounted at root) and learn the
  * baseline. Errors leave a message in *ret_error. */

@@ -136,12 +136,13 @@ void cgroup_v1_check(struct device_cgroup *g) {
         _cleanup_free_ struct cgroup_rule *rules = NULL;
         _cleanup_free_ char *error = NULL;
         struct cgroup_grant *e, *tmp;
-        size_t n = 0;
+        size_t n = 0, n_exact;
 
         if (g->replaced || read_rules(g->dir_fd, &rules, &n, &error) < 0)
                 return;
+        n_exact = cgroup_rules_sort(rules, n);
         HASH_ITER(hh, g->grants, e, tmp)
-                if ((cgroup_rules_access(rules, n, &e->key) & e->access) != e->access) {
+                if ((cgroup_sorted_rules_access(rules, n_exact, n, &e->key) & e->access) != e->access) {
                         free(g->last_error);
                         if (asprintf(&g->last_error,
                                      "devices.list lost devsieve's rule for %c %u:%u: the runtime or systemd "

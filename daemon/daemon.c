@@ -154,6 +154,13 @@ static void on_fuse_exited(struct io_watch *w, uint32_t events) {
         (void) fuse_pool_drain_exited(d->fuse, destroy_exited_view, d);
 }
 
+static bool shows_device(const struct delta *deltas, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (deltas[i].new)
+                        return true;
+        return false;
+}
+
 /* The device cgroup's half of a batch, on each side of the views. */
 static void cgroup_deltas(struct daemon_container *dc, const struct delta *deltas, size_t n, bool widen) {
         struct device_cgroup_stats stats;
@@ -161,8 +168,10 @@ static void cgroup_deltas(struct daemon_container *dc, const struct delta *delta
 
         if (!dc->cgroup)
                 return;
-        /* A hot-plug is when a rewritten cgroup starts to hurt: say so. */
-        if (widen)
+        /* A device that comes or changes is when a rewritten cgroup starts
+         * to hurt: say so, once the node is there (reading devices.list
+         * costs more than making every container's node). */
+        if (!widen && shows_device(deltas, n))
                 daemon_check_device_cgroup(dc);
         r = widen ? device_cgroup_grant(dc->cgroup, deltas, n) : device_cgroup_revoke(dc->cgroup, deltas, n);
         if (r >= 0)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -41,6 +42,57 @@ unsigned cgroup_rules_access(const struct cgroup_rule *rules, size_t n, const st
         for (size_t i = 0; i < n; i++)
                 if (rule_matches(&rules[i], k))
                         access |= rules[i].access;
+        return access;
+}
+
+static bool rule_is_exact(const struct cgroup_rule *r) {
+        return r->type != 'a' && r->major != CGROUP_ANY && r->minor != CGROUP_ANY;
+}
+
+static int compare_key(char type_a, uint32_t major_a, uint32_t minor_a, const struct cgroup_rule *b) {
+        if (type_a != b->type)
+                return type_a < b->type ? -1 : 1;
+        if (major_a != b->major)
+                return major_a < b->major ? -1 : 1;
+        return minor_a < b->minor ? -1 : minor_a > b->minor;
+}
+
+static int compare_rules(const void *a, const void *b) {
+        const struct cgroup_rule *x = a, *y = b;
+
+        if (rule_is_exact(x) != rule_is_exact(y))
+                return rule_is_exact(x) ? -1 : 1;
+        return compare_key(x->type, x->major, x->minor, y);
+}
+
+size_t cgroup_rules_sort(struct cgroup_rule *rules, size_t n) {
+        size_t n_exact = 0;
+
+        if (n > 0)
+                qsort(rules, n, sizeof(*rules), compare_rules);
+        while (n_exact < n && rule_is_exact(&rules[n_exact]))
+                n_exact++;
+        return n_exact;
+}
+
+unsigned cgroup_sorted_rules_access(const struct cgroup_rule *rules, size_t n_exact, size_t n,
+                                    const struct device_devnum_key *k) {
+        size_t lo = 0, hi = n_exact;
+        unsigned access = cgroup_rules_access(rules + n_exact, n - n_exact, k);
+
+        /* The kernel keeps one line per device: access bits of a repeated
+         * rule are merged into it. Binary search still takes every equal
+         * line, in case another source repeats one. */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (compare_key((char) k->type, k->major, k->minor, &rules[mid]) > 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < n_exact && compare_key((char) k->type, k->major, k->minor, &rules[lo]) == 0; lo++)
+                access |= rules[lo].access;
         return access;
 }
 

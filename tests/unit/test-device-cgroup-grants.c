@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -57,6 +58,37 @@ static void test_rules_access(void **state) {
         assert_int_equal(cgroup_rules_access(rules, ELEMENTSOF(rules), &null), RW | POLICY_ACCESS_MKNOD);
         assert_int_equal(cgroup_rules_access(rules, ELEMENTSOF(rules), &zero), 0);
         assert_int_equal(cgroup_rules_access(&all, 1, &zero), RW | POLICY_ACCESS_MKNOD);
+}
+
+/* The sorted lookup a check of a long devices.list uses answers what the
+ * plain one does, for every kind of rule, repeated lines included. */
+static void test_sorted_rules_access(void **state) {
+        static const char types[] = { 'a', 'b', 'c' };
+        struct cgroup_rule rules[300], sorted[300];
+        unsigned seed = 1;
+        size_t n_exact;
+
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+                seed = seed * 1103515245u + 12345u;
+                rules[i] = (struct cgroup_rule){
+                        .type = types[(seed >> 8) % 3 == 0 && (seed >> 4) % 16 == 0 ? 0 : 1 + (seed >> 9) % 2],
+                        .major = (seed >> 12) % 32 == 0 ? CGROUP_ANY : (seed >> 12) % 4,
+                        .minor = (seed >> 17) % 16 == 0 ? CGROUP_ANY : (seed >> 17) % 50,
+                        .access = 1u + (seed >> 24) % 7,
+                };
+        }
+        memcpy(sorted, rules, sizeof(rules));
+        n_exact = cgroup_rules_sort(sorted, ELEMENTSOF(sorted));
+        assert_true(n_exact > 100 && n_exact < ELEMENTSOF(sorted));
+        for (uint32_t t = 1; t < ELEMENTSOF(types); t++)
+                for (uint32_t major = 0; major < 5; major++)
+                        for (uint32_t minor = 0; minor < 52; minor++) {
+                                struct device_devnum_key k = { (uint32_t) types[t], major, minor };
+
+                                assert_int_equal(cgroup_sorted_rules_access(sorted, n_exact, ELEMENTSOF(sorted), &k),
+                                                 cgroup_rules_access(rules, ELEMENTSOF(rules), &k));
+                        }
+        assert_int_equal(cgroup_rules_sort(sorted, 0), 0);
 }
 
 /* --- Grants against a stand-in directory ------------------------------- */
@@ -243,6 +275,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rule_parse),
                 cmocka_unit_test(test_rules_access),
+                cmocka_unit_test(test_sorted_rules_access),
                 cmocka_unit_test_setup_teardown(test_grant_and_revoke, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mknod_only_is_the_runtimes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_destroy_takes_back, setup, teardown),
