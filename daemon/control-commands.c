@@ -500,11 +500,12 @@ static json_t *status_container(const struct daemon_container *dc) {
 /* How often a /sys view scanned a device directory for child devices, and
  * how often it used another view's scan. */
 static json_t *status_sys_scans(const struct daemon *d) {
-        uint64_t scans = 0, reused = 0;
+        uint64_t scans = 0, reused = 0, held = 0;
 
         if (d->sys_children)
-                sysfs_children_get_stats(d->sys_children, &scans, &reused);
-        return json_pack("{s:I, s:I}", "scans", (json_int_t) scans, "reused", (json_int_t) reused);
+                sysfs_children_get_stats(d->sys_children, &scans, &reused, &held);
+        return json_pack("{s:I, s:I, s:I}", "scans", (json_int_t) scans, "reused", (json_int_t) reused, "held",
+                         (json_int_t) held);
 }
 
 static json_t *run_status(struct daemon *d, struct control_client *cl) {

@@ -159,16 +159,22 @@ static bool path_is_below(const char *path, const char *prefix) {
         return rest && (*rest == '/' || *rest == '\0');
 }
 
+/* Every host event comes here, so the table must stay small: a scan past
+ * its age is never used again and goes too. */
 void sysfs_children_forget(struct sysfs_children *c, const char *devpath) {
         struct children_entry *e, *tmp;
         const char *path = devpath[0] == '/' ? devpath + 1 : devpath;
+        uint64_t now = now_usec();
 
         HASH_ITER(hh, c->entries, e, tmp)
-                if (path_is_below(path, e->path) || path_is_below(e->path, path))
+                if (now - e->scanned_usec >= c->max_age_usec || path_is_below(path, e->path) ||
+                    path_is_below(e->path, path))
                         entry_drop(c, e);
 }
 
-void sysfs_children_get_stats(const struct sysfs_children *c, uint64_t *ret_scans, uint64_t *ret_hits) {
+void sysfs_children_get_stats(const struct sysfs_children *c, uint64_t *ret_scans, uint64_t *ret_hits,
+                              uint64_t *ret_entries) {
         *ret_scans = c->scans;
         *ret_hits = c->hits;
+        *ret_entries = HASH_COUNT(c->entries);
 }

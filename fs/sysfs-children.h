@@ -13,7 +13,8 @@
  * until a device is added, removed or moved at or below its directory (the
  * daemon calls sysfs_children_forget() for every such host event), so it
  * is as current as the daemon's picture of the host's devices, and for a
- * limited time (a udevd's events come late). Main loop only: nothing here
+ * limited time (a udevd's events come late): the next host event drops it
+ * after that. Main loop only: nothing here
  * is locked. */
 
 struct sysfs_children;
@@ -42,5 +43,7 @@ int sysfs_children_get(struct sysfs_children *c, int sysfs_fd, const char *path,
  * entries of its ancestors, its own and those below it go. */
 void sysfs_children_forget(struct sysfs_children *c, const char *devpath);
 
-/* Scans and hits since the start (status, benchmarks). */
-void sysfs_children_get_stats(const struct sysfs_children *c, uint64_t *ret_scans, uint64_t *ret_hits);
+/* Scans and hits since the start, and the scans held now (status,
+ * benchmarks). */
+void sysfs_children_get_stats(const struct sysfs_children *c, uint64_t *ret_scans, uint64_t *ret_hits,
+                              uint64_t *ret_entries);

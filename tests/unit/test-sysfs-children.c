@@ -108,10 +108,17 @@ static void expect(struct fixture *f, const char *path, const char *children) {
         free(s);
 }
 
-static void counts(struct fixture *f, uint64_t scans, uint64_t hits) {
-        uint64_t s, h;
+static uint64_t held(struct fixture *f) {
+        uint64_t s, h, n;
 
-        sysfs_children_get_stats(f->c, &s, &h);
+        sysfs_children_get_stats(f->c, &s, &h, &n);
+        return n;
+}
+
+static void counts(struct fixture *f, uint64_t scans, uint64_t hits) {
+        uint64_t s, h, n;
+
+        sysfs_children_get_stats(f->c, &s, &h, &n);
         assert_int_equal(s, scans);
         assert_int_equal(h, hits);
 }
@@ -166,6 +173,11 @@ static void test_max_age(void **state) {
         /* Not told of the new child, but the scan is too old to use. */
         expect(f, "devices/disk", "disk1 disk2 net/eth0");
         counts(f, 2, 0);
+        /* Nor kept: the next host event, wherever, drops it. */
+        expect(f, "devices/lone", "");
+        assert_int_equal(held(f), 2);
+        sysfs_children_forget(f->c, "/devices/elsewhere");
+        assert_int_equal(held(f), 0);
 }
 
 int main(void) {
