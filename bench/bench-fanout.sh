@@ -33,12 +33,14 @@ DEVSIEVED=${DEVSIEVED:?set DEVSIEVED to the devsieved binary}
 ROUNDS=${1:-20}
 # N:K pairs: K of N containers see the device.
 SCENARIOS=${SCENARIOS:-100:10 100:100 1000:100}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-bench.XXXXXX")
+# shellcheck source=bench/tmpfs-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tmpfs-dir.sh"
+dir=$(tmpfs_dir)
 daemon=
 cleanup() {
         set +e
         [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-        rm -rf "$dir"
+        remove_tmpfs_dir "$dir"
 }
 trap cleanup EXIT
 

@@ -19,7 +19,9 @@ NS_RUN=${NS_RUN:-$build/tests/helpers/ns-run}
 BENCH_HOTPLUG=${BENCH_HOTPLUG:-$build/bench/bench-hotplug}
 [[ $(id -u) -eq 0 ]] || { echo "bench-hotplug needs root (loop-control, FUSE mounts, namespaces)" >&2; exit 77; }
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/devsieve-bench.XXXXXX")
+# shellcheck source=bench/tmpfs-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tmpfs-dir.sh"
+dir=$(tmpfs_dir)
 daemon= container= cgroup=
 cleanup() {
         # A killed process makes `wait` fail: no step may stop the others.
@@ -28,7 +30,7 @@ cleanup() {
         [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
         # Empty once the container and the probe are gone.
         [[ -n $cgroup ]] && for _ in {1..100}; do rmdir "$cgroup" 2>/dev/null && break; sleep 0.05; done
-        rm -rf "$dir"
+        remove_tmpfs_dir "$dir"
 }
 trap cleanup EXIT
 

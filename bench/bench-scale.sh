@@ -17,6 +17,9 @@
 #
 #   DEVSIEVED=build/daemon/devsieved bench/bench-scale.sh [POLICY]
 #
+# The runtime directory is a tmpfs of the script's own, as /run is
+# (bench/tmpfs-dir.sh says why).
+#
 # Needs root (FUSE mounts once the views are built). POLICY defaults to
 # "ten": the OCI default devices and four more char devices every Linux
 # host has (kmsg, fuse, tun, loop-control); a policy that shows more
@@ -26,12 +29,14 @@ set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root" >&2; exit 77; }
 DEVSIEVED=${DEVSIEVED:?set DEVSIEVED to the devsieved binary}
 POLICY=${1:-ten}
-RUNTIME=$(mktemp -d /tmp/devsieve-bench.XXXXXX)
+# shellcheck source=bench/tmpfs-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tmpfs-dir.sh"
+RUNTIME=$(tmpfs_dir)
 PID=
 
 cleanup() {
         [[ -n $PID ]] && kill "$PID" 2>/dev/null && while kill -0 "$PID" 2>/dev/null; do sleep 0.05; done
-        rm -rf "$RUNTIME"
+        remove_tmpfs_dir "$RUNTIME"
 }
 trap cleanup EXIT
 mkdir "$RUNTIME/policies"
