@@ -386,6 +386,14 @@ static struct view_mount *find_mount(struct sysfs_view *v, const char *path) {
         return m;
 }
 
+/* Whether the device's own directory is mounted at path: a cover there (the
+ * device was hidden inside a shown one) is not it. */
+static bool device_mounted(struct sysfs_view *v, const char *path) {
+        struct view_mount *m = find_mount(v, path);
+
+        return m && m->kind == VIEW_MOUNT_DEVICE;
+}
+
 /* v->stats is read by other threads (status): only under the lock. */
 static void count_mount_error(struct sysfs_view *v) {
         pthread_mutex_lock(&v->lock);
@@ -573,7 +581,7 @@ static int mount_shown_below(struct sysfs_view *v, const char *path) {
                         list[n++] = s;
         qsort(list, n, sizeof(*list), compare_shown_depth);
         for (size_t i = 0; i < n; i++)
-                if (!find_mount(v, list[i]->devpath + 1))
+                if (!device_mounted(v, list[i]->devpath + 1))
                         RET_GATHER(r, mount_device(v, list[i]));
         return r;
 }
@@ -740,7 +748,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
         if (added.items)
                 qsort(added.items, added.n, sizeof(*added.items), compare_shown_depth);
         for (size_t i = 0; i < added.n; i++)
-                if (!find_mount(v, added.items[i]->devpath + 1) && mount_device(v, added.items[i]) < 0)
+                if (!device_mounted(v, added.items[i]->devpath + 1) && mount_device(v, added.items[i]) < 0)
                         mount_failed++;
 
         pthread_mutex_lock(&v->lock);
@@ -751,7 +759,7 @@ void sysfs_view_apply(struct sysfs_view *v, const struct delta *deltas, size_t n
                 struct shown_device *s = added.items[i];
                 /* Listed only once its directory is the real one: a tool
                  * following a link never lands on a half-made device. */
-                if (find_mount(v, s->devpath + 1))
+                if (device_mounted(v, s->devpath + 1))
                         (void) add_links(v, s);
         }
         pthread_mutex_unlock(&v->lock);
