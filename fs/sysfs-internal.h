@@ -8,6 +8,7 @@
 
 #include "node.h"
 #include "notify.h"
+#include "path-counts.h"
 #include "mux.h"
 #include "sysfs.h"
 #include "sysfs-children.h"
@@ -71,6 +72,10 @@ struct sysfs_view {
         uint64_t slot; /* 0 until it is in the mux */
         struct fs_notify_queue notify;
         struct view_mount *mounts;
+        /* What lies below a directory, asked at every mount and unmount
+         * (the tables hold a few hundred entries, nearly never below the
+         * device at hand): view paths of the mounts, of the shown devices. */
+        struct path_counts mounts_below, shown_below;
         char *mountpoint;
         char *name;
         int sysfs_fd;     /* the host's /sys */

@@ -306,6 +306,7 @@ static int show_begin(struct sysfs_view *v, const struct delta *delta, struct sh
         }
         HASH_ADD(hh, v->shown, id, sizeof(s->id), s);
         HASH_ADD_KEYPTR(hh_path, v->shown_by_path, s->devpath, strlen(s->devpath), s);
+        path_counts_add(&v->shown_below, s->devpath + 1);
         v->stats.devices++;
 
         r = tree_mkpath(v, s->devpath + 1, SYSFS_NODE_DIR, &dir);
@@ -374,6 +375,7 @@ static void unshow(struct sysfs_view *v, struct shown_device *s) {
         remove_links(v, s);
         HASH_DELETE(hh, v->shown, s);
         HASH_DELETE(hh_path, v->shown_by_path, s);
+        path_counts_remove(&v->shown_below, s->devpath + 1);
         v->stats.devices--;
 }
 
@@ -410,6 +412,7 @@ static int record_mount(struct sysfs_view *v, const char *path, enum view_mount_
         }
         m->kind = kind;
         HASH_ADD_KEYPTR(hh, v->mounts, m->path, strlen(m->path), m);
+        path_counts_add(&v->mounts_below, m->path);
         pthread_mutex_lock(&v->lock);
         v->stats.mounts++;
         v->stats.covered += kind == VIEW_MOUNT_COVER;
@@ -419,6 +422,7 @@ static int record_mount(struct sysfs_view *v, const char *path, enum view_mount_
 
 static void forget_mount(struct sysfs_view *v, struct view_mount *m) {
         HASH_DEL(v->mounts, m);
+        path_counts_remove(&v->mounts_below, m->path);
         pthread_mutex_lock(&v->lock);
         v->stats.mounts--;
         v->stats.covered -= m->kind == VIEW_MOUNT_COVER;
@@ -448,6 +452,8 @@ static void unmount_below(struct sysfs_view *v, const char *path) {
         struct view_mount *m, *tmp;
         size_t n = 0;
 
+        if (!find_mount(v, path) && !path_counts_any_below(&v->mounts_below, path))
+                return;
         list = calloc(HASH_COUNT(v->mounts) + 1, sizeof(*list));
         if (!list)
                 return;
@@ -573,6 +579,8 @@ static int mount_shown_below(struct sysfs_view *v, const char *path) {
         size_t n = 0;
         int r = 0;
 
+        if (!path_counts_any_below(&v->shown_below, path))
+                return 0;
         list = calloc(HASH_COUNT(v->shown) + 1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
@@ -1000,8 +1008,10 @@ struct sysfs_view *sysfs_view_free(struct sysfs_view *v) {
                 free(m->path);
                 free(m);
         }
+        path_counts_clear(&v->mounts_below);
         /* A table lives in its first element: clear the second one first. */
         HASH_CLEAR(hh_path, v->shown_by_path);
+        path_counts_clear(&v->shown_below);
         HASH_ITER(hh, v->shown, s, tmp) {
                 HASH_DELETE(hh, v->shown, s);
                 shown_device_free(s);
