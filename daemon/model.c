@@ -943,6 +943,11 @@ static void link_parent(struct model *m, struct device *d, struct device *parent
         DL_APPEND2(*sibling_list(m, parent), d, sibling_prev, sibling_next);
 }
 
+/* A devpath as the path counts keep it: without the leading '/'. */
+static const char *below_key(const char *devpath) {
+        return devpath[0] == '/' ? devpath + 1 : devpath;
+}
+
 static struct device *nearest_ancestor(const struct model *m, const char *devpath) {
         for (size_t l = strlen(devpath); l > 0; l--) {
                 struct device *d;
@@ -962,6 +967,10 @@ static void adopt_children(struct model *m, struct device *d) {
         struct device **siblings = sibling_list(m, d->parent), *s, *tmp;
         size_t l = strlen(d->devpath);
 
+        /* Devices come after their parents nearly always: nothing to find. */
+        if (!path_counts_any_below(&m->below, below_key(d->devpath)))
+                return;
+
         DL_FOREACH_SAFE2(*siblings, s, tmp, sibling_next) {
                 if (s == d || strncmp(s->devpath, d->devpath, l) != 0 || s->devpath[l] != '/')
                         continue;
@@ -978,6 +987,7 @@ static int insert_device(struct model *m, const struct device_snapshot *s, struc
         if (r < 0)
                 return r;
         HASH_ADD_KEYPTR(hh_devpath, m->by_devpath, d->devpath, strlen(d->devpath), d);
+        path_counts_add(&m->below, below_key(d->devpath));
         devnum_index(m, d);
         link_parent(m, d, nearest_ancestor(m, d->devpath));
         adopt_children(m, d);
@@ -1044,9 +1054,11 @@ static int move_device(struct model *m, struct device *d, const char *devpath) {
                 if (asprintf(&moved, "%s%s", devpath, subtree[i]->devpath + old_len) < 0)
                         return -ENOMEM;
                 HASH_DELETE(hh_devpath, m->by_devpath, subtree[i]);
+                path_counts_remove(&m->below, below_key(subtree[i]->devpath));
                 r = device_set_devpath(subtree[i], moved);
                 HASH_ADD_KEYPTR(hh_devpath, m->by_devpath, subtree[i]->devpath, strlen(subtree[i]->devpath),
                                 subtree[i]);
+                path_counts_add(&m->below, below_key(subtree[i]->devpath));
                 if (r < 0)
                         return r;
         }
@@ -1083,6 +1095,7 @@ static int remove_device(struct model *m, struct device *d, const struct uevent 
         }
         devnum_unindex(m, d);
         HASH_DELETE(hh_devpath, m->by_devpath, d);
+        path_counts_remove(&m->below, below_key(d->devpath));
         unlink_parent(m, d);
         device_free(d);
         return r;
@@ -1361,6 +1374,7 @@ struct model *model_free(struct model *m) {
                 HASH_DELETE(hh_devpath, m->by_devpath, d);
                 device_free(d);
         }
+        path_counts_clear(&m->below);
         /* Empty too: each class left it as it went. */
         policy_set_free(m->policies);
         safe_close(m->sysfs_fd);

@@ -6,6 +6,7 @@
 #include "container.h"
 #include "device.h"
 #include "fs/view-delta.h"
+#include "path-counts.h"
 #include "uevent.h"
 
 /* The host device model and every container's visible set: the one place
@@ -44,6 +45,10 @@ struct model {
         struct device *by_devpath; /* hh_devpath */
         struct device *by_devnum;  /* hh_devnum, devices with a node only */
         struct device *roots;      /* devices without a known parent, linked as siblings */
+        /* The devpaths (without the leading '/') of every device: whether a
+         * device just added has any below it to adopt, without a walk over
+         * its siblings (the roots hold every /devices/virtual device). */
+        struct path_counts below;
         struct container *containers;
         uint64_t next_container_order;
         /* Containers grouped by policy identity, those groups a change
