@@ -10,25 +10,12 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 [[ -w /sys/fs/cgroup/devices/devices.allow ]] || skip "no writable cgroup v1 devices hierarchy"
 
-wait_long() {
-        local what=$1
-        shift
-        for _ in {1..600}; do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        fail "timed out waiting for $what"
-}
-
 tag=dcge-$$-$RANDOM
 # The loop device alone: the errors name it.
 cat >"$TEST_TMPDIR/e.rules" <<RULES
 allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/$tag-visible*", MODE="0660"
 RULES
-loop_add VIS
-truncate -s 1M "$TEST_TMPDIR/$tag-visible.img"
-losetup "$VIS" "$TEST_TMPDIR/$tag-visible.img" || fail "losetup $VIS failed"
-defer "losetup -d $VIS"
+loop_attach VIS 1M "$tag-visible"
 vis=${VIS#/dev/}
 
 # A cgroup whose parent denies every device: a child may not allow more.
@@ -41,7 +28,7 @@ defer "rmdir '$parent/child'"
 sh -c "echo \$\$ >'$parent/child/cgroup.procs' && exec sleep infinity" &
 denied=$!
 defer "kill $denied 2>/dev/null; wait $denied 2>/dev/null; true"
-wait_long "the process to join its cgroup" grep -qx "$denied" "$parent/child/cgroup.procs"
+wait_until "the process to join its cgroup" grep -qx "$denied" "$parent/child/cgroup.procs"
 
 sleep infinity &
 rooted=$!
@@ -52,7 +39,7 @@ daemon_start "$RT"
 "$DEVSIEVE" --runtime-dir "$RT" create denied --policy "$TEST_TMPDIR/e.rules" --pid "$denied" >/dev/null ||
         fail "devsieve create denied failed"
 # The view works whatever the cgroup said.
-wait_long "$vis in the view" test -b "$RT/containers/denied/dev/$vis"
+wait_until "$vis in the view" test -b "$RT/containers/denied/dev/$vis"
 show=$("$DEVSIEVE" --runtime-dir "$RT" show denied --json)
 assert_eq "v1" "$(jq -r .container.device_cgroup.mode <<<"$show")" "mode"
 assert_eq "${parent#/sys/fs/cgroup/devices}/child" "$(jq -r .container.device_cgroup.path <<<"$show")" "path"
@@ -80,10 +67,10 @@ echo a >"$allowed/devices.deny"
 sh -c "echo \$\$ >'$allowed/cgroup.procs' && exec sleep infinity" &
 runtime=$!
 defer "kill $runtime 2>/dev/null; wait $runtime 2>/dev/null; true"
-wait_long "the process to join its cgroup" grep -qx "$runtime" "$allowed/cgroup.procs"
+wait_until "the process to join its cgroup" grep -qx "$runtime" "$allowed/cgroup.procs"
 "$DEVSIEVE" --runtime-dir "$RT" create left --policy "$TEST_TMPDIR/e.rules" --pid "$runtime" --no-device-cgroup \
         >/dev/null || fail "devsieve create --no-device-cgroup failed"
-wait_long "$vis in the view" test -b "$RT/containers/left/dev/$vis"
+wait_until "$vis in the view" test -b "$RT/containers/left/dev/$vis"
 show=$("$DEVSIEVE" --runtime-dir "$RT" show left --json)
 assert_eq "runtime" "$(jq -r .container.device_cgroup.mode <<<"$show")" "mode with --no-device-cgroup"
 assert_eq "" "$(cat "$allowed/devices.list")" "devices.list with --no-device-cgroup"

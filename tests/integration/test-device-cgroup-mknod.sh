@@ -10,39 +10,20 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 [[ -w /sys/fs/cgroup/devices/devices.allow ]] || skip "no writable cgroup v1 devices hierarchy"
 
-wait_long() {
-        local what=$1
-        shift
-        for _ in {1..600}; do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        fail "timed out waiting for $what"
-}
-
 tag=dcgm-$$-$RANDOM
 cat >"$TEST_TMPDIR/priv.rules" <<RULES
 include "oci-default"
 allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/$tag-visible*", MODE="0600"
 RULES
-attach_loop() {
-        local -n __attach_loop_ret=$1
-        local __attach_loop_dev
-        loop_add __attach_loop_dev
-        truncate -s 2M "$2"
-        losetup "$__attach_loop_dev" "$2" || fail "losetup $__attach_loop_dev $2 failed"
-        defer "losetup -d $__attach_loop_dev 2>/dev/null; true"
-        __attach_loop_ret=$__attach_loop_dev
-}
-attach_loop VIS "$TEST_TMPDIR/$tag-visible.img"
-attach_loop HID "$TEST_TMPDIR/$tag-hidden.img"
+loop_attach VIS 2M "$tag-visible"
+loop_attach HID 2M "$tag-hidden"
 vis=${VIS#/dev/} hid=${HID#/dev/}
 
 RT=$TEST_TMPDIR/run
 daemon_start "$RT"
 "$DEVSIEVE" --runtime-dir "$RT" create priv --policy "$TEST_TMPDIR/priv.rules" >/dev/null ||
         fail "devsieve create failed"
-wait_long "$vis in the view" test -b "$RT/containers/priv/dev/$vis"
+wait_until "$vis in the view" test -b "$RT/containers/priv/dev/$vis"
 
 bundle=$TEST_TMPDIR/bundle
 runc_bundle "$bundle" "$RT/containers/priv" dev
@@ -83,7 +64,7 @@ grep -q "Operation not permitted" "$TEST_TMPDIR/exec.err" ||
 
 # Once hidden, the hand-made node of the once visible device fails too.
 "$DEVSIEVE" --runtime-dir "$RT" remove priv "$VIS" >/dev/null || fail "devsieve remove failed"
-wait_long "$vis to leave the view" test ! -e "$RT/containers/priv/dev/$vis"
-wait_long "/tmp/visible ($vis) to be denied" eval "! in_runc head -c 16 /tmp/visible"
+wait_until "$vis to leave the view" test ! -e "$RT/containers/priv/dev/$vis"
+wait_until "/tmp/visible ($vis) to be denied" eval "! in_runc head -c 16 /tmp/visible"
 grep -q "Operation not permitted" "$TEST_TMPDIR/exec.err" ||
         fail "reading /tmp/visible after remove: expected EPERM, got: $(cat "$TEST_TMPDIR/exec.err")"

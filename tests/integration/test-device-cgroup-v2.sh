@@ -11,16 +11,6 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
 [[ -n $root ]] || skip "no cgroup2 hierarchy is mounted"
 
-wait_long() {
-        local what=$1
-        shift
-        for _ in {1..600}; do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        fail "timed out waiting for $what"
-}
-
 CG=$root/devsieve-test-$$-$RANDOM
 mkdir "$CG"
 # Removed last: every process in it is gone by then.
@@ -30,7 +20,7 @@ defer "rmdir '$CG'"
 sh -c "echo \$\$ >'$CG/cgroup.procs' && exec sleep infinity" &
 holder=$!
 defer "kill $holder 2>/dev/null; wait $holder 2>/dev/null; true"
-wait_long "the holder to join $CG" grep -qx "$holder" "$CG/cgroup.procs"
+wait_until "the holder to join $CG" grep -qx "$holder" "$CG/cgroup.procs"
 
 # probe DEVICE read|write: a short-lived process of the cgroup opens DEVICE.
 probe() {
@@ -47,7 +37,7 @@ expect_eperm() {
 # wait_denied DEVICE WHAT: access goes only after the node left the view,
 # a moment later.
 wait_denied() {
-        wait_long "$2 to be denied" eval "! probe '$1' read && grep -q 'Operation not permitted' '$TEST_TMPDIR/probe.err'"
+        wait_until "$2 to be denied" eval "! probe '$1' read && grep -q 'Operation not permitted' '$TEST_TMPDIR/probe.err'"
 }
 
 "$DEVCG_BPF" deny-all "$CG" || fail "attaching a deny-all program failed"
@@ -59,24 +49,15 @@ cat >"$TEST_TMPDIR/v2.rules" <<RULES
 include "oci-default"
 allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/$tag-visible*", MODE="0660"
 RULES
-attach_loop() {
-        local -n __attach_loop_ret=$1
-        local __attach_loop_dev
-        loop_add __attach_loop_dev
-        truncate -s 2M "$2"
-        losetup "$__attach_loop_dev" "$2" || fail "losetup $__attach_loop_dev $2 failed"
-        defer "losetup -d $__attach_loop_dev 2>/dev/null; true"
-        __attach_loop_ret=$__attach_loop_dev
-}
-attach_loop VIS "$TEST_TMPDIR/$tag-visible-cold.img"
-attach_loop HID "$TEST_TMPDIR/$tag-hidden.img"
+loop_attach VIS 2M "$tag-visible-cold"
+loop_attach HID 2M "$tag-hidden"
 vis=${VIS#/dev/} hid=${HID#/dev/}
 
 RT=$TEST_TMPDIR/run
 daemon_start "$RT" --device-cgroup=v2
 "$DEVSIEVE" --runtime-dir "$RT" create c2 --policy "$TEST_TMPDIR/v2.rules" --pid "$holder" >/dev/null ||
         fail "devsieve create failed"
-wait_long "$vis in the view" test -b "$RT/containers/c2/dev/$vis"
+wait_until "$vis in the view" test -b "$RT/containers/c2/dev/$vis"
 
 show=$("$DEVSIEVE" --runtime-dir "$RT" show c2 --json)
 assert_eq "v2" "$(jq -r .container.device_cgroup.mode <<<"$show")" "device cgroup mode"
@@ -94,22 +75,22 @@ probe /dev/null write || fail "/dev/null: $(cat "$TEST_TMPDIR/probe.err")"
 probe /dev/zero read || fail "/dev/zero: $(cat "$TEST_TMPDIR/probe.err")"
 
 # Hot-plug: a map update, the same program.
-attach_loop HOT "$TEST_TMPDIR/$tag-visible-hot.img"
+loop_attach HOT 2M "$tag-visible-hot"
 hot=${HOT#/dev/}
-wait_long "$hot in the view" test -b "$RT/containers/c2/dev/$hot"
+wait_until "$hot in the view" test -b "$RT/containers/c2/dev/$hot"
 probe "$HOT" read || fail "reading hot-plugged $hot: $(cat "$TEST_TMPDIR/probe.err")"
 assert_eq "1" "$("$DEVCG_BPF" list "$CG" | wc -l)" "device programs on $CG after hot-plug"
 
 # Unplugged (detached): denied again.
 losetup -d "$VIS"
-wait_long "$vis to leave the view" test ! -e "$RT/containers/c2/dev/$vis"
+wait_until "$vis to leave the view" test ! -e "$RT/containers/c2/dev/$vis"
 wait_denied "$VIS" "unplugged $vis"
 
 # A runtime attaches its own program again: reported, in status and the log.
 "$DEVCG_BPF" deny-all "$CG" || fail "attaching a second deny-all program failed"
 # Noticed at the next change of a visible device, before anyone asks.
 echo change >"/sys/class/block/$hot/uevent"
-wait_long "the replaced program in devsieved's log" grep -q "c2: device cgroup .*another device program" "$RT.log"
+wait_until "the replaced program in devsieved's log" grep -q "c2: device cgroup .*another device program" "$RT.log"
 status=$("$DEVSIEVE" --runtime-dir "$RT" status --json)
 assert_eq "true" "$(jq -r '.containers[] | select(.name == "c2") | .device_cgroup.replaced' <<<"$status")" \
         "replaced in status"

@@ -11,17 +11,6 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 [[ -w /sys/fs/cgroup/devices/devices.allow ]] || skip "no writable cgroup v1 devices hierarchy"
 
-# A long wait: the machine is shared, hot-plug may take a while under load.
-wait_long() {
-        local what=$1
-        shift
-        for _ in {1..600}; do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        fail "timed out waiting for $what"
-}
-
 # Backing files named for this run alone: other tests attach loop devices
 # at the same time.
 tag=dcg-$$-$RANDOM
@@ -35,22 +24,12 @@ daemon_start "$RT"
 "$DEVSIEVE" --runtime-dir "$RT" create acc --policy "$TEST_TMPDIR/cg.rules" >/dev/null ||
         fail "devsieve create failed"
 
-# attach_loop VAR FILE: a new loop device with FILE (2M) as its backing file.
-attach_loop() {
-        local -n __attach_loop_ret=$1
-        local __attach_loop_dev
-        loop_add __attach_loop_dev
-        truncate -s 2M "$2"
-        losetup "$__attach_loop_dev" "$2" || fail "losetup $__attach_loop_dev $2 failed"
-        defer "losetup -d $__attach_loop_dev 2>/dev/null; true"
-        __attach_loop_ret=$__attach_loop_dev
-}
-attach_loop VIS "$TEST_TMPDIR/$tag-visible-cold.img"
-attach_loop RO "$TEST_TMPDIR/$tag-readonly.img"
-attach_loop HID "$TEST_TMPDIR/$tag-hidden.img"
+loop_attach VIS 2M "$tag-visible-cold"
+loop_attach RO 2M "$tag-readonly"
+loop_attach HID 2M "$tag-hidden"
 vis=${VIS#/dev/} ro=${RO#/dev/} hid=${HID#/dev/}
-wait_long "$vis in the view" test -b "$RT/containers/acc/dev/$vis"
-wait_long "$ro in the view" test -b "$RT/containers/acc/dev/$ro"
+wait_until "$vis in the view" test -b "$RT/containers/acc/dev/$vis"
+wait_until "$ro in the view" test -b "$RT/containers/acc/dev/$ro"
 
 # --- A user-namespaced runc container on the views -----------------------
 bundle=$TEST_TMPDIR/bundle
@@ -92,7 +71,7 @@ expect_eperm() {
 # wait_denied DEVICE WHAT: access goes only after the node left the view,
 # a moment later.
 wait_denied() {
-        wait_long "$2 to be denied" eval "! probe '$1' read && grep -q 'Operation not permitted' '$TEST_TMPDIR/probe.err'"
+        wait_until "$2 to be denied" eval "! probe '$1' read && grep -q 'Operation not permitted' '$TEST_TMPDIR/probe.err'"
 }
 
 show=$("$DEVSIEVE" --runtime-dir "$RT" show acc --json)
@@ -131,23 +110,23 @@ probe "$HID" read && fail "$hid is hidden but could be opened in the container's
 expect_eperm "$TEST_TMPDIR/probe.err" "reading hidden $hid"
 
 # Hot-plugged: openable once its node is there.
-attach_loop HOT "$TEST_TMPDIR/$tag-visible-hot.img"
+loop_attach HOT 2M "$tag-visible-hot"
 hot=${HOT#/dev/}
-wait_long "$hot in the view" test -b "$RT/containers/acc/dev/$hot"
+wait_until "$hot in the view" test -b "$RT/containers/acc/dev/$hot"
 in_runc head -c 16 "/dev/$hot" >/dev/null || fail "reading hot-plugged /dev/$hot: $(cat "$TEST_TMPDIR/exec.err")"
 
 # `devsieve add`: openable; `devsieve remove`: denied again.
 "$DEVSIEVE" --runtime-dir "$RT" add acc "$HID" >/dev/null || fail "devsieve add failed"
-wait_long "$hid in the view" test -b "$RT/containers/acc/dev/$hid"
+wait_until "$hid in the view" test -b "$RT/containers/acc/dev/$hid"
 in_runc head -c 16 "/dev/$hid" >/dev/null || fail "reading added /dev/$hid: $(cat "$TEST_TMPDIR/exec.err")"
 "$DEVSIEVE" --runtime-dir "$RT" remove acc "$HID" >/dev/null || fail "devsieve remove failed"
-wait_long "$hid to leave the view" test ! -e "$RT/containers/acc/dev/$hid"
+wait_until "$hid to leave the view" test ! -e "$RT/containers/acc/dev/$hid"
 wait_denied "$HID" "removed $hid"
 
 # Unplugged (detached: no backing file, the policy no longer matches).
 probe "$VIS" read || fail "probe of visible $vis failed: $(cat "$TEST_TMPDIR/probe.err")"
 losetup -d "$VIS"
-wait_long "$vis to leave the view" test ! -e "$RT/containers/acc/dev/$vis"
+wait_until "$vis to leave the view" test ! -e "$RT/containers/acc/dev/$vis"
 wait_denied "$VIS" "unplugged $vis"
 
 # The runtime's defaults keep working.

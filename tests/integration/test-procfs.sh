@@ -16,17 +16,6 @@ command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)
 command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
 command -v lspci >/dev/null || skip "lspci is not installed (apt-get install pciutils)"
 
-# Hot-plug under load: poll for up to 30 s.
-wait_long() {
-        local what=$1
-        shift
-        for _ in {1..300}; do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.1
-        done
-        fail "timed out waiting for $what"
-}
-
 # One parser for the kernel's files and ours: "MAJ:MIN NAME" per device line.
 partition_records() { awk 'NR > 2 && NF == 4 { print $1 ":" $2, $4 }'; }
 diskstat_records() { awk 'NF > 3 { print $1 ":" $2, $3 }'; }
@@ -77,8 +66,8 @@ devnum() { cat "/sys/class/block/$1/dev"; }
 vis_dev=$(devnum "$vis")
 ren_dev=$(devnum "$ren")
 hid_dev=$(devnum "$hid")
-wait_long "xvdr in the /dev view" test -b "$RT/containers/oci/dev/xvdr"
-wait_long "$vis in the /dev view" test -b "$RT/containers/oci/dev/$vis"
+wait_until "xvdr in the /dev view" test -b "$RT/containers/oci/dev/xvdr"
+wait_until "$vis in the /dev view" test -b "$RT/containers/oci/dev/$vis"
 
 # --- The files as the daemon serves them, against the kernel's ----------
 expected=$(printf '%s\n' "$vis_dev $vis" "$ren_dev xvdr" | sort)
@@ -101,8 +90,8 @@ same_stats() {
                 printf "%4d %7d %s", $1, $2, n; for (i = 4; i <= NF; i++) printf " %s", $i; printf "\n" }' /proc/diskstats)
         [[ -n $view && $view == "$kernel" ]]
 }
-wait_long "diskstats of $vis to be the kernel's line" same_stats "$vis_dev" "$vis"
-wait_long "diskstats of $ren to be the kernel's line, renamed" same_stats "$ren_dev" xvdr
+wait_until "diskstats of $vis to be the kernel's line" same_stats "$vis_dev" "$vis"
+wait_until "diskstats of $ren to be the kernel's line, renamed" same_stats "$ren_dev" xvdr
 assert_eq "" "$(cat "$proc/bus/input/devices")" "input devices (the container sees none)"
 # No PCI device is allowed: /proc/bus/pci holds only an empty list.
 assert_eq "devices" "$(ls -A "$proc/bus/pci")" "/proc/bus/pci"
@@ -211,21 +200,21 @@ losetup "$NEW" "$TEST_TMPDIR/visible-2.img"
 defer "losetup -d $NEW 2>/dev/null; true"
 new=${NEW#/dev/}
 new_dev=$(devnum "$new")
-wait_long "hot-plugged $new in the container's /proc/partitions" in_partitions "$new_dev $new"
-wait_long "hot-plugged $new in the container's /proc/diskstats" in_diskstats "$new_dev $new"
+wait_until "hot-plugged $new in the container's /proc/partitions" in_partitions "$new_dev $new"
+wait_until "hot-plugged $new in the container's /proc/diskstats" in_diskstats "$new_dev $new"
 
 # Taken away at runtime: gone from the container's files, still the host's.
 "$DEVSIEVE" --runtime-dir "$RT" remove oci "$VIS" >/dev/null || fail "devsieve remove failed"
-wait_long "$vis to leave the container's /proc/partitions" not_in_partitions "$vis_dev"
-wait_long "$vis to leave the container's /proc/diskstats" not_in_diskstats "$vis_dev"
+wait_until "$vis to leave the container's /proc/partitions" not_in_partitions "$vis_dev"
+wait_until "$vis to leave the container's /proc/diskstats" not_in_diskstats "$vis_dev"
 assert_eq "$vis_dev $vis" "$(partition_records </proc/partitions | grep "^$vis_dev ")" "$vis in the host's file"
 
 # Removed from the host: gone.
 losetup -d "$REN"
 # The kernel may hold a just-detached device for a while under load.
-wait_long "$ren to be removed" "$LOOPCTL" remove "${ren#loop}"
+wait_until "$ren to be removed" "$LOOPCTL" remove "${ren#loop}"
 touch "$TEST_TMPDIR/removed-$ren"
-wait_long "xvdr to leave the container's /proc/partitions" not_in_partitions "$ren_dev"
-wait_long "xvdr to leave the container's /proc/diskstats" not_in_diskstats "$ren_dev"
+wait_until "xvdr to leave the container's /proc/partitions" not_in_partitions "$ren_dev"
+wait_until "xvdr to leave the container's /proc/diskstats" not_in_diskstats "$ren_dev"
 assert_eq "$new_dev $new" "$(inside cat /proc/partitions | partition_records | xargs)" \
         "/proc/partitions in the container at the end"
