@@ -151,6 +151,25 @@ allow SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$TEST_TMPDI
 RULES
 }
 
+# oci_policy_dir NAME: sets policies, a policy directory holding
+# oci_policy as NAME.rules, and RT, where the test's devsieved runs.
+oci_policy_dir() {
+        policies=$TEST_TMPDIR/policies
+        mkdir -p "$policies"
+        oci_policy "$policies/$1.rules"
+        RT=$TEST_TMPDIR/run
+}
+
+# oci_hooks_dir: sets hooks, a hooks.d directory holding devsieve's file
+# as installed, but running this build's devsieve with the devsieved at $RT.
+oci_hooks_dir() {
+        hooks=$TEST_TMPDIR/hooks.d
+        mkdir "$hooks"
+        jq --arg path "$DEVSIEVE" --arg rt "$RT" \
+                '.hook.path = $path | .hook.args = ["devsieve", "--runtime-dir", $rt, "oci-hook"]' \
+                "$SOURCE_ROOT/contrib/oci-hooks.d/devsieve.json" >"$hooks/devsieve.json"
+}
+
 # oci_views_scenario NAME [PODMAN-OPTIONS...] -- [RUN-OPTIONS...]: podman
 # runs container NAME on $rootfs with devsieve's views (how: the options;
 # devsieved at $RT under oci_policy). Its /dev, /sys/class/block and lsblk

@@ -12,12 +12,9 @@ oci_need_podman
 # podman reads CDI specs from /etc/cdi: the spec and its device names are
 # this test's own.
 policy=cditest-$$
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/$policy.rules"
+oci_policy_dir "$policy"
 echo 'include "oci-default"' >"$policies/other-$$.rules"
 echo 'include "oci-default"' >"$policies/not a CDI name.rules"
-RT=$TEST_TMPDIR/run
 daemon_start "$RT" --policy-dir "$policies"
 
 if [[ ! -d /etc/cdi ]]; then

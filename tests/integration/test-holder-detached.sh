@@ -15,10 +15,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 command -v unshare >/dev/null || skip "unshare is not installed (util-linux)"
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/hdtest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir hdtest
 # The device cgroup is not under test: the namespaced process below shares
 # this test's cgroup.
 restart_daemon_start "$RT" --policy-dir "$policies" --device-cgroup off

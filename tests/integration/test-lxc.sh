@@ -17,10 +17,7 @@ if command -v newuidmap >/dev/null &&
         skip "newuidmap is installed and /etc/subuid, /etc/subgid give root no 100000:65536 range"
 fi
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/lxctest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir lxctest
 daemon_start "$RT" --policy-dir "$policies"
 
 loop_add VIS

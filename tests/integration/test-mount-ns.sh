@@ -13,10 +13,7 @@ source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 command -v unshare >/dev/null || skip "unshare is not installed (util-linux)"
 command -v udevadm >/dev/null || skip "udevadm is not installed (udev)"
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/mnstest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir mnstest
 # The device cgroup is not under test: the namespaced process below shares
 # this test's cgroup.
 daemon_start "$RT" --policy-dir "$policies" --device-cgroup off

@@ -9,15 +9,9 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 oci_need_podman
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/cruntest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir cruntest
 daemon_start "$RT" --policy-dir "$policies"
-hooks=$TEST_TMPDIR/hooks.d
-mkdir "$hooks"
-jq --arg path "$DEVSIEVE" --arg rt "$RT" '.hook.path = $path | .hook.args = ["devsieve", "--runtime-dir", $rt, "oci-hook"]' \
-        "$SOURCE_ROOT/contrib/oci-hooks.d/devsieve.json" >"$hooks/devsieve.json"
+oci_hooks_dir
 chmod 0755 "$TEST_TMPDIR"
 rootfs=$TEST_TMPDIR/rootfs
 oci_rootfs "$rootfs"

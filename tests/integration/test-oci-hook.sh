@@ -10,18 +10,10 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 oci_need_podman
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/hooktest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir hooktest
 daemon_start "$RT" --policy-dir "$policies"
 
-# The hooks.d file as installed, but running this build's devsieve with
-# this test's daemon.
-hooks=$TEST_TMPDIR/hooks.d
-mkdir "$hooks"
-jq --arg path "$DEVSIEVE" --arg rt "$RT" '.hook.path = $path | .hook.args = ["devsieve", "--runtime-dir", $rt, "oci-hook"]' \
-        "$SOURCE_ROOT/contrib/oci-hooks.d/devsieve.json" >"$hooks/devsieve.json"
+oci_hooks_dir
 
 # The container's root (host uid 100000) must reach its root file system;
 # the daemon's containers/ directory stays 0700.

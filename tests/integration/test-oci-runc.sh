@@ -10,10 +10,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 source "$SOURCE_ROOT/tests/integration/oci-lib.sh"
 command -v runc >/dev/null || skip "runc is not installed (contrib/deps.sh installs it)"
 
-policies=$TEST_TMPDIR/policies
-mkdir -p "$policies"
-oci_policy "$policies/runctest.rules"
-RT=$TEST_TMPDIR/run
+oci_policy_dir runctest
 daemon_start "$RT" --policy-dir "$policies"
 
 loop_add VIS
