@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
 #include "log.h"
 #include "node.h"
 #include "notify.h"
@@ -26,9 +28,24 @@ int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_
         return push(q, (struct fs_notify){ .kind = FS_NOTIFY_DELETE, .parent = parent, .ino = ino }, name);
 }
 
+/* How far back a directory's earlier invalidation is looked for: a batch
+ * that fills a directory alternates a name's and the directory's. */
+#define DIR_CHANGED_LOOKBACK 8
+
 int fs_notify_add_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir) {
-        if (q->n > 0 && q->items[q->n - 1].kind == FS_NOTIFY_INVAL_INODE && q->items[q->n - 1].ino == dir)
+        /* One write for a run of changes to one directory, after all of
+         * them: an invalidation of it just before goes to the end. */
+        for (size_t i = q->n; i > 0 && q->n - i < DIR_CHANGED_LOOKBACK; i--) {
+                struct fs_notify *n = &q->items[i - 1];
+
+                if (n->kind != FS_NOTIFY_INVAL_INODE || n->ino != dir)
+                        continue;
+                if (i == q->n)
+                        return 0;
+                memmove(n, n + 1, (q->n - i) * sizeof(*n));
+                q->items[q->n - 1] = (struct fs_notify){ .kind = FS_NOTIFY_INVAL_INODE, .ino = dir };
                 return 0;
+        }
         return fs_notify_add_inode(q, dir);
 }
 

@@ -28,7 +28,9 @@ int fs_notify_add_delete(struct fs_notify_queue *q, fuse_ino_t parent, fuse_ino_
 int fs_notify_add_inode(struct fs_notify_queue *q, fuse_ino_t ino);
 /* A name appeared in or left directory dir: the kernel must drop the
  * directory's cached attributes (its mtime) and with them its cached
- * listing (see fs_dir_read). Once for a run of changes to one directory. */
+ * listing (see fs_dir_read). Once for a run of changes to one directory,
+ * after the last of them (an invalidation of dir a few items back moves
+ * to the end). */
 int fs_notify_add_dir_changed(struct fs_notify_queue *q, fuse_ino_t dir);
 /* The next access to parent/name must look it up again, but whatever is
  * mounted over it stays (an invalidation would detach such mounts). */
