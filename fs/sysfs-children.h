@@ -14,8 +14,7 @@
  * daemon calls sysfs_children_forget() for every such host event), so it
  * is as current as the daemon's picture of the host's devices, and for a
  * limited time (a udevd's events come late): the next host event drops it
- * after that. Main loop only: nothing here
- * is locked. */
+ * after that. Main loop only: nothing here is locked. */
 
 struct sysfs_children;
 
