@@ -64,11 +64,17 @@ trap __cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# need_env VAR...: each is set (meson test sets the paths of what a test
+# runs).
+need_env() {
+        local var
+        for var in "$@"; do
+                [[ -n ${!var:-} ]] || fail "$var is not set: run this test through 'meson test'"
+        done
+}
+
 [[ $(id -u) -eq 0 ]] || skip "integration tests need root (loop devices, mounts, namespaces); run them as root"
-for __var in DEVSIEVE LOOPCTL SOURCE_ROOT BUILD_ROOT; do
-        [[ -n ${!__var:-} ]] || fail "$__var is not set: run this test through 'meson test'"
-done
-unset __var
+need_env DEVSIEVE LOOPCTL SOURCE_ROOT BUILD_ROOT
 for __cmd in jq losetup truncate; do
         command -v "$__cmd" >/dev/null || fail "this test needs '$__cmd' (apt-get install ${__cmd/truncate/coreutils})"
 done

@@ -10,9 +10,7 @@
 # 20 loop devices come and go.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
-for __v in DEVSIEVED NS_RUN; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env DEVSIEVED NS_RUN
 command -v script >/dev/null || fail "this test needs 'script' (apt-get install bsdutils)"
 [[ -x /usr/bin/python3 ]] || fail "this test needs /usr/bin/python3 (a socket for /dev/log)"
 [[ -w /sys/class/zram-control/hot_add ]] || skip "no zram hot_add on this kernel"

@@ -20,9 +20,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 command -v perl >/dev/null || skip "perl is not installed"
-for __v in DEVSIEVED LOOPCTL UEVENT_LISTEN; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env DEVSIEVED LOOPCTL UEVENT_LISTEN
 
 own_loops_policy "$TEST_TMPDIR/c.rules"
 RT=$TEST_TMPDIR/run

@@ -14,9 +14,7 @@
 # - A container whose process exits loses its relay; the others go on.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
-for __v in DEVSIEVED NS_RUN UEVENT_LISTEN; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env DEVSIEVED NS_RUN UEVENT_LISTEN
 command -v nsenter >/dev/null || fail "this test needs 'nsenter' (apt-get install util-linux)"
 command -v udevadm >/dev/null || fail "this test needs 'udevadm' (apt-get install udev)"
 [[ -x /usr/bin/python3 ]] || fail "this test needs /usr/bin/python3 (to forge netlink messages)"

@@ -16,9 +16,7 @@
 # leave exactly one mount.
 source "$SOURCE_ROOT/tests/integration/lib.sh"
 
-for __v in DEVSIEVED NS_RUN; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env DEVSIEVED NS_RUN
 
 own_loops_policy "$TEST_TMPDIR/c.rules"
 RT=$TEST_TMPDIR/run

@@ -13,9 +13,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 UDEVD=/lib/systemd/systemd-udevd
 [[ -x $UDEVD ]] || skip "no $UDEVD (apt-get install udev)"
 command -v mkfs.ext4 >/dev/null || skip "no mkfs.ext4 (apt-get install e2fsprogs)"
-for __v in NS_RUN UEVENT_LISTEN; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env NS_RUN UEVENT_LISTEN
 
 # loop_add_free VAR: like lib.sh's loop_add, at a random index far from the
 # lowest free one: that is what every other test running on this machine

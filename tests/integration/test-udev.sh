@@ -16,9 +16,7 @@ source "$SOURCE_ROOT/tests/integration/lib.sh"
 
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 command -v udevadm >/dev/null || fail "this test needs 'udevadm' (apt-get install udev)"
-for __v in NS_RUN UEVENT_LISTEN UDEV_ENUM; do
-        [[ -n ${!__v:-} ]] || fail "$__v is not set: run this test through 'meson test'"
-done
+need_env NS_RUN UEVENT_LISTEN UDEV_ENUM
 
 # loop_add_free VAR: like lib.sh's loop_add, at a random index far from the
 # lowest free one: that is what every other test running on this machine
