@@ -184,8 +184,10 @@ loop_attach() {
         truncate -s "$__loop_attach_size" "$__loop_attach_file"
         losetup "$__loop_attach_dev" "$__loop_attach_file" ||
                 fail "losetup $__loop_attach_dev $__loop_attach_file failed"
-        # Detached by the test itself (an unplug) is as good.
-        defer "losetup -d '$__loop_attach_dev' 2>/dev/null || ! losetup '$__loop_attach_dev' >/dev/null 2>&1"
+        # Detached by the test itself (an unplug) is as good; removed by it,
+        # the number may be another test run's device by then.
+        defer "! loop_is_mine '${__loop_attach_dev#/dev/loop}' || losetup -d '$__loop_attach_dev' 2>/dev/null ||
+                ! losetup '$__loop_attach_dev' >/dev/null 2>&1"
         __loop_attach_ret=$__loop_attach_dev
 }
 

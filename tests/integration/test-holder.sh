@@ -36,14 +36,10 @@ ds create c --policy "$TEST_TMPDIR/c.rules" >/dev/null || fail "create failed"
 
 loop_attach EARLY
 early=${EARLY#/dev/}
-# Removed while the daemon is down: its number may then be another test
-# run's, so its cleanup runs only while it is still ours.
-OLD=$("$LOOPCTL" add) || fail "loopctl add failed"
+# Removed while the daemon is down (loop_attach's cleanup leaves alone a
+# number that is another test run's by then).
+loop_attach OLD
 old=${OLD#/dev/}
-OLD_OURS=1
-defer 'if [[ -n $OLD_OURS ]]; then losetup -d "$OLD" 2>/dev/null; loop_remove "${old#loop}"; fi'
-truncate -s 1M "$TEST_TMPDIR/backing.old"
-losetup "$OLD" "$TEST_TMPDIR/backing.old" || fail "losetup $OLD failed"
 wait_until "$old in the view" test -b "$RT/containers/c/dev/$old"
 wait_until "$early in the view" test -b "$RT/containers/c/dev/$early"
 
@@ -167,7 +163,6 @@ loop_attach NEW
 new=${NEW#/dev/}
 losetup -d "$OLD"
 loop_remove "${old#loop}"
-OLD_OURS=
 before=$(passes)
 mv "$RT.log" "$RT.1.log"
 daemon_start "$RT"

@@ -47,14 +47,10 @@ defer "kill $GONE_NS_RUN 2>/dev/null; wait $GONE_NS_RUN 2>/dev/null; true"
 wait_until "the second container to start" test -s "$TEST_TMPDIR/gone.pid"
 ds attach gone --pid "$(<"$TEST_TMPDIR/gone.pid")" >/dev/null || fail "attach gone failed"
 
-# Removed by the test while the daemon is down: its number may then be
-# another test run's, so its cleanup runs only while it is still ours.
-OLD=$("$LOOPCTL" add) || fail "loopctl add failed"
+# Removed while the daemon is down (loop_attach's cleanup leaves alone a
+# number that is another test run's by then).
+loop_attach OLD
 old=${OLD#/dev/}
-OLD_OURS=1
-defer 'if [[ -n $OLD_OURS ]]; then losetup -d "$OLD" 2>/dev/null; loop_remove "${old#loop}"; fi'
-truncate -s 1M "$TEST_TMPDIR/backing.old"
-losetup "$OLD" "$TEST_TMPDIR/backing.old" || fail "losetup $OLD failed"
 wait_until "$old in the container" in_container "$C1" test -b "/dev/$old"
 jq -e '.pid > 0 and .dev_view.root != null' "$RT/containers/c1/container.json" >/dev/null ||
         fail "c1's saved state lacks its pid or views:"$'\n'"$(cat "$RT/containers/c1/container.json")"
@@ -91,7 +87,6 @@ loop_attach NEW
 new=${NEW#/dev/}
 losetup -d "$OLD"
 loop_remove "${old#loop}"
-OLD_OURS=
 kill "$GONE_NS_RUN"
 wait "$GONE_NS_RUN" 2>/dev/null || true
 
